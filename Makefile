@@ -1,0 +1,157 @@
+# vmmbench: `make run` measures, `make test` checks, `make bench` holds the speed targets.
+# Sources are found by directory, so adding a file needs no change here.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+SHELL    := /bin/bash
+
+# The build tree mirrors an installed tree (bin/, share/vmmbench/), so the binaries
+# find their guest kernels and configs the same way in both.
+BIN      := $(BUILD)/bin
+SHARE    := $(BUILD)/share/vmmbench
+DEPS_OK  := $(BUILD)/.deps-ok
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP \
+               -Ivmm-min/include -Iharness -Ianalysis -I$(BUILD)/gen
+SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+HOST_LIBS   := -lsqlite3 -linih -lpthread -lm
+
+# Guest code is freestanding: no libc, no PIC, no red zone (interrupts share the kernel
+# stack), no stack protector (no TLS in the guest).
+GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+                -mno-red-zone -fno-asynchronous-unwind-tables -fcf-protection=none \
+                -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+                -Iguest-kernels/include -Ivmm-min/include -MMD -MP
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-kernels/kernel/guest.ld \
+                 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
+
+VMM_SRCS      := $(wildcard vmm-min/lib/*.c)
+HARNESS_SRCS  := $(wildcard harness/*.c) $(wildcard analysis/*.c)
+VMMBENCH_SRCS := $(wildcard harness/cli/*.c)
+VMMMIN_SRCS   := $(wildcard vmm-min/cli/*.c)
+KERNEL_SRCS   := $(wildcard guest-kernels/kernel/*.c guest-kernels/kernel/*.S)
+WORKLOAD_SRCS := $(wildcard workloads/*/*.c)
+HOSTILE_SRCS  := $(wildcard tests/guests/*.c)
+UNIT_TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+INTEG_TESTS   := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
+BENCH_SRCS    := $(wildcard tests/bench/*.c)
+
+obj = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
+
+VMM_OBJS      := $(call obj,host,$(VMM_SRCS))
+HARNESS_OBJS  := $(call obj,host,$(HARNESS_SRCS))
+SAN_LIB_OBJS  := $(call obj,asan,$(VMM_SRCS) $(HARNESS_SRCS))
+KERNEL_OBJS   := $(call obj,guest,$(KERNEL_SRCS))
+WORKLOAD_OBJS := $(call obj,guest,$(WORKLOAD_SRCS))
+HOSTILE_OBJS  := $(call obj,guest,$(HOSTILE_SRCS))
+
+GUESTS   := $(SHARE)/guest/vmmbench-guest.elf
+TEST_GUESTS := $(BUILD)/tests/guest/hostile-guest.elf
+CONFIGS  := $(patsubst harness/configs/%,$(SHARE)/configs/%,$(wildcard harness/configs/*.ini))
+PROGRAMS := $(BIN)/vmmbench $(BIN)/vmm-min
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) $(UNIT_TESTS:%=$(BUILD)/asan/tests/unit/%)
+INTEG_BINS := $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
+
+.PHONY: all deps run test test-unit test-integration bench install clean
+.DEFAULT_GOAL := all
+
+all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS)
+
+# Every target that compiles or runs something needs the Debian packages first.
+deps: $(DEPS_OK)
+$(DEPS_OK): mk/ensure-deps.sh
+	@./mk/ensure-deps.sh
+	@mkdir -p $(@D) && touch $@
+
+run: all
+	$(BIN)/vmmbench run --suite quick
+	$(BIN)/vmmbench show
+
+test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS)
+	@BUILD=$(BUILD) tests/run-all.sh
+
+bench: all $(BENCH_BINS)
+	@BUILD=$(BUILD) tests/bench/run-bench.sh
+
+# The suite's git revision is recorded with every host; regenerate the header only when
+# it changes so builds stay incremental.
+VERSION_H := $(BUILD)/gen/vmmb_version.h
+GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@echo '#define VMMB_GIT_REV "$(GIT_REV)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(BUILD)/host/%.o: %.c $(DEPS_OK) | $(VERSION_H)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+$(BUILD)/asan/%.o: %.c $(DEPS_OK) | $(VERSION_H)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+$(BUILD)/guest/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest/%.o: %.S $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/libvmm.a: $(VMM_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(BUILD)/lib/libharness.a: $(HARNESS_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(BUILD)/asan/lib/libsan.a: $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+LIBS := $(BUILD)/lib/libharness.a $(BUILD)/lib/libvmm.a
+
+$(BIN)/vmmbench: $(call obj,host,$(VMMBENCH_SRCS)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
+$(BIN)/vmm-min: $(call obj,host,$(VMMMIN_SRCS)) $(BUILD)/lib/libvmm.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(SHARE)/guest/vmmbench-guest.elf: $(KERNEL_OBJS) $(WORKLOAD_OBJS) guest-kernels/kernel/guest.ld
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(KERNEL_OBJS) $(WORKLOAD_OBJS)
+$(TEST_GUESTS): $(KERNEL_OBJS) $(HOSTILE_OBJS) guest-kernels/kernel/guest.ld
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(KERNEL_OBJS) $(HOSTILE_OBJS)
+
+$(SHARE)/configs/%.ini: harness/configs/%.ini
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS) $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(LIBS) $(HOST_LIBS) -lcmocka
+$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/lib/libsan.a $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(BUILD)/asan/lib/libsan.a $(HOST_LIBS) -lcmocka
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIBS) $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(LIBS) $(HOST_LIBS) -lcmocka
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIBS) $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(LIBS) $(HOST_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmmbench/guest \
+	           $(DESTDIR)$(PREFIX)/share/vmmbench/configs
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(GUESTS) $(DESTDIR)$(PREFIX)/share/vmmbench/guest/
+	install -m 644 $(CONFIGS) $(DESTDIR)$(PREFIX)/share/vmmbench/configs/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

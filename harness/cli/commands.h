@@ -1,0 +1,18 @@
+/* The `vmmbench` subcommands. Each takes the arguments after its own name (argv[0] is
+ * the subcommand), prints its own --help, and returns an enum vmm_exit_code. */
+#ifndef HARNESS_CLI_COMMANDS_H
+#define HARNESS_CLI_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_host(int argc, char **argv);
+
+/* Prints "vmmbench: MSG" for a failed command and returns its exit code. */
+struct vmm_err;
+int cli_fail(const struct vmm_err *e);
+
+/* The database used when --db is not given. */
+#define CLI_DEFAULT_DB "results/vmmbench.db"
+
+#endif

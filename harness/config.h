@@ -1,0 +1,36 @@
+/* A hypervisor configuration: one INI file (harness/configs/*.ini), parsed with libinih.
+ *
+ *   [vm]
+ *   name   = default      ; required, [A-Za-z0-9_.-]{1,63}
+ *   vcpus  = 1            ; 1..64
+ *   memory = 64M          ; vmm_parse_size() syntax
+ *
+ * Unknown sections or keys, duplicate keys and bad values are errors that name the
+ * file and line. More keys (placement) arrive with later work. */
+#ifndef HARNESS_CONFIG_H
+#define HARNESS_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "vmm/error.h"
+
+#define CONFIG_NAME_MAX 64
+#define CONFIG_MAX_VCPUS 64
+
+struct bench_config {
+    char name[CONFIG_NAME_MAX];
+    unsigned vcpus;
+    uint64_t mem_bytes;
+    char source[PATH_MAX];    /* the file it came from, "(built-in)" for the default */
+    char *text;               /* the whole file as read (stored with the config); owned */
+};
+
+/* The configuration used when no --config is given: name "default", 1 vCPU, 64 MiB. */
+void config_default(struct bench_config *c);
+/* Errors: VMM_EXIT_CONFIG with "FILE:LINE: problem; fix" (or "FILE: ..." when not
+ * line-specific, e.g. unreadable or missing a required key). */
+int config_load(const char *path, struct bench_config *c, struct vmm_err *e);
+void config_free(struct bench_config *c);
+
+#endif

@@ -1,0 +1,42 @@
+/* The results database: one SQLite file, schema created and versioned here.
+ *
+ * Tables: schema_version, hosts, configs, runs, samples (see db_schema.c).
+ * Every run is stored in one transaction: host and config (deduplicated), the run, and
+ * all of its samples, or nothing. WAL mode and a busy timeout let two `vmmbench run`
+ * processes share a file. */
+#ifndef HARNESS_DB_H
+#define HARNESS_DB_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "hostinfo.h"
+#include "vmm/error.h"
+#include "vmm/result.h"
+
+#define DB_SCHEMA_VERSION 1
+
+struct db;
+
+struct run_spec {
+    const char *workload;
+    const char *params;       /* canonical "k=v k=v", sorted by key; "" when none */
+    unsigned rep;             /* 0-based repetition index */
+    const char *tag;          /* run-set tag, NULL for none */
+    double started, ended;    /* Unix time, seconds */
+};
+
+/* Opens or creates PATH. Errors (VMM_EXIT_DATABASE): directory missing or unwritable,
+ * not a SQLite database, or a schema version other than DB_SCHEMA_VERSION (the message
+ * says which version the file has and what to do). Never modifies an existing file of
+ * another version. */
+int db_open(const char *path, struct db **out, struct vmm_err *e);
+void db_close(struct db *db);
+struct sqlite3 *db_handle(struct db *db);
+
+/* Stores one run, all or nothing. *run_id receives the new run's id. */
+int db_store_run(struct db *db, const struct host_info *h, const struct bench_config *c,
+                 const struct run_spec *spec, const struct vmm_result *r, int64_t *run_id,
+                 struct vmm_err *e);
+
+#endif

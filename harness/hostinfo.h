@@ -1,0 +1,34 @@
+/* What this host offers and what could bias a result on it. Collected once per
+ * `vmmbench` invocation and stored with every run. */
+#ifndef HARNESS_HOSTINFO_H
+#define HARNESS_HOSTINFO_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct host_info {
+    char hostname[128];
+    char cpu_vendor[32];      /* GenuineIntel, AuthenticAMD */
+    char cpu_model[128];
+    char microcode[32];
+    char kernel[160];         /* uname -r and -v */
+    unsigned cpus_online;
+    bool kvm_present;         /* /dev/kvm opened read-write */
+    int kvm_api;              /* KVM_GET_API_VERSION, -1 when absent */
+    char kvm_flavour[8];      /* vmx, svm, pvm, none */
+    char kvm_modules[128];    /* loaded kvm* modules, from /sys/module */
+    char mmu_mode[64];        /* "ept", "npt", "shadow", with tdp_mmu when known */
+    bool pmu_available;       /* host perf_event_open of a hardware counter works */
+    char pmu_reason[128];     /* why not, or which PMU */
+    char thp[32];             /* the selected transparent_hugepage mode */
+    char hugepages[160];      /* "2048kB:0/0 1048576kB:0/0" as size:free/total */
+    char governor[32];        /* cpufreq governor of cpu0 or "none" */
+    char smt[16];             /* on, off, notsupported, unknown */
+    unsigned numa_nodes;      /* from /sys/devices/system/node (hwloc arrives later) */
+    char suite_rev[64];       /* git revision vmmbench was built from (VMMB_GIT_REV) */
+};
+
+void hostinfo_collect(struct host_info *h);
+void hostinfo_print(const struct host_info *h, FILE *out);
+
+#endif

@@ -1,0 +1,53 @@
+/* What one guest run produced, as the VMM validated it: the status, the reason when it
+ * did not complete, every sample, and the console log. The harness stores it as is. */
+#ifndef VMM_RESULT_H
+#define VMM_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum vmm_status {
+    VMM_STATUS_OK = 0,
+    VMM_STATUS_UNSUPPORTED,   /* the workload cannot complete on this host (reason says why) */
+    VMM_STATUS_TIMEOUT,       /* the guest overstayed its timeout */
+    VMM_STATUS_GUEST_CRASH,   /* exception, triple fault or unexpected exit (reason has RIP) */
+    VMM_STATUS_GUEST_ERROR,   /* the guest reported garbage: corrupt result area, bad pointer */
+    VMM_STATUS_HOST_ERROR,    /* the VMM or the run's child process failed */
+};
+
+const char *vmm_status_name(enum vmm_status s);
+
+#define VMM_METRIC_MAX 32
+#define VMM_UNIT_MAX 16
+
+struct vmm_sample {
+    char metric[VMM_METRIC_MAX];
+    char unit[VMM_UNIT_MAX];
+    uint32_t batch;
+    bool warmup;              /* declared warm-up by the workload: stored, excluded from stats */
+    double value;
+};
+
+struct vmm_result {
+    enum vmm_status status;
+    char reason[512];
+    struct vmm_sample *samples;
+    size_t nsamples, cap;
+    char *console;            /* NUL-terminated, at most the console limit */
+    size_t console_len;
+    bool console_truncated;
+    uint64_t tsc_khz;
+    uint64_t exits;           /* KVM_RUN returns seen by the VMM, all vCPUs */
+    double wall_seconds;      /* VM creation to the end of the run */
+};
+
+void vmm_result_init(struct vmm_result *r);
+void vmm_result_free(struct vmm_result *r);
+/* Returns -1 only when memory runs out. */
+int vmm_result_add(struct vmm_result *r, const char *metric, const char *unit,
+                   uint32_t batch, bool warmup, double value);
+void vmm_result_fail(struct vmm_result *r, enum vmm_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
