@@ -1,4 +1,4 @@
-/* A hypervisor configuration: one INI file (harness/configs/*.ini), parsed with libinih.
+/* A hypervisor configuration: one INI file (harness/configs/NAME.ini), parsed with libinih.
  *
  *   [vm]
  *   name   = default      ; required, [A-Za-z0-9_.-]{1,63}
