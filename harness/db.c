@@ -1,0 +1,404 @@
+/* The results database: opening (with the checks that keep us from writing into the
+ * wrong file) and storing one run, all or nothing. */
+#include "db.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db_schema.h"
+
+struct db {
+    sqlite3 *h;
+    char path[PATH_MAX];
+};
+
+struct sqlite3 *db_handle(struct db *db)
+{
+    return db->h;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    sqlite3_close(db->h);
+    free(db);
+}
+
+/* A missing or read-only directory would otherwise surface as SQLite's vague "unable to
+ * open database file"; WAL also needs to create PATH-wal and PATH-shm next to it. */
+static int check_directory(const char *path, struct vmm_err *e)
+{
+    char copy[PATH_MAX];
+    if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "database path too long: %s", path);
+    const char *dir = dirname(copy);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "cannot create database %s: directory %s "
+                           "does not exist; create it (mkdir -p %s) or pass another --db",
+                           path, dir, dir);
+    if (!S_ISDIR(st.st_mode))
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "cannot create database %s: %s is not a "
+                           "directory; pass another --db", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "cannot write database %s: directory %s is "
+                           "not writable (%s); fix its permissions or pass another --db",
+                           path, dir, strerror(errno));
+    if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) != 0)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "cannot write database %s: %s; fix its "
+                           "permissions or pass another --db", path, strerror(errno));
+    return 0;
+}
+
+static int db_fail(struct db *db, struct vmm_err *e, const char *what)
+{
+    return vmm_err_set(e, VMM_EXIT_DATABASE, "%s: %s: %s", db->path, what,
+                       sqlite3_errmsg(db->h));
+}
+
+static int exec(struct db *db, const char *sql, struct vmm_err *e)
+{
+    if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, e, sql);
+    return 0;
+}
+
+/* Runs a query that yields one integer. Returns the SQLite result code; *out is set only
+ * on SQLITE_ROW. */
+static int query_int(struct db *db, const char *sql, long long *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int has_version_table(struct db *db, bool *yes)
+{
+    long long n = 0;
+    int rc = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                       "name='schema_version'", &n);
+    *yes = n > 0;
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Creates the schema in one transaction. Another process may be doing the same on the
+ * same new file: whoever takes the write lock first creates, the other finds it done. */
+static int create_schema(struct db *db, struct vmm_err *e)
+{
+    /* WAL must be set outside a transaction; it lets readers and one writer coexist. */
+    if (exec(db, "PRAGMA journal_mode=WAL", e) || exec(db, "BEGIN IMMEDIATE", e))
+        return -1;
+    bool exists;
+    if (has_version_table(db, &exists) != 0) {
+        db_fail(db, e, "reading the schema");
+        goto rollback;
+    }
+    if (!exists) {
+        char ins[64];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES(%d)", DB_SCHEMA_VERSION);
+        if (exec(db, db_schema_sql, e) || exec(db, ins, e))
+            goto rollback;
+    }
+    if (exec(db, "COMMIT", e) == 0)
+        return 0;
+rollback:
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Reads the schema version without writing anything: a file of another version must
+ * stay exactly as it is. */
+static int check_version(struct db *db, struct vmm_err *e)
+{
+    bool exists;
+    if (has_version_table(db, &exists) != 0)
+        return db_fail(db, e, "reading the schema");
+    if (!exists)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "%s is an SQLite database but not a "
+                           "vmmbench one (no schema_version table); pass another --db path",
+                           db->path);
+    long long v = -1;
+    int rc = query_int(db, "SELECT version FROM schema_version", &v);
+    if (rc != SQLITE_ROW)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "%s has no schema version row; it is "
+                           "damaged, pass another --db path", db->path);
+    if (v != DB_SCHEMA_VERSION)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "%s has schema version %lld, this vmmbench "
+                           "uses %d; use a vmmbench built for version %lld or a new --db path",
+                           db->path, v, DB_SCHEMA_VERSION, v);
+    return 0;
+}
+
+int db_open(const char *path, struct db **out, struct vmm_err *e)
+{
+    *out = NULL;
+    if (check_directory(path, e) != 0)
+        return -1;
+    struct db *db = calloc(1, sizeof *db);
+    if (!db)
+        return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory opening %s", path);
+    snprintf(db->path, sizeof db->path, "%s", path);
+
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+        != SQLITE_OK) {
+        db_fail(db, e, "cannot open database");
+        goto fail;
+    }
+    if (sqlite3_db_readonly(db->h, "main") == 1) {
+        vmm_err_set(e, VMM_EXIT_DATABASE, "cannot write database %s: it is read-only; fix "
+                    "its permissions or pass another --db", path);
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->h, 10000);
+
+    /* The first read of the header is where a file that is not SQLite shows itself. */
+    long long ntables = 0;
+    int rc = query_int(db, "SELECT count(*) FROM sqlite_master", &ntables);
+    if (rc == SQLITE_NOTADB) {
+        vmm_err_set(e, VMM_EXIT_DATABASE, "%s is not an SQLite database; pass another --db "
+                    "path or move the file away", path);
+        goto fail;
+    }
+    if (rc != SQLITE_ROW) {
+        db_fail(db, e, "cannot read database");
+        goto fail;
+    }
+    if (ntables == 0 && create_schema(db, e) != 0)
+        goto fail;
+    if (check_version(db, e) != 0)
+        goto fail;
+    if (exec(db, "PRAGMA journal_mode=WAL", e) || exec(db, "PRAGMA foreign_keys=ON", e))
+        goto fail;
+    *out = db;
+    return 0;
+fail:
+    db_close(db);
+    return -1;
+}
+
+/* ---- storing one run ---- */
+
+static int prepare(struct db *db, const char *sql, sqlite3_stmt **st, struct vmm_err *e)
+{
+    if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+        return db_fail(db, e, "preparing a statement");
+    return 0;
+}
+
+/* Text from fixed-size fields, never reading past the field. */
+#define BIND_FIELD(st, i, field) \
+    sqlite3_bind_text(st, i, field, (int)strnlen(field, sizeof field), SQLITE_STATIC)
+
+/* Every field, one per line: a host row is reused only when all of them match. */
+static void host_fingerprint(const struct host_info *h, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%d\n%d\n%.*s\n%.*s\n%.*s\n%d\n"
+             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s",
+#define F(x) (int)sizeof h->x, h->x
+             F(hostname), F(cpu_vendor), F(cpu_model), F(microcode), F(kernel),
+             h->cpus_online, h->kvm_present, h->kvm_api, F(kvm_flavour), F(kvm_modules),
+             F(mmu_mode), h->pmu_available, F(pmu_reason), F(thp), F(hugepages),
+             F(governor), F(smt), h->numa_nodes, F(suite_rev));
+#undef F
+}
+
+static double now_unix(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs an INSERT OR IGNORE, then the SELECT that finds the row either way. */
+static int upsert_id(struct db *db, sqlite3_stmt *ins, sqlite3_stmt *sel, int64_t *id,
+                     const char *what, struct vmm_err *e)
+{
+    if (sqlite3_step(ins) != SQLITE_DONE)
+        return db_fail(db, e, what);
+    if (sqlite3_step(sel) != SQLITE_ROW)
+        return db_fail(db, e, what);
+    *id = sqlite3_column_int64(sel, 0);
+    return 0;
+}
+
+static int store_host(struct db *db, const struct host_info *h, int64_t *id,
+                      struct vmm_err *e)
+{
+    char fp[2048];
+    host_fingerprint(h, fp, sizeof fp);
+    sqlite3_stmt *ins = NULL, *sel = NULL;
+    int rc = -1;
+    if (prepare(db, "INSERT OR IGNORE INTO hosts(fingerprint, hostname, cpu_vendor, "
+                "cpu_model, microcode, kernel, cpus_online, kvm_present, kvm_api, "
+                "kvm_flavour, kvm_modules, mmu_mode, pmu_available, pmu_reason, thp, "
+                "hugepages, governor, smt, numa_nodes, suite_rev, first_seen) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
+        prepare(db, "SELECT id FROM hosts WHERE fingerprint = ?", &sel, e))
+        goto out;
+    sqlite3_bind_text(ins, 1, fp, -1, SQLITE_STATIC);
+    BIND_FIELD(ins, 2, h->hostname);
+    BIND_FIELD(ins, 3, h->cpu_vendor);
+    BIND_FIELD(ins, 4, h->cpu_model);
+    BIND_FIELD(ins, 5, h->microcode);
+    BIND_FIELD(ins, 6, h->kernel);
+    sqlite3_bind_int64(ins, 7, h->cpus_online);
+    sqlite3_bind_int(ins, 8, h->kvm_present);
+    sqlite3_bind_int(ins, 9, h->kvm_api);
+    BIND_FIELD(ins, 10, h->kvm_flavour);
+    BIND_FIELD(ins, 11, h->kvm_modules);
+    BIND_FIELD(ins, 12, h->mmu_mode);
+    sqlite3_bind_int(ins, 13, h->pmu_available);
+    BIND_FIELD(ins, 14, h->pmu_reason);
+    BIND_FIELD(ins, 15, h->thp);
+    BIND_FIELD(ins, 16, h->hugepages);
+    BIND_FIELD(ins, 17, h->governor);
+    BIND_FIELD(ins, 18, h->smt);
+    sqlite3_bind_int64(ins, 19, h->numa_nodes);
+    BIND_FIELD(ins, 20, h->suite_rev);
+    sqlite3_bind_double(ins, 21, now_unix());
+    sqlite3_bind_text(sel, 1, fp, -1, SQLITE_STATIC);
+    rc = upsert_id(db, ins, sel, id, "storing the host", e);
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(sel);
+    return rc;
+}
+
+static int store_config(struct db *db, const struct bench_config *c, int64_t *id,
+                        struct vmm_err *e)
+{
+    /* The built-in default has no file text; '' keeps UNIQUE working (NULLs never match). */
+    const char *text = c->text ? c->text : "";
+    sqlite3_stmt *ins = NULL, *sel = NULL;
+    int rc = -1;
+    if (prepare(db, "INSERT OR IGNORE INTO configs(name, vcpus, mem_bytes, source, text) "
+                "VALUES(?,?,?,?,?)", &ins, e) ||
+        prepare(db, "SELECT id FROM configs WHERE name = ? AND vcpus = ? AND mem_bytes = ? "
+                "AND text = ?", &sel, e))
+        goto out;
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = i ? sel : ins;
+        BIND_FIELD(st, 1, c->name);
+        sqlite3_bind_int64(st, 2, c->vcpus);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)c->mem_bytes);
+    }
+    BIND_FIELD(ins, 4, c->source);
+    sqlite3_bind_text(ins, 5, text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(sel, 4, text, -1, SQLITE_STATIC);
+    rc = upsert_id(db, ins, sel, id, "storing the config", e);
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(sel);
+    return rc;
+}
+
+static int store_run_row(struct db *db, int64_t host_id, int64_t config_id,
+                         const struct run_spec *spec, const struct vmm_result *r,
+                         int64_t *run_id, struct vmm_err *e)
+{
+    sqlite3_stmt *st;
+    if (prepare(db, "INSERT INTO runs(host_id, config_id, workload, params, rep, tag, "
+                "status, reason, started, ended, wall_seconds, tsc_khz, exits, console, "
+                "console_truncated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st, e))
+        return -1;
+    sqlite3_bind_int64(st, 1, host_id);
+    sqlite3_bind_int64(st, 2, config_id);
+    sqlite3_bind_text(st, 3, spec->workload, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, spec->params ? spec->params : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, spec->rep);
+    if (spec->tag)
+        sqlite3_bind_text(st, 6, spec->tag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, vmm_status_name(r->status), -1, SQLITE_STATIC);
+    if (r->reason[0])
+        BIND_FIELD(st, 8, r->reason);
+    sqlite3_bind_double(st, 9, spec->started);
+    sqlite3_bind_double(st, 10, spec->ended);
+    sqlite3_bind_double(st, 11, r->wall_seconds);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)r->tsc_khz);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)r->exits);
+    if (r->console)
+        sqlite3_bind_blob64(st, 14, r->console, r->console_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 15, r->console_truncated);
+    int rc = 0;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(db, e, "storing the run");
+    else
+        *run_id = sqlite3_last_insert_rowid(db->h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* One prepared statement for all samples; metric and unit are rebound only when they
+ * change, which is rare (samples come grouped by metric). */
+static int store_samples(struct db *db, int64_t run_id, const struct vmm_result *r,
+                         struct vmm_err *e)
+{
+    sqlite3_stmt *st;
+    if (prepare(db, "INSERT INTO samples(run_id, metric, unit, batch, warmup, value) "
+                "VALUES(?,?,?,?,?,?)", &st, e))
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = 0;
+    const struct vmm_sample *prev = NULL;
+    for (size_t i = 0; i < r->nsamples; i++) {
+        const struct vmm_sample *s = &r->samples[i];
+        /* SQLite would store NaN as NULL; say what is wrong instead. */
+        if (!isfinite(s->value)) {
+            rc = vmm_err_set(e, VMM_EXIT_DATABASE, "%s: sample %zu of metric '%.*s' is not "
+                             "a finite number; nothing of this run was stored", db->path, i,
+                             (int)sizeof s->metric, s->metric);
+            break;
+        }
+        if (!prev || strncmp(prev->metric, s->metric, sizeof s->metric) != 0)
+            BIND_FIELD(st, 2, s->metric);
+        if (!prev || strncmp(prev->unit, s->unit, sizeof s->unit) != 0)
+            BIND_FIELD(st, 3, s->unit);
+        sqlite3_bind_int64(st, 4, s->batch);
+        sqlite3_bind_int(st, 5, s->warmup);
+        sqlite3_bind_double(st, 6, s->value);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = db_fail(db, e, "storing samples");
+            break;
+        }
+        sqlite3_reset(st);
+        prev = s;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int db_store_run(struct db *db, const struct host_info *h, const struct bench_config *c,
+                 const struct run_spec *spec, const struct vmm_result *r, int64_t *run_id,
+                 struct vmm_err *e)
+{
+    /* IMMEDIATE takes the write lock up front, so a concurrent writer waits in the busy
+     * handler here instead of failing halfway with SQLITE_BUSY. */
+    if (exec(db, "BEGIN IMMEDIATE", e) != 0)
+        return -1;
+    int64_t host_id = 0, config_id = 0, id = 0;
+    if (store_host(db, h, &host_id, e) || store_config(db, c, &config_id, e) ||
+        store_run_row(db, host_id, config_id, spec, r, &id, e) ||
+        store_samples(db, id, r, e) || exec(db, "COMMIT", e)) {
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    *run_id = id;
+    return 0;
+}
