@@ -1,0 +1,103 @@
+/* `vmmbench show`: summarize the results database. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "db.h"
+#include "summary.h"
+#include "vmm/error.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vmmbench show [--run ID] [--json] [--db PATH]\n"
+            "\n"
+            "Summarizes the stored runs: per config, workload, parameters and metric, the\n"
+            "number of samples, median, p5 and p95 (warm-up samples excluded), then the runs\n"
+            "that did not complete with their status and reason.\n"
+            "\n"
+            "  --run ID    only the run with this id\n"
+            "  --json      one JSON object {\"results\":[...],\"failed_runs\":[...]}\n"
+            "  --db PATH   the results database (default %s)\n"
+            "  --help      this text\n",
+            CLI_DEFAULT_DB);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    struct vmm_err e = { 0 };
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    vmm_err_set(&e, VMM_EXIT_USAGE, "show: %s; see `vmmbench show --help`", what);
+    return cli_fail(&e);
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "run", required_argument, NULL, 'r' },
+        { "json", no_argument, NULL, 'j' },
+        { "db", required_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *db_path = CLI_DEFAULT_DB;
+    long long run_id = 0;
+    bool json = false;
+    int c;
+    optind = 0;    /* glibc: start a fresh scan, whatever parsed argv before us */
+    opterr = 0;    /* we word the errors ourselves */
+    while ((c = getopt_long(argc, argv, ":r:jd:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': {
+            char *end;
+            errno = 0;
+            run_id = strtoll(optarg, &end, 10);
+            if (errno || *end || end == optarg || run_id <= 0)
+                return usage_error("--run needs a positive run id, not '%s'", optarg);
+            break;
+        }
+        case 'j':
+            json = true;
+            break;
+        case 'd':
+            db_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return VMM_EXIT_OK;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+
+    struct vmm_err e = { 0 };
+    /* show only reads: a missing file means nothing was run yet, not "create one". */
+    if (access(db_path, F_OK) != 0) {
+        vmm_err_set(&e, VMM_EXIT_DATABASE, "no results database at %s; run `vmmbench run` "
+                    "first, or pass --db PATH", db_path);
+        return cli_fail(&e);
+    }
+    struct db *db;
+    if (db_open(db_path, &db, &e) != 0)
+        return cli_fail(&e);
+    int rc = summary_print(db_handle(db), run_id, json, stdout, &e);
+    db_close(db);
+    if (fflush(stdout) != 0 && rc == 0)
+        vmm_err_set(&e, VMM_EXIT_INTERNAL, "show: writing the output: %s", strerror(errno));
+    return e.code ? cli_fail(&e) : VMM_EXIT_OK;
+}
