@@ -1,0 +1,228 @@
+/* config_load: valid files give the values and keep the text; every bad input is
+ * refused with VMM_EXIT_CONFIG and a message that starts with FILE:LINE. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static char dir[PATH_MAX];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(dir, sizeof dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rm_tree(dir);
+    return 0;
+}
+
+/* Writes TEXT to a file in the test directory and returns its path. */
+static const char *write_cfg(const char *text)
+{
+    static char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/c.ini", dir);
+    tu_write_file(path, text, strlen(text));
+    return path;
+}
+
+static void test_default(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    config_default(&c);
+    assert_string_equal(c.name, "default");
+    assert_int_equal(c.vcpus, 1);
+    assert_int_equal(c.mem_bytes, 64ULL << 20);
+    assert_string_equal(c.source, "(built-in)");
+    assert_null(c.text);
+    config_free(&c);
+}
+
+static void test_valid(void **state)
+{
+    (void)state;
+    const char *text = "; a comment\n"
+                       "# another\n"
+                       "[vm]\n"
+                       "name   = quick-2vcpu.v1   ; inline comment\n"
+                       "vcpus  = 2\n"
+                       "\n"
+                       "memory = 2GiB\n";
+    const char *path = write_cfg(text);
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(path, &c, &e), 0);
+    assert_int_equal(e.code, 0);
+    assert_string_equal(c.name, "quick-2vcpu.v1");
+    assert_int_equal(c.vcpus, 2);
+    assert_int_equal(c.mem_bytes, 2ULL << 30);
+    assert_string_equal(c.source, path);
+    assert_non_null(c.text);
+    assert_string_equal(c.text, text);
+    config_free(&c);
+    assert_null(c.text);
+}
+
+static void test_only_name_takes_defaults(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(write_cfg("[vm]\nname = x\n"), &c, &e), 0);
+    assert_string_equal(c.name, "x");
+    assert_int_equal(c.vcpus, 1);
+    assert_int_equal(c.mem_bytes, 64ULL << 20);
+    config_free(&c);
+}
+
+static void test_limits_accepted(void **state)
+{
+    (void)state;
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(write_cfg("[vm]\nname=a\nvcpus=64\nmemory=16M\n"), &c, &e), 0);
+    assert_int_equal(c.vcpus, 64);
+    assert_int_equal(c.mem_bytes, 16ULL << 20);
+    config_free(&c);
+}
+
+/* Loads TEXT and expects refusal: "PATH:LINE: ..." containing WHAT (line 0: "PATH: "). */
+static void refused(const char *text, int line, const char *what)
+{
+    const char *path = write_cfg(text);
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    if (config_load(path, &c, &e) == 0)
+        fail_msg("accepted:\n%s", text);
+    assert_int_equal(e.code, VMM_EXIT_CONFIG);
+    char prefix[PATH_MAX + 32];
+    if (line > 0)
+        snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+    else
+        snprintf(prefix, sizeof prefix, "%s: ", path);
+    if (strncmp(e.msg, prefix, strlen(prefix)) != 0)
+        fail_msg("message '%s' does not start with '%s'", e.msg, prefix);
+    if (!strstr(e.msg, what))
+        fail_msg("message '%s' does not mention '%s'", e.msg, what);
+    /* Every message says what to do about it. */
+    if (!strchr(e.msg, ';'))
+        fail_msg("message '%s' has no fix", e.msg);
+    assert_null(c.text);
+    config_free(&c);
+}
+
+static void test_unknown_key_and_section(void **state)
+{
+    (void)state;
+    refused("[vm]\nname = a\ncolour = red\n", 3, "unknown key 'colour'");
+    refused("[vm]\nname = a\n[net]\nmtu = 1500\n", 4, "unknown section [net]");
+    refused("name = a\n[vm]\n", 1, "outside any section");
+}
+
+static void test_duplicate_key(void **state)
+{
+    (void)state;
+    refused("[vm]\nname = a\nvcpus = 1\n\nvcpus = 2\n", 5, "duplicate key 'vcpus'");
+    refused("[vm]\nname = a\n[vm]\nname = b\n", 4, "duplicate key 'name'");
+}
+
+static void test_bad_vcpus(void **state)
+{
+    (void)state;
+    refused("[vm]\nname = a\nvcpus = 0\n", 3, "vcpus");
+    refused("[vm]\nname = a\nvcpus = 65\n", 3, "vcpus");
+    refused("[vm]\nname = a\nvcpus = two\n", 3, "vcpus");
+    refused("[vm]\nname = a\nvcpus = -1\n", 3, "vcpus");
+    refused("[vm]\nname = a\nvcpus = 4x\n", 3, "vcpus");
+    refused("[vm]\nname = a\nvcpus = 99999999999999999999999\n", 3, "vcpus");
+    refused("[vm]\nname = a\nvcpus =\n", 3, "vcpus");
+}
+
+static void test_bad_memory(void **state)
+{
+    (void)state;
+    refused("[vm]\nname = a\nmemory = lots\n", 3, "bad memory 'lots'");
+    refused("[vm]\nname = a\nmemory = 0\n", 3, "memory");
+    refused("[vm]\nname = a\nmemory = 99999999999T\n", 3, "memory");
+    refused("[vm]\nname = a\nmemory = 8M\n", 3, "16M");
+    refused("[vm]\nname = a\nmemory = 16777215\n", 3, "16M");   /* one byte short */
+}
+
+static void test_bad_name(void **state)
+{
+    (void)state;
+    refused("[vm]\nname = bad name!\n", 2, "bad name");
+    refused("[vm]\nname =\n", 2, "bad name");
+    refused("[vm]\nname = a/b\n", 2, "bad name");
+    char text[256];
+    snprintf(text, sizeof text, "[vm]\nname = %064d\n", 0);   /* 64 characters: one too many */
+    refused(text, 2, "bad name");
+}
+
+static void test_missing_name(void **state)
+{
+    (void)state;
+    refused("[vm]\nvcpus = 2\n", 0, "missing required key 'name'");
+    refused("", 0, "missing required key 'name'");
+}
+
+static void test_syntax_errors(void **state)
+{
+    (void)state;
+    refused("[vm]\nname = a\nthis is not ini\n", 3, "not a section header");
+    /* The syntax error on line 1 comes first, not the handler's complaint on line 2. */
+    refused("[vm\nname = a\n", 1, "not a section header");
+    char text[512];
+    snprintf(text, sizeof text, "[vm]\nname = a\n; %0300d\n", 0);
+    refused(text, 3, "longer than");
+}
+
+static void test_unreadable(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/missing.ini", dir);
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(path, &c, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_CONFIG);
+    assert_non_null(strstr(e.msg, path));
+    assert_non_null(strstr(e.msg, "No such file"));
+    /* A directory is not a config either. */
+    struct vmm_err e2 = { 0 };
+    assert_int_equal(config_load(dir, &c, &e2), -1);
+    assert_int_equal(e2.code, VMM_EXIT_CONFIG);
+    assert_non_null(strstr(e2.msg, dir));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default),
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_only_name_takes_defaults),
+        cmocka_unit_test(test_limits_accepted),
+        cmocka_unit_test(test_unknown_key_and_section),
+        cmocka_unit_test(test_duplicate_key),
+        cmocka_unit_test(test_bad_vcpus),
+        cmocka_unit_test(test_bad_memory),
+        cmocka_unit_test(test_bad_name),
+        cmocka_unit_test(test_missing_name),
+        cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_unreadable),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
