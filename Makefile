@@ -21,13 +21,19 @@ SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-p
 HOST_LIBS   := -lsqlite3 -linih -lpthread -lm
 
 # Guest code is freestanding: no libc, no PIC, no red zone (interrupts share the kernel
-# stack), no stack protector (no TLS in the guest).
+# stack), no stack protector (no TLS in the guest). No SSE either: code that may run at
+# CPL0 is emulated instruction by instruction on PVM hosts, and that emulator fails on
+# vector instructions (KVM_EXIT_INTERNAL_ERROR), so the compiler must not vectorise it.
 GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+                -mgeneral-regs-only \
                 -mno-red-zone -fno-asynchronous-unwind-tables -fcf-protection=none \
                 -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
                 -Iguest-kernels/include -Ivmm-min/include -MMD -MP
+# One RWX load segment on purpose: the VMM maps all guest RAM writable and executable
+# with 2 MiB pages, so finer ELF permissions would promise a protection nobody enforces.
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-kernels/kernel/guest.ld \
-                 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
+                 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
+                 -Wl,--no-warn-rwx-segments
 
 VMM_SRCS      := $(wildcard vmm-min/lib/*.c)
 HARNESS_SRCS  := $(wildcard harness/*.c) $(wildcard analysis/*.c)
@@ -88,16 +94,16 @@ $(VERSION_H): FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/host/%.o: %.c $(DEPS_OK) | $(VERSION_H)
+$(BUILD)/host/%.o: %.c Makefile $(DEPS_OK) | $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
-$(BUILD)/asan/%.o: %.c $(DEPS_OK) | $(VERSION_H)
+$(BUILD)/asan/%.o: %.c Makefile $(DEPS_OK) | $(VERSION_H)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -c $< -o $@
-$(BUILD)/guest/%.o: %.c $(DEPS_OK)
+$(BUILD)/guest/%.o: %.c Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
-$(BUILD)/guest/%.o: %.S $(DEPS_OK)
+$(BUILD)/guest/%.o: %.S Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
@@ -116,7 +122,7 @@ LIBS := $(BUILD)/lib/libharness.a $(BUILD)/lib/libvmm.a
 $(BIN)/vmmbench: $(call obj,host,$(VMMBENCH_SRCS)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
-$(BIN)/vmm-min: $(call obj,host,$(VMMMIN_SRCS)) $(BUILD)/lib/libvmm.a
+$(BIN)/vmm-min: $(call obj,host,$(VMMMIN_SRCS)) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
 

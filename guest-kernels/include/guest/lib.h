@@ -1,0 +1,18 @@
+/* Freestanding helpers: the compiler may emit calls to memset/memcpy even here. */
+#ifndef GUEST_LIB_H
+#define GUEST_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int strcmp(const char *a, const char *b);
+size_t strlen(const char *s);
+/* Copies at most n-1 bytes and always terminates. */
+void strlcpy_g(char *d, const char *s, size_t n);
+
+void console_puts(const char *s);
+void console_put_u64(uint64_t v);
+
+#endif

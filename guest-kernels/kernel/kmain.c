@@ -1,0 +1,118 @@
+/* The ring-0 part of the guest kernel: install the IDT and TSS, then run the workload,
+ * normally at CPL3. Everything at CPL0 is emulated on the test host (about 500 ns an
+ * instruction), so this does the least it can.
+ *
+ * A workload asked to run in ring 0 (`ring=0`) is called right here instead of after
+ * the drop to CPL3: there is no way back up from CPL3 on every host (PVM raises #UD for
+ * `int N` from CPL3, and its `syscall` reaches LSTAR without leaving CPL3). */
+#include <stdint.h>
+
+#include "guest/kernel.h"
+#include "guest/x86.h"
+#include "vmm/guest_abi.h"
+
+struct idt_entry {
+    uint16_t off0, sel;
+    uint8_t ist, attr;
+    uint16_t off1;
+    uint32_t off2, zero;
+} __attribute__((packed));
+
+#define IO_PORTS 0x800 /* covers COM1 and the vmm-min control ports */
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp0, rsp1, rsp2;
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3, iomap_base;
+    /* Ports 0..IO_PORTS-1 open to CPL3 (bits clear), then the all-ones terminator.
+     * IOPL 3 alone is not enough: PVM hosts run CPL3 with IOPL 0 whatever RFLAGS says,
+     * but honour the bitmap. Ports past it stay closed to CPL3. */
+    uint8_t iomap[IO_PORTS / 8 + 1];
+} __attribute__((packed));
+
+#define IDT_VECTORS 0x81
+#define KSTACK_SIZE 8192
+#define USTACK_SIZE 32768
+
+extern const uint64_t isr_table[32];
+extern char kstacks[], ustacks[];
+__attribute__((noreturn)) void enter_user(uint64_t entry, uint64_t rsp, uint64_t arg);
+
+static struct idt_entry idt[IDT_VECTORS] __attribute__((aligned(16)));
+static struct tss tss[VMMB_MAX_VCPUS];
+
+static void set_gate(unsigned vec, uint64_t fn, uint8_t dpl)
+{
+    idt[vec] = (struct idt_entry){
+        .off0 = (uint16_t)fn, .sel = VMMB_SEL_KCODE, .ist = 0,
+        .attr = (uint8_t)(0x8e | (dpl << 5)), /* present, 64-bit interrupt gate */
+        .off1 = (uint16_t)(fn >> 16), .off2 = (uint32_t)(fn >> 32), .zero = 0,
+    };
+}
+
+/* The IDT is shared; vCPU 0 fills it before any other vCPU gets work. */
+static void install_idt(void)
+{
+    for (unsigned v = 0; v < 32; v++)
+        set_gate(v, isr_table[v], 0);
+}
+
+static void load_idt(void)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) d = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(d));
+}
+
+/* Writes this vCPU's TSS descriptor into the slot the VMM left in its GDT. Every vCPU
+ * uses the same selector, so each loads TR before the next one rewrites the slot
+ * (secondary vCPUs start only after vCPU 0 has finished this). */
+static void load_tss(unsigned index)
+{
+    struct tss *t = &tss[index];
+    t->rsp0 = (uint64_t)(uintptr_t)(kstacks + (uint64_t)(index + 1) * KSTACK_SIZE);
+    t->iomap_base = (uint16_t)__builtin_offsetof(struct tss, iomap);
+    t->iomap[IO_PORTS / 8] = 0xff;
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) g;
+    __asm__ volatile("sgdt %0" : "=m"(g));
+    uint64_t *gdt = (uint64_t *)(uintptr_t)g.base;
+    uint64_t base = (uint64_t)(uintptr_t)t, limit = sizeof *t - 1;
+    gdt[VMMB_SEL_TSS >> 3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+                             ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+    gdt[(VMMB_SEL_TSS >> 3) + 1] = base >> 32;
+    __asm__ volatile("ltr %w0" :: "r"((uint16_t)VMMB_SEL_TSS));
+}
+
+static int wants_ring0(const struct vmmb_boot_info *bi)
+{
+    for (uint32_t i = 0; i < bi->nr_params && i < VMMB_MAX_PARAMS; i++) {
+        const char *n = bi->params[i].name;
+        if (n[0] == 'r' && n[1] == 'i' && n[2] == 'n' && n[3] == 'g' && n[4] == '\0')
+            return bi->params[i].value == 0;
+    }
+    return 0;
+}
+
+__attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t index)
+{
+    if (bi->magic != VMMB_BOOT_MAGIC || bi->abi_version != VMMB_ABI_VERSION)
+        halt_forever();
+    if (index != 0)
+        halt_forever(); /* secondary vCPUs park until multi-vCPU workloads need them */
+    install_idt();
+    load_idt();
+    load_tss((unsigned)index);
+    if (wants_ring0(bi))
+        workload_main(bi);
+    enter_user((uint64_t)(uintptr_t)workload_main,
+               (uint64_t)(uintptr_t)(ustacks + (index + 1) * USTACK_SIZE),
+               (uint64_t)(uintptr_t)bi);
+}

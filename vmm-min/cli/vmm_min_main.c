@@ -1,0 +1,215 @@
+/* vmm-min: run one guest by hand and print what it measured. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+#include "vmm/image.h"
+#include "vmm/size.h"
+#include "vmm/vmm.h"
+
+#define MAX_CLI_PARAMS 32
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vmm-min [--kernel FILE] --workload NAME [--mem SIZE] [--vcpus N]\n"
+            "               [--param k=v]... [--timeout S] [--probe-timeout S] [--console]\n"
+            "               [--json] [--list]\n"
+            "\n"
+            "Boots one guest on /dev/kvm, runs one workload, prints its samples summary.\n"
+            "  --kernel FILE     guest kernel ELF (default: the installed vmmbench-guest.elf)\n"
+            "  --workload NAME   workload to run (--list shows them)\n"
+            "  --mem SIZE        guest memory, e.g. 64M, 1G (default 64M)\n"
+            "  --vcpus N         vCPUs (default 1)\n"
+            "  --param k=v       workload parameter (repeatable)\n"
+            "  --timeout S       end the run after S seconds (default 60)\n"
+            "  --probe-timeout S how long one probe of the operation may take (default 1)\n"
+            "  --console         copy the guest console to stderr as it comes\n"
+            "  --json            print the result as JSON, every sample included\n"
+            "  --list            list the workloads in the kernel image and exit\n"
+            "Exit status: 0 run ok, 1 run failed/unsupported, 2 usage, 4 no KVM, 6 bad image,\n"
+            "7 memory.\n");
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_json(const struct vmm_plan *p, const struct vmm_result *r)
+{
+    printf("{\"workload\":");
+    json_str(stdout, p->workload->name);
+    printf(",\"params\":");
+    json_str(stdout, p->params_text);
+    printf(",\"status\":\"%s\",\"reason\":", vmm_status_name(r->status));
+    json_str(stdout, r->reason);
+    printf(",\"tsc_khz\":%llu,\"exits\":%llu,\"wall_seconds\":%.6f,\"samples\":[",
+           (unsigned long long)r->tsc_khz, (unsigned long long)r->exits, r->wall_seconds);
+    for (size_t i = 0; i < r->nsamples; i++) {
+        const struct vmm_sample *s = &r->samples[i];
+        printf("%s{\"metric\":\"%s\",\"unit\":\"%s\",\"batch\":%u,\"warmup\":%s,\"value\":%.6g}",
+               i ? "," : "", s->metric, s->unit, s->batch, s->warmup ? "true" : "false",
+               s->value);
+    }
+    printf("],\"console\":");
+    json_str(stdout, r->console ? r->console : "");
+    printf("}\n");
+}
+
+/* One line per metric: median, p5 and p95 of the samples that are not warm-up. */
+static void print_text(const struct vmm_plan *p, const struct vmm_result *r)
+{
+    printf("workload %s (%s): %s", p->workload->name, p->params_text, vmm_status_name(r->status));
+    if (r->reason[0])
+        printf(": %s", r->reason);
+    printf("\n");
+    double *v = malloc((r->nsamples ? r->nsamples : 1) * sizeof *v);
+    if (!v)
+        return;
+    for (size_t i = 0; i < r->nsamples; i++) {
+        const char *m = r->samples[i].metric;
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(r->samples[j].metric, m) != 0;
+        if (!first)
+            continue;
+        size_t n = 0;
+        for (size_t j = i; j < r->nsamples; j++)
+            if (!r->samples[j].warmup && strcmp(r->samples[j].metric, m) == 0)
+                v[n++] = r->samples[j].value;
+        if (!n)
+            continue;
+        stats_sort(v, n);
+        printf("  %-16s n=%-5zu median=%-12.4g p5=%-12.4g p95=%-12.4g %s\n", m, n,
+               stats_quantile_sorted(v, n, 0.5), stats_quantile_sorted(v, n, 0.05),
+               stats_quantile_sorted(v, n, 0.95), r->samples[i].unit);
+    }
+    free(v);
+    printf("  tsc %llu kHz, %llu exits seen by the VMM, %.3f s\n",
+           (unsigned long long)r->tsc_khz, (unsigned long long)r->exits, r->wall_seconds);
+}
+
+static int fail(const struct vmm_err *e)
+{
+    fprintf(stderr, "vmm-min: %s\n", e->msg);
+    return e->code;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "kernel", required_argument, 0, 'k' }, { "mem", required_argument, 0, 'm' },
+        { "vcpus", required_argument, 0, 'c' }, { "workload", required_argument, 0, 'w' },
+        { "param", required_argument, 0, 'p' }, { "timeout", required_argument, 0, 't' },
+        { "probe-timeout", required_argument, 0, 'P' }, { "console", no_argument, 0, 'C' },
+        { "json", no_argument, 0, 'j' }, { "list", no_argument, 0, 'l' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    const char *kernel = NULL, *params[MAX_CLI_PARAMS];
+    struct vmm_request rq = { .mem_bytes = 64ull << 20, .vcpus = 1 };
+    bool json = false, list = false;
+    struct vmm_err e = { 0 };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'k': kernel = optarg; break;
+        case 'w': rq.workload = optarg; break;
+        case 'm':
+            if (vmm_parse_size(optarg, &rq.mem_bytes)) {
+                vmm_err_set(&e, VMM_EXIT_RESOURCES, "--mem %s is not a size; write it like 64M "
+                            "or 1G", optarg);
+                return fail(&e);
+            }
+            break;
+        case 'c':
+            rq.vcpus = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || !*optarg) {
+                vmm_err_set(&e, VMM_EXIT_USAGE, "--vcpus %s is not a number", optarg);
+                return fail(&e);
+            }
+            break;
+        case 'p':
+            if (rq.nparams == MAX_CLI_PARAMS) {
+                vmm_err_set(&e, VMM_EXIT_USAGE, "more than %d --param options", MAX_CLI_PARAMS);
+                return fail(&e);
+            }
+            params[rq.nparams++] = optarg;
+            break;
+        case 't':
+        case 'P': {
+            double s = strtod(optarg, &end);
+            if (*end || !*optarg || !(s > 0)) {
+                vmm_err_set(&e, VMM_EXIT_USAGE, "--%s %s is not a positive number of seconds",
+                            c == 't' ? "timeout" : "probe-timeout", optarg);
+                return fail(&e);
+            }
+            *(c == 't' ? &rq.timeout_s : &rq.probe_timeout_s) = s;
+            break;
+        }
+        case 'C': rq.echo_console = true; break;
+        case 'j': json = true; break;
+        case 'l': list = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return VMM_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vmm_err_set(&e, VMM_EXIT_USAGE, "unexpected argument '%s'; see vmm-min --help",
+                    argv[optind]);
+        return fail(&e);
+    }
+    char def[4096];
+    if (!kernel) {
+        if (vmm_default_guest_path("vmmbench-guest.elf", def, sizeof def)) {
+            vmm_err_set(&e, VMM_EXIT_USAGE, "cannot locate the guest kernel; pass --kernel");
+            return fail(&e);
+        }
+        kernel = def;
+    }
+    struct vmm_image *img;
+    if (vmm_image_open(kernel, &img, &e))
+        return fail(&e);
+    if (list) {
+        for (unsigned i = 0; i < img->nworkloads; i++)
+            printf("%-12s %s (%s)\n", img->workloads[i].name, img->workloads[i].summary,
+                   img->workloads[i].unit);
+        vmm_image_close(img);
+        return 0;
+    }
+    if (!rq.workload) {
+        vmm_image_close(img);
+        vmm_err_set(&e, VMM_EXIT_USAGE, "no --workload given; --list shows the workloads");
+        return fail(&e);
+    }
+    rq.image = img;
+    rq.params = params;
+    struct vmm_plan plan;
+    if (vmm_plan_make(&rq, &plan, &e) || vmm_kvm_check(&e)) {
+        vmm_image_close(img);
+        return fail(&e);
+    }
+    struct vmm_result r;
+    vmm_run(&plan, &r);
+    if (json)
+        print_json(&plan, &r);
+    else
+        print_text(&plan, &r);
+    int rc = r.status == VMM_STATUS_OK ? 0 : VMM_EXIT_RUNS_FAILED;
+    vmm_result_free(&r);
+    vmm_image_close(img);
+    return rc;
+}

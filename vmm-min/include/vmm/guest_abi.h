@@ -1,0 +1,149 @@
+/* The guest/VMM contract. Included by vmm-min (host) and by the guest kernel
+ * (freestanding), so it uses only fixed-width types and no libc.
+ *
+ * Entry: every vCPU starts in 64-bit mode at the ELF entry point, CPL0, interrupts off,
+ * with the VMM-built page tables (identity map of guest RAM and the MMIO window) and GDT
+ * (layout below) loaded, and
+ *     rdi = guest-physical address of struct vmmb_boot_info
+ *     rsi = this vCPU's index (0 is the bootstrap vCPU)
+ * The guest installs its own IDT and TSS (the GDT has an empty slot for the TSS) and sets
+ * its own stacks. All mappings are user-accessible and CR4.SMEP/SMAP are off, so the same
+ * workload code runs at CPL0 or CPL3.
+ *
+ * Exit: the guest writes the guest-physical address of its struct vmmb_result_header to
+ * VMMB_PORT_DONE (32-bit out). The VMM reads the results through its checked
+ * translation; nothing the guest wrote is trusted. */
+#ifndef VMM_GUEST_ABI_H
+#define VMM_GUEST_ABI_H
+
+#include <stdint.h>
+
+#define VMMB_ABI_VERSION 1
+
+/* ---- I/O ports and MMIO the VMM provides ---- */
+#define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
+#define VMMB_PORT_SERIAL_LSR 0x3fdu  /* line status: always "transmitter empty" */
+#define VMMB_PORT_DONE       0x7f0u  /* outl: GPA of the result header; ends the run */
+#define VMMB_PORT_PHASE      0x7f4u  /* outl: enum vmmb_phase */
+#define VMMB_PORT_FAULT      0x7f8u  /* outl: exception vector; frame is on the guest stack */
+#define VMMB_PORT_BENCH      0x7fcu  /* pio workloads: a port whose exits do nothing */
+#define VMMB_MMIO_BENCH_GPA  0xd0000000ull /* mmio workloads: one page, reads 0, writes dropped */
+#define VMMB_MMIO_BENCH_SIZE 0x1000ull
+
+/* Phases tell the VMM what a hang means. A workload probes its operation once (PROBE)
+ * before measuring: if the probe does not come back within the probe timeout, the
+ * operation is unsupported on this host (e.g. vmcall under PVM), not a hang. */
+enum vmmb_phase {
+    VMMB_PHASE_BOOT = 0,
+    VMMB_PHASE_PROBE = 1,
+    VMMB_PHASE_MEASURE = 2,
+};
+
+/* ---- GDT built by the VMM ---- */
+#define VMMB_SEL_KCODE 0x08
+#define VMMB_SEL_KDATA 0x10
+#define VMMB_SEL_UDATA 0x1b  /* 0x18 | RPL3; data before code as SYSRET expects */
+#define VMMB_SEL_UCODE 0x23  /* 0x20 | RPL3 */
+#define VMMB_SEL_TSS   0x28  /* 16-byte slot the guest fills, then ltr */
+#define VMMB_GDT_ENTRIES 7
+
+/* ---- Boot info: one page written by the VMM before entry ---- */
+#define VMMB_BOOT_MAGIC 0x544f4f42424d4d56ull /* "VMMBBOOT" */
+#define VMMB_NAME_MAX 32
+#define VMMB_MAX_PARAMS 16
+#define VMMB_MAX_MEM_RANGES 8
+#define VMMB_MAX_VCPUS 64
+
+struct vmmb_param {
+    char name[16];
+    uint64_t value;
+};
+
+enum vmmb_mem_type { VMMB_MEM_RAM = 1, VMMB_MEM_RESERVED = 2 };
+
+struct vmmb_mem_range {
+    uint64_t gpa;
+    uint64_t size;
+    uint32_t type;       /* enum vmmb_mem_type */
+    uint32_t node;       /* guest NUMA node */
+};
+
+struct vmmb_boot_info {
+    uint64_t magic;
+    uint32_t abi_version;
+    uint32_t size;               /* sizeof(struct vmmb_boot_info) */
+    uint64_t tsc_khz;            /* from KVM_GET_TSC_KHZ; 0 when unknown */
+    uint32_t nr_vcpus;
+    uint32_t nr_params;
+    char workload[VMMB_NAME_MAX];/* NUL-terminated; validated against the image's catalogue */
+    struct vmmb_param params[VMMB_MAX_PARAMS]; /* every declared parameter, defaults filled */
+    uint32_t nr_mem;
+    uint32_t reserved0;
+    struct vmmb_mem_range mem[VMMB_MAX_MEM_RANGES];
+    uint64_t free_gpa;           /* first guest RAM byte past the image and VMM structures */
+    uint64_t free_size;          /* bytes from free_gpa the guest may use (results, buffers) */
+};
+
+/* ---- Workload catalogue: the guest image describes itself ----
+ * The guest places one struct vmmb_workload_desc per workload in the ELF section
+ * VMMB_WORKLOAD_SECTION. The VMM reads that section (with bounds checks) to list
+ * workloads and to validate a requested workload and its parameters before booting. */
+#define VMMB_WORKLOAD_SECTION ".vmmb_workloads"
+#define VMMB_MAX_WORKLOAD_PARAMS 8
+
+struct vmmb_param_desc {
+    char name[16];
+    char help[64];
+    uint64_t def, min, max;
+};
+
+#define VMMB_RING0 (1u << 0)
+#define VMMB_RING3 (1u << 3)
+
+struct vmmb_workload_desc {
+    char name[VMMB_NAME_MAX];
+    char summary[96];            /* what it measures */
+    char unit[16];               /* unit of its headline metric */
+    uint32_t rings;              /* VMMB_RING0 | VMMB_RING3: where it may run */
+    uint32_t nr_params;
+    struct vmmb_param_desc params[VMMB_MAX_WORKLOAD_PARAMS];
+    uint64_t entry;              /* guest address of the run function; ignored by the VMM */
+};
+
+/* ---- Result area: written by the guest, validated by the VMM ---- */
+#define VMMB_RESULT_MAGIC 0x544c5352424d4d56ull /* "VMMBRSLT" */
+#define VMMB_MAX_RECORDS (1u << 20)
+
+enum vmmb_result_status {
+    VMMB_RESULT_OK = 1,
+    VMMB_RESULT_UNSUPPORTED = 2, /* reason says why */
+    VMMB_RESULT_ERROR = 3,       /* reason says why */
+};
+
+/* One record is one batch: `iters` operations took `cycles` TSC cycles in total. */
+enum vmmb_record_kind {
+    VMMB_REC_CALIBRATION = 1,    /* the same loop with an empty body: the timing floor */
+    VMMB_REC_MEASURE = 2,
+};
+
+#define VMMB_REC_WARMUP 1u       /* flags: declared warm-up, excluded from statistics */
+
+struct vmmb_record {
+    uint32_t kind;
+    uint32_t flags;
+    uint32_t batch;
+    uint32_t reserved;
+    uint64_t iters;
+    uint64_t cycles;
+};
+
+struct vmmb_result_header {
+    uint64_t magic;
+    uint32_t abi_version;
+    uint32_t status;             /* enum vmmb_result_status */
+    uint32_t nr_records;         /* records follow the header directly */
+    uint32_t record_size;        /* sizeof(struct vmmb_record) */
+    char reason[128];            /* NUL-terminated within the array, or rejected */
+};
+
+#endif

@@ -1,0 +1,114 @@
+/* Turns the guest's result area into samples. The area is hostile input: the header,
+ * every count and every record is checked before it is believed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm.h"
+#include "vmm/guest_abi.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The timing floor: median cycles per iteration of the empty calibration loop. */
+static double calibration_floor(const struct vmmb_record *rec, uint32_t n)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    if (!v)
+        return 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (rec[i].kind == VMMB_REC_CALIBRATION && !(rec[i].flags & VMMB_REC_WARMUP))
+            v[k++] = (double)rec[i].cycles / (double)rec[i].iters;
+    double floor = 0;
+    if (k) {
+        qsort(v, k, sizeof *v, cmp_double);
+        floor = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+    }
+    free(v);
+    return floor;
+}
+
+void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
+                     struct vmm_result *res)
+{
+    const struct vmmb_result_header *h = guest_mem_ptr(gm, gpa, sizeof *h);
+    if (!h) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area at 0x%llx is outside guest "
+                        "memory", (unsigned long long)gpa);
+        return;
+    }
+    /* Copy the header once: the guest could change it while we read (another vCPU). */
+    struct vmmb_result_header hdr;
+    memcpy(&hdr, h, sizeof hdr);
+    if (hdr.magic != VMMB_RESULT_MAGIC || hdr.abi_version != VMMB_ABI_VERSION ||
+        hdr.record_size != sizeof(struct vmmb_record)) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area at 0x%llx is corrupt (magic "
+                        "0x%llx, ABI %u, record size %u)", (unsigned long long)gpa,
+                        (unsigned long long)hdr.magic, hdr.abi_version, hdr.record_size);
+        return;
+    }
+    if (!memchr(hdr.reason, '\0', sizeof hdr.reason)) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area reason is not terminated");
+        return;
+    }
+    if (hdr.status == VMMB_RESULT_UNSUPPORTED || hdr.status == VMMB_RESULT_ERROR) {
+        vmm_result_fail(res, hdr.status == VMMB_RESULT_UNSUPPORTED ? VMM_STATUS_UNSUPPORTED
+                                                                    : VMM_STATUS_GUEST_ERROR,
+                        "guest: %s", hdr.reason[0] ? hdr.reason : "no reason given");
+        return;
+    }
+    if (hdr.status != VMMB_RESULT_OK) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area status %u is not valid",
+                        hdr.status);
+        return;
+    }
+    uint32_t n = hdr.nr_records;
+    const struct vmmb_record *rec =
+        n <= VMMB_MAX_RECORDS ? guest_mem_ptr(gm, gpa + sizeof hdr, (uint64_t)n * sizeof *rec)
+                              : NULL;
+    if (!rec || n == 0) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area claims %u records, which do "
+                        "not fit in guest memory or exceed %u", n, VMMB_MAX_RECORDS);
+        return;
+    }
+    struct vmmb_record *copy = malloc((size_t)n * sizeof *copy);
+    if (!copy) {
+        vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory reading %u records", n);
+        return;
+    }
+    memcpy(copy, rec, (size_t)n * sizeof *copy);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct vmmb_record *r = &copy[i];
+        if ((r->kind != VMMB_REC_CALIBRATION && r->kind != VMMB_REC_MEASURE) ||
+            r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP)) {
+            vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u is corrupt (kind "
+                            "%u, flags 0x%x, %llu iterations)", i, r->kind, r->flags,
+                            (unsigned long long)r->iters);
+            free(copy);
+            return;
+        }
+    }
+    double floor = calibration_floor(copy, n);
+    int oom = 0;
+    for (uint32_t i = 0; i < n && !oom; i++) {
+        const struct vmmb_record *r = &copy[i];
+        bool warm = r->flags & VMMB_REC_WARMUP;
+        double per_iter = (double)r->cycles / (double)r->iters;
+        if (r->kind == VMMB_REC_CALIBRATION) {
+            oom |= vmm_result_add(res, "timing_floor", "cycles", r->batch, warm, per_iter);
+            continue;
+        }
+        double net = per_iter - floor;
+        oom |= vmm_result_add(res, "latency_cycles", "cycles", r->batch, warm, net);
+        if (tsc_khz)
+            oom |= vmm_result_add(res, "latency", "ns", r->batch, warm,
+                                  net * 1e6 / (double)tsc_khz);
+    }
+    free(copy);
+    if (oom)
+        vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory storing samples");
+}

@@ -1,0 +1,78 @@
+/* Internal state of one VM run, shared by the exit loop, the devices and the
+ * supervising thread in vmm_run.c. */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/guest_mem.h"
+#include "vmm/io_bus.h"
+#include "vmm/plan.h"
+#include "vmm/result.h"
+
+/* The console keeps this much of what the guest printed... */
+#define VMM_CONSOLE_KEEP (64u << 10)
+/* ...and a guest printing more than this is flooding: the run ends. */
+#define VMM_CONSOLE_FLOOD (1u << 20)
+
+enum vm_stop {
+    VM_RUNNING = 0,
+    VM_STOP_DONE,            /* vCPU 0 reported results or crashed: stop the others */
+    VM_STOP_TIMEOUT,         /* the run overstayed plan->timeout_s */
+    VM_STOP_PROBE_TIMEOUT,   /* a probe did not return within plan->probe_timeout_s */
+};
+
+struct vcpu {
+    struct vm *vm;
+    unsigned index;
+    int fd;
+    struct kvm_run *run;
+    pthread_t thread;
+    bool started;
+    atomic_bool finished;
+    atomic_int phase;            /* enum vmmb_phase */
+    _Atomic double probe_deadline; /* monotonic seconds; 0 when not probing */
+    uint64_t exits;
+    uint64_t stuck_rip;          /* where it was when the supervisor stopped it */
+    uint8_t stuck_bytes[4];
+    bool stuck_bytes_ok;
+};
+
+struct vm {
+    const struct vmm_plan *plan;
+    int kvm_fd, vm_fd;
+    size_t run_size;
+    struct guest_mem mem;
+    struct io_bus pio, mmio;
+    struct vcpu vcpu[VMMB_MAX_VCPUS];
+    unsigned nvcpus;
+
+    pthread_mutex_t lock;        /* guards result, console, done fields, and cond */
+    pthread_cond_t cond;         /* signalled when a vCPU finishes or changes phase */
+    atomic_int stop;             /* enum vm_stop */
+    struct vmm_result *res;
+    bool done;                   /* the guest wrote VMMB_PORT_DONE */
+    uint64_t done_gpa;
+    uint64_t console_total;
+};
+
+double vm_now(void);
+/* Records a failure for this run (first one wins) under the VM lock. */
+void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends "; registers: RIP=... " for this vCPU to buf. */
+void vm_regdump(struct vcpu *v, char *buf, size_t len);
+
+void *vcpu_thread(void *arg);
+
+int devices_register(struct vm *vm);
+
+/* Validates the result area at gpa and converts its records into samples. */
+void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
+                     struct vmm_result *res);
+
+#endif
