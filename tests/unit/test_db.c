@@ -1,0 +1,436 @@
+/* The results database on real SQLite files: creation, storing and reading back, all or
+ * nothing on failure, refusal of foreign or newer files (untouched), unwritable places,
+ * two writers at once, and the speed of a large store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "testutil.h"
+
+static char dir[PATH_MAX];
+static char dbpath[PATH_MAX + 32];
+
+static int setup(void **state)
+{
+    (void)state;
+    tu_mkdtemp(dir, sizeof dir);
+    snprintf(dbpath, sizeof dbpath, "%s/results.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    chmod(dir, 0700);
+    tu_rm_tree(dir);
+    return 0;
+}
+
+static void fake_host(struct host_info *h)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->hostname, sizeof h->hostname, "testhost");
+    snprintf(h->cpu_vendor, sizeof h->cpu_vendor, "AuthenticAMD");
+    snprintf(h->cpu_model, sizeof h->cpu_model, "AMD EPYC");
+    snprintf(h->kvm_flavour, sizeof h->kvm_flavour, "pvm");
+    snprintf(h->mmu_mode, sizeof h->mmu_mode, "shadow");
+    snprintf(h->thp, sizeof h->thp, "madvise");
+    h->kvm_present = true;
+    h->kvm_api = 12;
+    h->cpus_online = 2;
+    h->numa_nodes = 1;
+}
+
+/* N samples over three metrics; the first ten are warm-up. */
+static void fake_result(struct vmm_result *r, size_t n)
+{
+    static const char *const metrics[] = { "lat", "bw", "ops" };
+    vmm_result_init(r);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(vmm_result_add(r, metrics[i % 3], "ns", (uint32_t)(i / 100), i < 10,
+                                        (double)i * 0.5), 0);
+    r->tsc_khz = 2000000;
+    r->exits = 77;
+    r->wall_seconds = 1.25;
+    r->console = strdup("hello from the guest\n");
+    r->console_len = strlen(r->console);
+}
+
+static const struct run_spec spec = {
+    .workload = "pchase", .params = "size=256M stride=64", .rep = 3, .tag = "t1",
+    .started = 1700000000.0, .ended = 1700000001.5,
+};
+
+static long long count(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *text_of(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    char *s = strdup(t ? (const char *)t : "(null)");
+    sqlite3_finalize(st);
+    return s;
+}
+
+static struct db *open_ok(void)
+{
+    struct db *db = NULL;
+    struct vmm_err e = { 0 };
+    if (db_open(dbpath, &db, &e) != 0)
+        fail_msg("db_open: %s", e.msg);
+    return db;
+}
+
+static void test_create_store_read_back(void **state)
+{
+    (void)state;
+    struct db *db = open_ok();
+    sqlite3 *h = db_handle(db);
+    assert_int_equal(count(h, "SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+    char *mode = text_of(h, "PRAGMA journal_mode");
+    assert_string_equal(mode, "wal");
+    free(mode);
+    assert_int_equal(count(h, "PRAGMA foreign_keys"), 1);
+
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    fake_result(&r, 1000);
+    struct vmm_err e = { 0 };
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id1, &e), 0);
+    assert_true(id1 > 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples"), 1000);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples WHERE warmup = 1"), 10);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples WHERE metric = 'lat'"), 334);
+    /* sum of i*0.5 for i < 1000 = 249750 */
+    assert_int_equal(count(h, "SELECT CAST(sum(value) * 2 AS INTEGER) FROM samples"), 499500);
+    char *status = text_of(h, "SELECT status || '|' || workload || '|' || params || '|' || "
+                              "rep || '|' || tag || '|' || tsc_khz || '|' || exits FROM runs");
+    assert_string_equal(status, "ok|pchase|size=256M stride=64|3|t1|2000000|77");
+    free(status);
+    char *console = text_of(h, "SELECT CAST(console AS TEXT) FROM runs");
+    assert_string_equal(console, "hello from the guest\n");
+    free(console);
+    char *hostrow = text_of(h, "SELECT hostname || '|' || kvm_flavour || '|' || mmu_mode "
+                               "FROM hosts");
+    assert_string_equal(hostrow, "testhost|pvm|shadow");
+    free(hostrow);
+
+    /* Same host and config again: reused, not duplicated. */
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id2, &e), 0);
+    assert_true(id2 > id1);
+    assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 1);
+    assert_int_equal(count(h, "SELECT count(*) FROM configs"), 1);
+
+    /* Any changed host field makes a new host row; a failed run keeps its reason. */
+    snprintf(hi.thp, sizeof hi.thp, "always");
+    vmm_result_fail(&r, VMM_STATUS_TIMEOUT, "guest overstayed 10 s");
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id3, &e), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 2);
+    char *failed = text_of(h, "SELECT status || '|' || reason FROM runs ORDER BY id DESC");
+    assert_string_equal(failed, "timeout|guest overstayed 10 s");
+    free(failed);
+    assert_int_equal(count(h, "SELECT count(*) FROM runs"), 3);
+    sqlite3_stmt *fk;   /* no row: every reference resolves */
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA foreign_key_check", -1, &fk, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(fk), SQLITE_DONE);
+    sqlite3_finalize(fk);
+    vmm_result_free(&r);
+    db_close(db);
+
+    /* Reopening finds everything. */
+    db = open_ok();
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples"), 3000);
+    db_close(db);
+}
+
+static void test_failure_mid_store_leaves_nothing(void **state)
+{
+    (void)state;
+    struct db *db = open_ok();
+    sqlite3 *h = db_handle(db);
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    fake_result(&r, 1000);
+    /* A NaN halfway: host, config, run and 500 samples are already inserted by then. */
+    r.samples[500].value = NAN;
+    struct vmm_err e = { 0 };
+    int64_t id = -7;
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_DATABASE);
+    assert_non_null(strstr(e.msg, "sample 500"));
+    assert_int_equal(id, -7);
+    assert_int_equal(count(h, "SELECT count(*) FROM runs"), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples"), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM configs"), 0);
+
+    /* The connection is still usable: the next good run is stored whole. */
+    r.samples[500].value = 1.0;
+    struct vmm_err e2 = { 0 };
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e2), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples"), 1000);
+    vmm_result_free(&r);
+    db_close(db);
+}
+
+static void test_other_schema_version_refused_untouched(void **state)
+{
+    (void)state;
+    db_close(open_ok());
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE schema_version SET version = 2", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(h);
+
+    size_t len_before, len_after;
+    char *before = tu_read_file(dbpath, &len_before);
+    assert_non_null(before);
+    struct db *db = NULL;
+    struct vmm_err e = { 0 };
+    assert_int_equal(db_open(dbpath, &db, &e), -1);
+    assert_null(db);
+    assert_int_equal(e.code, VMM_EXIT_DATABASE);
+    assert_non_null(strstr(e.msg, dbpath));
+    assert_non_null(strstr(e.msg, "schema version 2"));
+    assert_non_null(strstr(e.msg, "uses 1"));
+    char *after = tu_read_file(dbpath, &len_after);
+    assert_non_null(after);
+    assert_int_equal(len_before, len_after);
+    assert_memory_equal(before, after, len_before);
+    free(before);
+    free(after);
+}
+
+static void test_foreign_sqlite_refused(void **state)
+{
+    (void)state;
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    struct db *db = NULL;
+    struct vmm_err e = { 0 };
+    assert_int_equal(db_open(dbpath, &db, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_DATABASE);
+    assert_non_null(strstr(e.msg, "not a vmmbench"));
+}
+
+static void test_not_a_database_refused(void **state)
+{
+    (void)state;
+    char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)('a' + i % 26);
+    tu_write_file(dbpath, junk, sizeof junk);
+    struct db *db = NULL;
+    struct vmm_err e = { 0 };
+    assert_int_equal(db_open(dbpath, &db, &e), -1);
+    assert_null(db);
+    assert_int_equal(e.code, VMM_EXIT_DATABASE);
+    assert_non_null(strstr(e.msg, dbpath));
+    assert_non_null(strstr(e.msg, "not an SQLite database"));
+    size_t len;
+    char *after = tu_read_file(dbpath, &len);
+    assert_int_equal(len, sizeof junk);
+    assert_memory_equal(after, junk, sizeof junk);
+    free(after);
+}
+
+static void test_missing_directory_refused(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 64], sub[PATH_MAX + 32];
+    snprintf(sub, sizeof sub, "%s/nodir", dir);
+    snprintf(path, sizeof path, "%s/x.db", sub);
+    struct db *db = NULL;
+    struct vmm_err e = { 0 };
+    assert_int_equal(db_open(path, &db, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_DATABASE);
+    assert_non_null(strstr(e.msg, sub));
+    assert_non_null(strstr(e.msg, "does not exist"));
+    assert_non_null(strstr(e.msg, "mkdir -p"));
+    assert_int_equal(access(sub, F_OK), -1);   /* and it did not create anything */
+}
+
+/* Root ignores directory permissions, so the check runs in a child that drops to nobody
+ * when we are root. */
+static void test_unwritable_directory_refused(void **state)
+{
+    (void)state;
+    char sub[PATH_MAX + 32], path[PATH_MAX + 64];
+    snprintf(sub, sizeof sub, "%s/ro", dir);
+    snprintf(path, sizeof path, "%s/x.db", sub);
+    assert_int_equal(mkdir(sub, 0555), 0);
+    assert_int_equal(chmod(sub, 0555), 0);
+    assert_int_equal(chmod(dir, 0755), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(77);
+        struct db *db = NULL;
+        struct vmm_err e = { 0 };
+        int rc = db_open(path, &db, &e);
+        if (rc == 0) {
+            db_close(db);
+            _exit(1);
+        }
+        if (e.code != VMM_EXIT_DATABASE || !strstr(e.msg, "not writable") ||
+            !strstr(e.msg, sub)) {
+            fprintf(stderr, "unexpected error %d: %s\n", e.code, e.msg);
+            _exit(2);
+        }
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77)
+        skip();
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+struct writer {
+    int nruns;
+    int stored;
+    char err[VMM_ERR_MSG_MAX];
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct db *db = NULL;
+    struct vmm_err e = { 0 };
+    if (db_open(dbpath, &db, &e) != 0) {
+        snprintf(w->err, sizeof w->err, "%s", e.msg);
+        return NULL;
+    }
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    fake_result(&r, 2000);
+    for (int i = 0; i < w->nruns; i++) {
+        int64_t id;
+        if (db_store_run(db, &hi, &c, &spec, &r, &id, &e) != 0) {
+            snprintf(w->err, sizeof w->err, "%s", e.msg);
+            break;
+        }
+        w->stored++;
+    }
+    vmm_result_free(&r);
+    db_close(db);
+    return NULL;
+}
+
+/* Two connections, each its own thread, both creating the file and storing at once. */
+static void test_two_writers(void **state)
+{
+    (void)state;
+    struct writer w[2] = { { .nruns = 25 }, { .nruns = 25 } };
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        if (w[i].err[0])
+            fail_msg("writer %d: %s", i, w[i].err);
+        assert_int_equal(w[i].stored, 25);
+    }
+    struct db *db = open_ok();
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM runs"), 50);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples"), 50 * 2000);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM hosts"), 1);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM schema_version"), 1);
+    db_close(db);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_million_samples_fast(void **state)
+{
+    (void)state;
+    struct db *db = open_ok();
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    fake_result(&r, 1000000);
+    struct vmm_err e = { 0 };
+    int64_t id;
+    double t0 = now();
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e), 0);
+    double dt = now() - t0;
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples"), 1000000);
+#if defined(__SANITIZE_ADDRESS__)
+    const double limit = 6.0;   /* instrumented build: correctness here, speed in the other */
+#else
+    const double limit = 2.0;
+#endif
+    print_message("stored 1e6 samples in %.3f s (limit %.1f s)\n", dt, limit);
+    assert_true(dt < limit);
+    vmm_result_free(&r);
+    db_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_store_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_mid_store_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_schema_version_refused_untouched, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_directory_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_directory_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_million_samples_fast, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
