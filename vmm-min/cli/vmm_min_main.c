@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     }
     char def[4096];
     if (!kernel) {
-        if (vmm_default_guest_path("vmmbench-guest.elf", def, sizeof def)) {
+        if (vmm_share_path(VMM_DEFAULT_GUEST, def, sizeof def)) {
             vmm_err_set(&e, VMM_EXIT_USAGE, "cannot locate the guest kernel; pass --kernel");
             return fail(&e);
         }

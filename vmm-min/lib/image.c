@@ -122,11 +122,11 @@ const struct vmmb_workload_desc *vmm_image_find(const struct vmm_image *img, con
     return NULL;
 }
 
-int vmm_default_guest_path(const char *file, char *buf, size_t len)
+int vmm_share_path(const char *rel, char *buf, size_t len)
 {
-    const char *dir = getenv("VMMB_GUEST_DIR");
+    const char *dir = getenv("VMMB_SHARE_DIR");
     if (dir && *dir)
-        return snprintf(buf, len, "%s/%s", dir, file) < (int)len ? 0 : -1;
+        return snprintf(buf, len, "%s/%s", dir, rel) < (int)len ? 0 : -1;
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
@@ -136,5 +136,5 @@ int vmm_default_guest_path(const char *file, char *buf, size_t len)
     if (!slash)
         return -1;
     *slash = '\0';
-    return snprintf(buf, len, "%s/../share/vmmbench/guest/%s", exe, file) < (int)len ? 0 : -1;
+    return snprintf(buf, len, "%s/../share/vmmbench/%s", exe, rel) < (int)len ? 0 : -1;
 }

@@ -28,8 +28,10 @@ int vmm_image_from_buffer(const char *name, const uint8_t *buf, size_t len,
 void vmm_image_close(struct vmm_image *img);
 const struct vmmb_workload_desc *vmm_image_find(const struct vmm_image *img, const char *name);
 
-/* Where to find the default guest kernel: $VMMB_GUEST_DIR, else
- * <dir of this executable>/../share/vmmbench/guest. Writes "<dir>/<file>" into buf. */
-int vmm_default_guest_path(const char *file, char *buf, size_t len);
+/* Where installed data lives: $VMMB_SHARE_DIR, else <dir of this executable>/../share/
+ * vmmbench (the build tree has the same layout). Writes "<share>/<rel>" into buf. */
+int vmm_share_path(const char *rel, char *buf, size_t len);
+
+#define VMM_DEFAULT_GUEST "guest/vmmbench-guest.elf"
 
 #endif

@@ -1,0 +1,268 @@
+/* vmmbench run: plan, check everything, then run each (config, workload, repetition)
+ * in its own child process and store every run as it finishes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+#include "db.h"
+#include "hostinfo.h"
+#include "progress.h"
+#include "run_child.h"
+#include "run_plan.h"
+#include "stats.h"
+#include "suites.h"
+#include "vmm/image.h"
+#include "vmm/vmm.h"
+
+#define MAX_CONFIGS 16
+#define MAX_SPECS 256
+#define DEFAULT_REPS 3
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: vmmbench run [WORKLOAD[:k=v,...]]... [--suite quick|full] [--config FILE]...\n"
+            "                    [--reps N] [--db PATH] [--tag NAME] [--timeout S] [--kernel FILE]\n"
+            "\n"
+            "Runs each workload under each config N times, every run in its own child process\n"
+            "with a watchdog, and stores every sample in the database.\n"
+            "  WORKLOAD          a workload name, optionally with parameters: cpuid:ring=0,iters=500\n"
+            "                    (`vmmbench list` shows workloads and parameters)\n"
+            "  --suite NAME      run a named suite (default quick when no workload is given)\n"
+            "  --config FILE     hypervisor config INI file, or the name of an installed one\n"
+            "                    (repeatable; default: the built-in default config)\n"
+            "  --reps N          repetitions of every run, each a fresh VM (default %d)\n"
+            "  --db PATH         results database (default %s)\n"
+            "  --tag NAME        name this run set, for later comparison\n"
+            "  --timeout S       per-run timeout in seconds (default 60)\n"
+            "  --kernel FILE     guest kernel image (default: the installed one)\n"
+            "Exit status: 0 all runs ok or unsupported here, 1 some run failed, 2 usage,\n"
+            "3 config, 4 no KVM, 5 database, 6 guest image, 7 memory.\n",
+            DEFAULT_REPS, CLI_DEFAULT_DB);
+}
+
+/* A --config argument that is not a file is looked up among the installed configs. */
+static int load_config(const char *arg, struct bench_config *c, struct vmm_err *e)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0 || strchr(arg, '/'))
+        return config_load(arg, c, e);
+    char path[4096], rel[512];
+    snprintf(rel, sizeof rel, "configs/%s.ini", arg);
+    if (vmm_share_path(rel, path, sizeof path) == 0 && stat(path, &st) == 0)
+        return config_load(path, c, e);
+    return vmm_err_set(e, VMM_EXIT_CONFIG, "config %s: no such file, and no installed config of "
+                       "that name; `vmmbench list` shows the installed ones", arg);
+}
+
+/* The default database's folder is created on demand; a path the user names is not. */
+static int prepare_default_db_dir(const char *db_path, struct vmm_err *e)
+{
+    if (strcmp(db_path, CLI_DEFAULT_DB) != 0)
+        return 0;
+    if (mkdir("results", 0777) < 0 && errno != EEXIST)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "cannot create results/: %s; pass --db PATH",
+                           strerror(errno));
+    return 0;
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The headline for a progress line: median latency, or the reason it failed. */
+static void headline(const struct vmm_result *r, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (r->status != VMM_STATUS_OK) {
+        snprintf(buf, len, "%.200s", r->reason);
+        return;
+    }
+    double *v = malloc((r->nsamples ? r->nsamples : 1) * sizeof *v);
+    size_t n = 0;
+    if (!v)
+        return;
+    for (size_t i = 0; i < r->nsamples; i++)
+        if (!r->samples[i].warmup && strcmp(r->samples[i].metric, "latency") == 0)
+            v[n++] = r->samples[i].value;
+    if (n) {
+        stats_sort(v, n);
+        snprintf(buf, len, "median %.4g ns over %zu batches", stats_quantile_sorted(v, n, 0.5),
+                 n);
+    }
+    free(v);
+}
+
+struct run_args {
+    const char *specs[MAX_SPECS];
+    unsigned nspecs;
+    const char *config_args[MAX_CONFIGS];
+    unsigned nconfigs;
+    const char *suite, *db_path, *tag, *kernel;
+    unsigned reps;
+    double timeout_s;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err *e)
+{
+    static const struct option opts[] = {
+        { "suite", required_argument, 0, 's' }, { "config", required_argument, 0, 'c' },
+        { "reps", required_argument, 0, 'r' }, { "db", required_argument, 0, 'd' },
+        { "tag", required_argument, 0, 'T' }, { "timeout", required_argument, 0, 't' },
+        { "kernel", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    memset(a, 0, sizeof *a);
+    a->db_path = CLI_DEFAULT_DB;
+    a->reps = DEFAULT_REPS;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 's': a->suite = optarg; break;
+        case 'd': a->db_path = optarg; break;
+        case 'T': a->tag = optarg; break;
+        case 'k': a->kernel = optarg; break;
+        case 'c':
+            if (a->nconfigs == MAX_CONFIGS)
+                return vmm_err_set(e, VMM_EXIT_USAGE, "more than %d --config options",
+                                   MAX_CONFIGS);
+            a->config_args[a->nconfigs++] = optarg;
+            break;
+        case 'r': {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || v < 1 || v > 10000)
+                return vmm_err_set(e, VMM_EXIT_USAGE, "--reps %s: give a whole number from 1 "
+                                   "to 10000", optarg);
+            a->reps = (unsigned)v;
+            break;
+        }
+        case 't':
+            a->timeout_s = strtod(optarg, &end);
+            if (*end || !*optarg || !(a->timeout_s > 0))
+                return vmm_err_set(e, VMM_EXIT_USAGE, "--timeout %s: give a positive number of "
+                                   "seconds", optarg);
+            break;
+        case 'h': usage(stdout); return 1;
+        default: usage(stderr); return vmm_err_set(e, VMM_EXIT_USAGE, "see the usage above");
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (a->nspecs == MAX_SPECS)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "more than %d workloads", MAX_SPECS);
+        a->specs[a->nspecs++] = argv[i];
+    }
+    if (a->suite && a->nspecs)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "give workloads or --suite, not both");
+    if (!a->nspecs) {
+        const char *name = a->suite ? a->suite : "quick";
+        const struct suite *s = suite_find(name);
+        if (!s)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "unknown suite '%s'; `vmmbench list` shows "
+                               "the suites", name);
+        for (const char *const *it = s->items; *it && a->nspecs < MAX_SPECS; it++)
+            a->specs[a->nspecs++] = *it;
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_args a;
+    struct vmm_err e = { 0 };
+    int rc = parse_args(argc, argv, &a, &e);
+    if (rc > 0)
+        return 0; /* --help */
+    if (rc < 0)
+        return cli_fail(&e);
+
+    struct bench_config configs[MAX_CONFIGS];
+    unsigned nconfigs = 0;
+    struct vmm_image *img = NULL;
+    struct db *db = NULL;
+    struct run_plan plan = { 0 };
+    int exit_code = VMM_EXIT_OK;
+    if (!a.nconfigs) {
+        config_default(&configs[0]);
+        nconfigs = 1;
+    }
+    for (unsigned i = 0; i < a.nconfigs; i++, nconfigs++)
+        if (load_config(a.config_args[i], &configs[i], &e))
+            goto fail;
+    char kernel[4096];
+    if (a.kernel)
+        snprintf(kernel, sizeof kernel, "%s", a.kernel);
+    else if (vmm_share_path(VMM_DEFAULT_GUEST, kernel, sizeof kernel)) {
+        vmm_err_set(&e, VMM_EXIT_USAGE, "cannot locate the guest kernel; pass --kernel");
+        goto fail;
+    }
+    if (vmm_image_open(kernel, &img, &e))
+        goto fail;
+    struct run_plan_request prq = {
+        .image = img, .configs = configs, .nconfigs = nconfigs, .specs = a.specs,
+        .nspecs = a.nspecs, .reps = a.reps, .timeout_s = a.timeout_s,
+    };
+    if (run_plan_build(&prq, &plan, &e) || vmm_kvm_check(&e) ||
+        prepare_default_db_dir(a.db_path, &e) || db_open(a.db_path, &db, &e))
+        goto fail;
+
+    struct host_info host;
+    hostinfo_collect(&host);
+    struct progress prog;
+    progress_init(&prog, stdout, plan.n);
+    size_t failed = 0, unsupported = 0;
+    for (size_t i = 0; i < plan.n; i++) {
+        const struct run_item *it = &plan.items[i];
+        char what[384];
+        snprintf(what, sizeof what, "%s %s [%s] rep %u", it->config->name,
+                 it->plan.workload->name, it->plan.params_text, it->rep + 1);
+        progress_start(&prog, i, what);
+        struct vmm_result res;
+        struct run_spec spec = {
+            .workload = it->plan.workload->name, .params = it->plan.params_text,
+            .rep = it->rep, .tag = a.tag, .started = wall_now(),
+        };
+        run_in_child(&it->plan, &res);
+        spec.ended = wall_now();
+        int64_t run_id;
+        if (db_store_run(db, &host, it->config, &spec, &res, &run_id, &e)) {
+            vmm_result_free(&res);
+            progress_finish(&prog);
+            goto fail;
+        }
+        char note[256];
+        headline(&res, note, sizeof note);
+        progress_done(&prog, i, what, vmm_status_name(res.status), note);
+        if (res.status == VMM_STATUS_UNSUPPORTED)
+            unsupported++;
+        else if (res.status != VMM_STATUS_OK)
+            failed++;
+        vmm_result_free(&res);
+    }
+    progress_finish(&prog);
+    printf("stored %zu runs (%zu ok, %zu unsupported on this host, %zu failed) in %s\n", plan.n,
+           plan.n - failed - unsupported, unsupported, failed, a.db_path);
+    if (failed)
+        exit_code = VMM_EXIT_RUNS_FAILED;
+    goto out;
+fail:
+    exit_code = cli_fail(&e);
+out:
+    if (db)
+        db_close(db);
+    run_plan_free(&plan);
+    vmm_image_close(img);
+    for (unsigned i = 0; i < nconfigs; i++)
+        config_free(&configs[i]);
+    return exit_code;
+}

@@ -1,0 +1,53 @@
+#include "progress.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+void progress_init(struct progress *p, FILE *out, size_t total)
+{
+    p->out = out;
+    p->tty = isatty(fileno(out)) && getenv("CI") == NULL;
+    p->total = total;
+    p->t0 = now_s();
+}
+
+void progress_start(struct progress *p, size_t index, const char *what)
+{
+    if (!p->tty)
+        return;
+    fprintf(p->out, "\r\033[K[%zu/%zu %6.1fs] %s ...", index + 1, p->total, now_s() - p->t0,
+            what);
+    fflush(p->out);
+}
+
+void progress_done(struct progress *p, size_t index, const char *what, const char *status,
+                   const char *note)
+{
+    bool ok = strcmp(status, "ok") == 0;
+    if (p->tty) {
+        /* Keep failures on screen; let successes be overwritten by the next line. */
+        fprintf(p->out, "\r\033[K[%zu/%zu %6.1fs] %s: %s%s%s", index + 1, p->total,
+                now_s() - p->t0, what, status, note[0] ? " - " : "", note);
+        fputs(ok && index + 1 < p->total ? "" : "\n", p->out);
+    } else {
+        fprintf(p->out, "[%zu/%zu %.1fs] %s: %s%s%s\n", index + 1, p->total, now_s() - p->t0,
+                what, status, note[0] ? " - " : "", note);
+    }
+    fflush(p->out);
+}
+
+void progress_finish(struct progress *p)
+{
+    if (p->tty)
+        fputs("\r\033[K", p->out);
+    fflush(p->out);
+}
