@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 /* Length of the valid UTF-8 sequence at s, or 0 when it is not one (overlong forms,
  * surrogates and code points above U+10FFFF included). */
@@ -60,10 +61,16 @@ void json_write_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* The shorter %.15g when it reads back as the same double, else the exact %.17g. */
 void json_write_number(FILE *out, double v)
 {
-    if (isfinite(v))
-        fprintf(out, "%.17g", v);
-    else
+    if (!isfinite(v)) {
         fputs("null", out);
+        return;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, out);
 }
