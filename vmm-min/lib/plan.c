@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 static void list_workloads(const struct vmm_image *img, char *buf, size_t len)
 {
@@ -98,6 +99,13 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory of %llu bytes is too small or "
                            "not 4 KiB-aligned; give at least 16M",
                            (unsigned long long)rq->mem_bytes);
+    struct sysinfo si;
+    if (sysinfo(&si) == 0 &&
+        rq->mem_bytes > (unsigned long long)si.totalram * si.mem_unit)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory of %llu MiB does not fit this "
+                           "host's %llu MiB of RAM; ask for less",
+                           (unsigned long long)(rq->mem_bytes >> 20),
+                           ((unsigned long long)si.totalram * si.mem_unit) >> 20);
     if (rq->timeout_s < 0 || rq->probe_timeout_s < 0)
         return vmm_err_set(e, VMM_EXIT_USAGE, "timeouts must be positive");
     p->mem_bytes = rq->mem_bytes;

@@ -36,25 +36,34 @@ void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
     pthread_mutex_unlock(&vm->lock);
 }
 
+/* $VMMB_KVM_DEV names another device node (containers that bind-mount it elsewhere). */
+static const char *kvm_path(void)
+{
+    const char *p = getenv("VMMB_KVM_DEV");
+    return p && *p ? p : "/dev/kvm";
+}
+
 static int open_kvm(struct vmm_err *e)
 {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    const char *dev = kvm_path();
+    int fd = open(dev, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            return vmm_err_set(e, VMM_EXIT_NO_KVM, "no /dev/kvm: KVM is not available on this "
-                               "host; load kvm_intel or kvm_amd, or run on a host with "
-                               "hardware virtualization");
+            return vmm_err_set(e, VMM_EXIT_NO_KVM, "no %s: KVM is not available on this host; "
+                               "load kvm_intel or kvm_amd, or run on a host with hardware "
+                               "virtualization", dev);
         if (errno == EACCES || errno == EPERM)
-            return vmm_err_set(e, VMM_EXIT_NO_KVM, "no permission to open /dev/kvm; add your "
-                               "user to its group (sudo usermod -aG kvm $USER, then log in "
-                               "again) or run as root");
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "cannot open /dev/kvm: %s", strerror(errno));
+            return vmm_err_set(e, VMM_EXIT_NO_KVM, "no permission to open %s; add your user "
+                               "to its group (sudo usermod -aG kvm $USER, then log in again) "
+                               "or run as root", dev);
+        return vmm_err_set(e, VMM_EXIT_NO_KVM, "cannot open %s: %s", dev, strerror(errno));
     }
     int api = ioctl(fd, KVM_GET_API_VERSION, 0);
     if (api != KVM_API_VERSION) {
         close(fd);
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "/dev/kvm speaks API version %d, vmm-min needs "
-                           "%d; use a kernel with standard KVM", api, KVM_API_VERSION);
+        return vmm_err_set(e, VMM_EXIT_NO_KVM, "%s is not a KVM device (API version %d, "
+                           "vmm-min needs %d); point VMMB_KVM_DEV at /dev/kvm", dev, api,
+                           KVM_API_VERSION);
     }
     if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
         close(fd);

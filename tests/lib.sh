@@ -1,0 +1,29 @@
+# Shared by the shell tests: each check prints "ok - NAME" or "not ok - NAME" (TAP
+# style) and tests/run-all.sh counts them.
+# shellcheck shell=bash
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+
+pass() { echo "ok - $1"; T_PASS=$((T_PASS + 1)); }
+fail() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '    %s\n' "$2"; T_FAIL=$((T_FAIL + 1)); }
+skip() { echo "ok - $1 # SKIP $2"; T_SKIP=$((T_SKIP + 1)); }
+
+# expect_exit NAME CODE CMD...: runs CMD, captures stdout+stderr in $OUT.
+expect_exit() {
+  local name=$1 want=$2
+  shift 2
+  OUT=$("$@" 2>&1)
+  local got=$?
+  if [ "$got" -eq "$want" ]; then pass "$name"; else fail "$name" "exit $got, wanted $want: $OUT"; fi
+}
+
+# expect_out NAME PATTERN: the last captured output matches the extended regex.
+expect_out() {
+  if grep -Eq -- "$2" <<<"$OUT"; then pass "$1"; else fail "$1" "no /$2/ in: $OUT"; fi
+}
+
+t_summary() {
+  echo "# $(basename "$0"): $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+  [ "$T_FAIL" -eq 0 ]
+}
