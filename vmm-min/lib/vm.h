@@ -67,6 +67,13 @@ void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
 /* Appends "; registers: RIP=... " for this vCPU to buf. */
 void vm_regdump(struct vcpu *v, char *buf, size_t len);
 
+/* The stages of vmm_run, exposed for the benchmarks' bare-loop reference, which builds
+ * the same VM and replaces only the exit loop. */
+struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res);
+/* Everything up to the first KVM_RUN; fills res->tsc_khz. Failures are the host's. */
+int vm_build(struct vm *vm, struct vmm_err *e);
+void vm_destroy(struct vm *vm);   /* does not free vm */
+
 void *vcpu_thread(void *arg);
 
 int devices_register(struct vm *vm);

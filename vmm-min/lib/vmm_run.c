@@ -226,9 +226,9 @@ static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
     bi->free_size = vm->mem.slot[0].size > free_gpa ? vm->mem.slot[0].size - free_gpa : 0;
 }
 
-/* Everything up to the first KVM_RUN. Failures are the host's, not the guest's. */
-static int build_vm(struct vm *vm, uint64_t *tsc_khz, struct vmm_err *e)
+int vm_build(struct vm *vm, struct vmm_err *e)
 {
+    uint64_t *tsc_khz = &vm->res->tsc_khz;
     const struct vmm_plan *p = vm->plan;
     if ((vm->kvm_fd = open_kvm(e)) < 0)
         return -1;
@@ -278,7 +278,7 @@ static int build_vm(struct vm *vm, uint64_t *tsc_khz, struct vmm_err *e)
     return 0;
 }
 
-static void destroy_vm(struct vm *vm)
+void vm_destroy(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         if (vm->vcpu[i].run)
@@ -295,17 +295,16 @@ static void destroy_vm(struct vm *vm)
     pthread_mutex_destroy(&vm->lock);
 }
 
-void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
+struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res)
 {
-    double t0 = vm_now();
     vmm_result_init(res);
     res->console = calloc(1, VMM_CONSOLE_KEEP + 1);
-    static struct vm zero;
+    static const struct vm zero;
     struct vm *vm = malloc(sizeof *vm);
     if (!res->console || !vm) {
         free(vm);
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory");
-        return;
+        return NULL;
     }
     *vm = zero;
     vm->plan = plan;
@@ -315,10 +314,19 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         vm->vcpu[i].fd = -1;
     pthread_mutex_init(&vm->lock, NULL);
     pthread_cond_init(&vm->cond, NULL);
+    return vm;
+}
+
+void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
+{
+    double t0 = vm_now();
+    struct vm *vm = vm_create(plan, res);
+    if (!vm)
+        return;
     install_kick_handler();
 
     struct vmm_err e = { 0 };
-    if (build_vm(vm, &res->tsc_khz, &e)) {
+    if (vm_build(vm, &e)) {
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "%s", e.msg);
         goto out;
     }
@@ -347,7 +355,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
                             "results");
     }
 out:
-    destroy_vm(vm);
+    vm_destroy(vm);
     free(vm);
     res->wall_seconds = vm_now() - t0;
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make bench`: speed targets as ratios against a reference measured in the same job.
+#  1. pio-user exit latency through vmm-min vs the bare KVM_RUN loop (bare_kvm), same
+#     guest, interleaved; target: ratio of medians <= 1.05.
+#  2. whole vmm-min process for a 64 MiB guest running null vs the bare-loop program's
+#     whole process; target: <= 3x, and under 20 ms.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+B=$BUILD/tests/bench
+GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
+VM=$BUILD/bin/vmm-min
+ROUNDS=${BENCH_ROUNDS:-7}
+status=0
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+  echo "SKIP: benchmarks need a read-write /dev/kvm"
+  exit 0
+fi
+
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+verdict() { # name value op limit
+  if awk -v v="$2" -v l="$4" "BEGIN{exit !(v $3 l)}"; then echo "PASS $1: $2 (target $3 $4)"
+  else echo "FAIL $1: $2 (target $3 $4)"; status=1; fi
+}
+
+echo "== 1. pio-user exit latency, vmm-min vs bare KVM_RUN loop ($ROUNDS interleaved rounds)"
+P="batches=30 iters=200 warmup=3"
+: >"$B/pio-vmm.txt"; : >"$B/pio-bare.txt"
+for r in $(seq "$ROUNDS"); do
+  # shellcheck disable=SC2086
+  $VM --kernel "$GUEST" --workload pio-user $(printf -- '--param %s ' $P) |
+    awk '$1=="latency"{sub("median=","",$3); print $3}' >>"$B/pio-vmm.txt"
+  # shellcheck disable=SC2086
+  "$B/bare_kvm" "$GUEST" pio-user $P | awk '{print $2}' >>"$B/pio-bare.txt"
+done
+vm_ns=$(median <"$B/pio-vmm.txt"); bare_ns=$(median <"$B/pio-bare.txt")
+ratio=$(awk -v a="$vm_ns" -v b="$bare_ns" 'BEGIN{printf "%.3f", a/b}')
+echo "   vmm-min median of medians: $vm_ns ns; bare loop: $bare_ns ns"
+verdict "pio-user vmm-min/bare ratio" "$ratio" "<=" 1.05
+
+echo "== 2. whole process, 64 MiB guest running null"
+NP="--param batches=5 --param iters=1000 --param warmup=1"
+vmm_ms=$("$B/proc_time" 31 "$VM" --kernel "$GUEST" --mem 64M --workload null $NP | awk '{print $2}')
+bare_ms=$("$B/proc_time" 31 "$B/bare_kvm" "$GUEST" null batches=5 iters=1000 warmup=1 | awk '{print $2}')
+pratio=$(awk -v a="$vmm_ms" -v b="$bare_ms" 'BEGIN{printf "%.3f", a/b}')
+echo "   vmm-min: $vmm_ms ms; bare-loop program: $bare_ms ms"
+verdict "vmm-min/bare whole-process ratio" "$pratio" "<=" 3
+verdict "vmm-min whole-process time (ms)" "$vmm_ms" "<" 20
+exit $status
