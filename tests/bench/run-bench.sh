@@ -4,6 +4,7 @@
 #     guest, interleaved; target: ratio of medians <= 1.05.
 #  2. whole vmm-min process for a 64 MiB guest running null vs the bare-loop program's
 #     whole process; target: <= 3x, and under 20 ms.
+#  3. storing 1e6 samples vs a plain prepared-insert loop; target: <= 1.2x, under 2 s.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -47,4 +48,10 @@ pratio=$(awk -v a="$vmm_ms" -v b="$bare_ms" 'BEGIN{printf "%.3f", a/b}')
 echo "   vmm-min: $vmm_ms ms; bare-loop program: $bare_ms ms"
 verdict "vmm-min/bare whole-process ratio" "$pratio" "<=" 3
 verdict "vmm-min whole-process time (ms)" "$vmm_ms" "<" 20
+
+echo "== 3. storing 1,000,000 samples: db_store_run vs a plain prepared-insert loop"
+read -r _ store_s _ plain_s _ dratio < <("$B/bench_db_insert")
+echo "   db_store_run: $store_s s; plain loop: $plain_s s"
+verdict "db_store_run/plain ratio" "$dratio" "<=" 1.2
+verdict "db_store_run of 1e6 samples (s)" "$store_s" "<" 2
 exit $status
