@@ -41,14 +41,18 @@ run_one() {
   rm -f "$log"
 }
 
+shopt -s nullglob
+# Test programs: the executables, not the dependency files the compiler leaves beside them.
+programs() { for f in "$@"; do [[ $f != *.d && -x $f ]] && echo "$f"; done; }
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in "$BUILD"/tests/unit/test_*; do
+for t in $(programs "$BUILD"/tests/unit/test_*); do
   run_one cmocka "unit/$(basename "$t")" "$t"
 done
-for t in "$BUILD"/asan/tests/unit/test_*; do
+for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
   run_one cmocka "asan/$(basename "$t")" "$t"
 done
-for t in "$BUILD"/tests/integration/test_*; do
+for t in $(programs "$BUILD"/tests/integration/test_*); do
   run_one cmocka "integration/$(basename "$t")" "$t"
 done
 for t in tests/integration/test_*.sh; do

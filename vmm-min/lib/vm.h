@@ -14,10 +14,12 @@
 #include "vmm/plan.h"
 #include "vmm/result.h"
 
-/* The console keeps this much of what the guest printed... */
-#define VMM_CONSOLE_KEEP (64u << 10)
-/* ...and a guest printing more than this is flooding: the run ends. */
-#define VMM_CONSOLE_FLOOD (1u << 20)
+/* The console keeps this much of what the guest printed, and a guest printing more is
+ * flooding: the run ends. Benchmark guests print a few lines; each byte is an exit
+ * (tens of microseconds on PVM hosts), so a larger limit would only let a flood run
+ * into the timeout instead of being named. */
+#define VMM_CONSOLE_KEEP (16u << 10)
+#define VMM_CONSOLE_FLOOD VMM_CONSOLE_KEEP
 
 enum vm_stop {
     VM_RUNNING = 0,
