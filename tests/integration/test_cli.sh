@@ -23,6 +23,15 @@ expect_exit "unknown command is a usage error" 2 "$VB" frobnicate
 expect_out "unknown command is named" "unknown command 'frobnicate'"
 expect_exit "vmm-min --help" 0 "$VM" --help
 
+# ---- make install gives a tree that finds its own guest kernel and configs ----
+if make -s install DESTDIR="$TMP/inst" PREFIX=/opt/vmmb BUILD="$BUILD" >"$TMP/install.log" 2>&1; then
+  expect_exit "installed vmmbench list" 0 "$TMP/inst/opt/vmmb/bin/vmmbench" list
+  expect_out "installed list reads the installed guest image" "inst/opt/vmmb/bin/../share/vmmbench/guest/vmmbench-guest.elf"
+  expect_out "installed list shows the installed default config" "default .*1 vCPU"
+else
+  fail "make install" "$(cat "$TMP/install.log")"
+fi
+
 # ---- bad plans: rejected before anything runs, nothing written ----
 DB=$TMP/bad.db
 expect_exit "unknown workload" 2 "$VB" run nosuch --db "$DB"
@@ -105,6 +114,7 @@ expect_out "json names the workload" '"workload": ?"cpuid"'
 id=$(rows "$DB" "SELECT max(id) FROM runs")
 expect_exit "show --run ID" 0 "$VB" show --run "$id" --db "$DB"
 expect_exit "show --run of a missing id" 2 "$VB" show --run 99999 --db "$DB"
+expect_exit "installed vmm-min runs a guest" 0 "$TMP/inst/opt/vmmb/bin/vmm-min" --workload null --param batches=2
 expect_exit "vmm-min --json" 0 "$VM" --workload null --param batches=3 --json
 expect_out "vmm-min json carries samples" '"metric":"latency"'
 
