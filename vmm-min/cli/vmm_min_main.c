@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "stats.h"
 #include "vmm/image.h"
 #include "vmm/size.h"
@@ -33,39 +34,28 @@ static void usage(FILE *out)
             "7 memory.\n");
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static void print_json(const struct vmm_plan *p, const struct vmm_result *r)
 {
     printf("{\"workload\":");
-    json_str(stdout, p->workload->name);
+    json_write_string(stdout, p->workload->name);
     printf(",\"params\":");
-    json_str(stdout, p->params_text);
+    json_write_string(stdout, p->params_text);
     printf(",\"status\":\"%s\",\"reason\":", vmm_status_name(r->status));
-    json_str(stdout, r->reason);
+    json_write_string(stdout, r->reason);
     printf(",\"tsc_khz\":%llu,\"exits\":%llu,\"wall_seconds\":%.6f,\"samples\":[",
            (unsigned long long)r->tsc_khz, (unsigned long long)r->exits, r->wall_seconds);
     for (size_t i = 0; i < r->nsamples; i++) {
         const struct vmm_sample *s = &r->samples[i];
-        printf("%s{\"metric\":\"%s\",\"unit\":\"%s\",\"batch\":%u,\"warmup\":%s,\"value\":%.6g}",
-               i ? "," : "", s->metric, s->unit, s->batch, s->warmup ? "true" : "false",
-               s->value);
+        printf("%s{\"metric\":", i ? "," : "");
+        json_write_string(stdout, s->metric);
+        printf(",\"unit\":");
+        json_write_string(stdout, s->unit);
+        printf(",\"batch\":%u,\"warmup\":%s,\"value\":", s->batch, s->warmup ? "true" : "false");
+        json_write_number(stdout, s->value);
+        printf("}");
     }
     printf("],\"console\":");
-    json_str(stdout, r->console ? r->console : "");
+    json_write_string(stdout, r->console ? r->console : "");
     printf("}\n");
 }
 
