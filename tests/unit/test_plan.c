@@ -243,6 +243,9 @@ static void test_vcpus_and_memory(void **state)
     refused(&rq, VMM_EXIT_RESOURCES, "4 KiB", NULL);
     rq.mem_bytes = 16u << 20;
     assert_int_equal(vmm_plan_make(&rq, &p, &e), 0);
+    /* more than any host has: refused at plan time, before any VM exists */
+    rq.mem_bytes = 1ull << 50;
+    refused(&rq, VMM_EXIT_RESOURCES, "does not fit", "MiB");
 
     rq = req(img, "cpuid", NULL, 0);
     rq.timeout_s = -1;
