@@ -310,6 +310,28 @@ static void test_bad_records(void **state)
     collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "record 199 is corrupt");
 }
 
+/* More records than VMMB_MAX_RECORDS are refused even when guest memory could hold them
+ * (a big guest must not make the VMM copy gigabytes of records). */
+static void test_over_max_in_big_memory(void **state)
+{
+    (void)state;
+    const uint64_t big = (uint64_t)(VMMB_MAX_RECORDS + 16) * sizeof(struct vmmb_record) + AREA +
+                         sizeof(struct vmmb_result_header);
+    uint8_t *ram = calloc(1, big); /* untouched pages cost nothing */
+    assert_non_null(ram);
+    struct fixture f = { .ram = ram };
+    guest_mem_layout(&f.gm, ram, big);
+    vmm_result_init(&f.res);
+    struct vmmb_result_header *h = valid_area(&f, AREA);
+    h->nr_records = VMMB_MAX_RECORDS + 1;
+    /* the count fits in memory: only the maximum refuses it */
+    assert_non_null(guest_mem_ptr(&f.gm, AREA + sizeof *h,
+                                  (uint64_t)h->nr_records * sizeof(struct vmmb_record)));
+    collect_fails(&f, AREA, VMM_STATUS_GUEST_ERROR, "claims 1048577 records");
+    vmm_result_free(&f.res);
+    free(ram);
+}
+
 /* results_collect never overrides an earlier failure (the first one wins). */
 static void test_first_failure_wins(void **state)
 {
@@ -329,6 +351,7 @@ int main(void)
         T(test_valid_area),      T(test_even_floor_no_khz), T(test_area_at_end_of_ram),
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
         T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
+        T(test_over_max_in_big_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
