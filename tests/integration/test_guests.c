@@ -23,8 +23,17 @@
 #include "vmm/result.h"
 #include "vmm/vmm.h"
 
-#define GUEST_ELF "build/share/vmmbench/guest/vmmbench-guest.elf"
-#define HOSTILE_ELF "build/tests/guest/hostile-guest.elf"
+/* The build tree: $BUILD as tests/run-all.sh exports it, else build/ (run from the repo
+ * root). */
+static const char *build_path(char *buf, size_t len, const char *rel)
+{
+    const char *b = getenv("BUILD");
+    snprintf(buf, len, "%s/%s", b && *b ? b : "build", rel);
+    return buf;
+}
+
+#define GUEST_ELF build_path((char[4096]){ 0 }, 4096, "share/vmmbench/guest/vmmbench-guest.elf")
+#define HOSTILE_ELF build_path((char[4096]){ 0 }, 4096, "tests/guest/hostile-guest.elf")
 
 #define ITERS 10
 #define BATCHES 5

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,16 @@
 #include "vmm/guest_abi.h"
 #include "vmm/image.h"
 
-#define GUEST_ELF "build/share/vmmbench/guest/vmmbench-guest.elf"
+/* The build tree: $BUILD as tests/run-all.sh exports it, else build/ (run from the repo
+ * root). */
+static const char *build_path(char *buf, size_t len, const char *rel)
+{
+    const char *b = getenv("BUILD");
+    snprintf(buf, len, "%s/%s", b && *b ? b : "build", rel);
+    return buf;
+}
+
+#define GUEST_ELF build_path((char[4096]){ 0 }, 4096, "share/vmmbench/guest/vmmbench-guest.elf")
 
 /* ---- a small valid image: two PT_LOADs (code; data + bss) and a section table ---- */
 #define IMG_SIZE   0x1000
