@@ -1,9 +1,12 @@
 #include "vmm/io_bus.h"
 
+#include <stdint.h>
+
 int io_bus_add(struct io_bus *bus, uint64_t base, uint64_t len, io_handler fn, void *ctx,
                const char *name)
 {
-    if (bus->n == IO_BUS_MAX_RANGES || len == 0 || base + len < base || !fn)
+    /* len - 1 > max - base: the last byte would wrap; a range may end at the very top. */
+    if (bus->n == IO_BUS_MAX_RANGES || len == 0 || len - 1 > UINT64_MAX - base || !fn)
         return -1;
     uint64_t last = base + len - 1;
     for (unsigned i = 0; i < bus->n; i++) {
