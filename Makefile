@@ -18,7 +18,7 @@ HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP \
                -Ivmm-min/include -Iharness -Ianalysis -I$(BUILD)/gen
 SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
-HOST_LIBS   := -lsqlite3 -linih -lpthread -lm
+HOST_LIBS   := -lsqlite3 -linih -lhwloc -lnuma -lpthread -lm
 
 # Guest code is freestanding: no libc, no PIC, no red zone (interrupts share the kernel
 # stack), no stack protector (no TLS in the guest). No SSE either: code that may run at

@@ -30,6 +30,10 @@ static void usage(FILE *out)
             "  --console         copy the guest console to stderr as it comes\n"
             "  --json            print the result as JSON, every sample included\n"
             "  --list            list the workloads in the kernel image and exit\n"
+            "Placement (see README): --pin LIST|compact|scatter|node:N, --vmm-pin LIST,\n"
+            "  --backing anonymous|anonymous_thp|anonymous_hugetlb_2mb|anonymous_hugetlb_1gb|shmem,\n"
+            "  --prefault yes|no, --guest-pages 4k|2m|1g, --numa bind:N|interleave:N,M|preferred:N,\n"
+            "  --vnuma 0:SIZE@hostN,1:SIZE@hostM\n"
             "Exit status: 0 run ok, 1 run failed/unsupported, 2 usage, 4 no KVM, 6 bad image,\n"
             "7 memory.\n");
 }
@@ -90,6 +94,7 @@ static void print_text(const struct vmm_plan *p, const struct vmm_result *r)
     free(v);
     printf("  tsc %llu kHz, %llu exits seen by the VMM, %.3f s\n",
            (unsigned long long)r->tsc_khz, (unsigned long long)r->exits, r->wall_seconds);
+    vmm_observe_print(stdout, &r->placement);
 }
 
 static int fail(const struct vmm_err *e)
@@ -106,8 +111,15 @@ int main(int argc, char **argv)
         { "param", required_argument, 0, 'p' }, { "timeout", required_argument, 0, 't' },
         { "probe-timeout", required_argument, 0, 'P' }, { "console", no_argument, 0, 'C' },
         { "json", no_argument, 0, 'j' }, { "list", no_argument, 0, 'l' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "help", no_argument, 0, 'h' },
+        /* Placement flags carry their INI key name; vmm_placement_set parses both. */
+        { "pin", required_argument, 0, 1000 }, { "vmm-pin", required_argument, 0, 1001 },
+        { "backing", required_argument, 0, 1002 }, { "prefault", required_argument, 0, 1003 },
+        { "guest-pages", required_argument, 0, 1004 }, { "numa", required_argument, 0, 1005 },
+        { "vnuma", required_argument, 0, 1006 }, { 0, 0, 0, 0 },
     };
+    static const char *const placement_keys[] = { "pin", "vmm_pin", "backing", "prefault",
+                                                  "guest_pages", "numa", "vnuma" };
     const char *kernel = NULL, *params[MAX_CLI_PARAMS];
     struct vmm_request rq = { .mem_bytes = 64ull << 20, .vcpus = 1 };
     bool json = false, list = false;
@@ -154,6 +166,10 @@ int main(int argc, char **argv)
         case 'j': json = true; break;
         case 'l': list = true; break;
         case 'h': usage(stdout); return 0;
+        case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
+            if (vmm_placement_set(&rq.placement, placement_keys[c - 1000], optarg, &e))
+                return fail(&e);
+            break;
         default: usage(stderr); return VMM_EXIT_USAGE;
         }
     }

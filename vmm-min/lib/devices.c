@@ -74,6 +74,8 @@ static enum io_result control_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t
         atomic_store(&v->phase, (int)ph);
         atomic_store(&v->probe_deadline,
                      ph == VMMB_PHASE_PROBE ? vm_now() + vm->plan->probe_timeout_s : 0.0);
+        if (ph == VMMB_PHASE_MEASURE && vcpu == 0)
+            vm_observe_after_touch(vm);
         pthread_mutex_lock(&vm->lock);
         pthread_cond_broadcast(&vm->cond);
         pthread_mutex_unlock(&vm->lock);

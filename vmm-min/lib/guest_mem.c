@@ -2,11 +2,8 @@
 
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sysinfo.h>
 
-/* The VMM's own structures (GDT, boot info, page tables) live below 1 MiB and the guest
- * image above it, so a guest needs a few MiB at the very least. */
-#define VMM_MIN_RAM (16ull << 20)
+#include "vmm/placement.h"
 
 void guest_mem_layout(struct guest_mem *gm, uint8_t *buf, uint64_t bytes)
 {
@@ -25,39 +22,15 @@ void guest_mem_layout(struct guest_mem *gm, uint8_t *buf, uint64_t bytes)
 
 int guest_mem_create(struct guest_mem *gm, uint64_t bytes, struct vmm_err *e)
 {
-    memset(gm, 0, sizeof *gm);
-    if (bytes < VMM_MIN_RAM)
-        return vmm_err_set(e, VMM_EXIT_RESOURCES,
-                           "guest memory of %llu bytes is too small; give at least 16M",
-                           (unsigned long long)bytes);
-    if (bytes & 0xfff)
-        return vmm_err_set(e, VMM_EXIT_RESOURCES,
-                           "guest memory of %llu bytes is not a multiple of 4 KiB; round it",
-                           (unsigned long long)bytes);
-    struct sysinfo si;
-    if (sysinfo(&si) == 0) {
-        unsigned long long host = (unsigned long long)si.totalram * si.mem_unit;
-        if (bytes > host)
-            return vmm_err_set(e, VMM_EXIT_RESOURCES,
-                               "guest memory of %llu MiB does not fit this host's %llu MiB of "
-                               "RAM; ask for less",
-                               (unsigned long long)(bytes >> 20), host >> 20);
-    }
-    /* MAP_NORESERVE: untouched guest memory costs nothing, as on any VMM. */
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return vmm_err_set(e, VMM_EXIT_RESOURCES,
-                           "cannot map %llu MiB of guest memory; ask for less",
-                           (unsigned long long)(bytes >> 20));
-    guest_mem_layout(gm, p, bytes);
-    return 0;
+    static const struct vmm_placement defaults;
+    struct vmm_resolved r = { .nvnodes = 1, .vnode_size = { bytes }, .vnode_host = { -1 } };
+    return guest_mem_create_placed(gm, bytes, &defaults, &r, e);
 }
 
 void guest_mem_destroy(struct guest_mem *gm)
 {
-    if (gm->mapping)
-        munmap(gm->mapping, gm->total);
+    if (gm->map_base)
+        munmap(gm->map_base, gm->map_len);
     memset(gm, 0, sizeof *gm);
 }
 

@@ -108,6 +108,18 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
                            ((unsigned long long)si.totalram * si.mem_unit) >> 20);
     if (rq->timeout_s < 0 || rq->probe_timeout_s < 0)
         return vmm_err_set(e, VMM_EXIT_USAGE, "timeouts must be positive");
+    const struct vmm_topology *topo = rq->topology;
+    struct vmm_topology *own = NULL;
+    if (!topo) {
+        if (vmm_topology_load(NULL, &own, e))
+            return -1;
+        topo = own;
+    }
+    int rc = vmm_placement_resolve(&rq->placement, rq->vcpus, rq->mem_bytes, topo, &p->resolved, e);
+    vmm_topology_free(own);
+    if (rc)
+        return -1;
+    p->placement = rq->placement;
     p->mem_bytes = rq->mem_bytes;
     p->vcpus = rq->vcpus;
     p->timeout_s = rq->timeout_s > 0 ? rq->timeout_s : VMM_DEFAULT_TIMEOUT_S;

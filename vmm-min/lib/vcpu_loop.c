@@ -2,6 +2,7 @@
  * faults, does something unexpected, or the supervisor stops it. Nothing here ends the
  * process: every failure becomes the run's status. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -122,19 +123,29 @@ void *vcpu_thread(void *arg)
             note_position(v);
             break;
         }
-        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-            if (errno == EINTR || errno == EAGAIN) {
+        int rc = ioctl(v->fd, KVM_RUN, 0), err = errno;
+        /* Where this vCPU really runs: a vDSO call, nanoseconds against a microsecond exit. */
+        int cpu = sched_getcpu();
+        if (cpu >= 0 && cpu < VMM_CPUSET_WORDS * 64)
+            v->ran_on[cpu / 64] |= 1ull << (cpu % 64);
+        if (rc < 0) {
+            if (err == EINTR || err == EAGAIN) {
                 v->run->immediate_exit = 0;
                 continue;
             }
             vm_fail(vm, VMM_STATUS_HOST_ERROR, "KVM_RUN failed on vCPU %u: %s", v->index,
-                    strerror(errno));
+                    strerror(err));
             break;
         }
         v->exits++;
         if (!handle_exit(v))
             break;
     }
+    cpu_set_t set;
+    if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) == 0)
+        for (int c = 0; c < VMM_CPUSET_WORDS * 64 && c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, &set))
+                v->affinity[c / 64] |= 1ull << (c % 64);
     pthread_mutex_lock(&vm->lock);
     atomic_store(&v->finished, true);
     pthread_cond_broadcast(&vm->cond);

@@ -13,6 +13,7 @@
 #include "vmm/io_bus.h"
 #include "vmm/plan.h"
 #include "vmm/result.h"
+#include "x86_setup.h"
 
 /* The console keeps this much of what the guest printed, and a guest printing more is
  * flooding: the run ends. Benchmark guests print a few lines; each byte is an exit
@@ -39,6 +40,8 @@ struct vcpu {
     atomic_int phase;            /* enum vmmb_phase */
     _Atomic double probe_deadline; /* monotonic seconds; 0 when not probing */
     uint64_t exits;
+    uint64_t ran_on[VMM_CPUSET_WORDS]; /* host CPUs seen after KVM_RUN returned */
+    uint64_t affinity[VMM_CPUSET_WORDS];
     uint64_t stuck_rip;          /* where it was when the supervisor stopped it */
     uint8_t stuck_bytes[4];
     bool stuck_bytes_ok;
@@ -60,6 +63,8 @@ struct vm {
     bool done;                   /* the guest wrote VMMB_PORT_DONE */
     uint64_t done_gpa;
     uint64_t console_total;
+    struct x86_tables tables;
+    atomic_bool touch_observed;  /* the after-touch placement sample was taken */
 };
 
 double vm_now(void);
@@ -77,6 +82,10 @@ int vm_build(struct vm *vm, struct vmm_err *e);
 void vm_destroy(struct vm *vm);   /* does not free vm */
 
 void *vcpu_thread(void *arg);
+
+/* Samples guest memory placement once, when vCPU 0 starts measuring: by then the guest
+ * has touched what it uses. */
+void vm_observe_after_touch(struct vm *vm);
 
 int devices_register(struct vm *vm);
 

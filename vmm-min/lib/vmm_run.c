@@ -1,6 +1,7 @@
 /* Builds one VM from a plan, runs it under supervision (run timeout, probe timeout,
  * stopping the other vCPUs once vCPU 0 is done) and collects its results. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "vm.h"
 #include "vmm/elf_loader.h"
 #include "vmm/vmm.h"
+#include "kvm_dev.h"
 #include "x86_setup.h"
 
 double vm_now(void)
@@ -34,52 +36,6 @@ void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
     pthread_mutex_lock(&vm->lock);
     vmm_result_fail(vm->res, s, "%s", msg);
     pthread_mutex_unlock(&vm->lock);
-}
-
-/* $VMMB_KVM_DEV names another device node (containers that bind-mount it elsewhere). */
-static const char *kvm_path(void)
-{
-    const char *p = getenv("VMMB_KVM_DEV");
-    return p && *p ? p : "/dev/kvm";
-}
-
-static int open_kvm(struct vmm_err *e)
-{
-    const char *dev = kvm_path();
-    int fd = open(dev, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return vmm_err_set(e, VMM_EXIT_NO_KVM, "no %s: KVM is not available on this host; "
-                               "load kvm_intel or kvm_amd, or run on a host with hardware "
-                               "virtualization", dev);
-        if (errno == EACCES || errno == EPERM)
-            return vmm_err_set(e, VMM_EXIT_NO_KVM, "no permission to open %s; add your user "
-                               "to its group (sudo usermod -aG kvm $USER, then log in again) "
-                               "or run as root", dev);
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "cannot open %s: %s", dev, strerror(errno));
-    }
-    int api = ioctl(fd, KVM_GET_API_VERSION, 0);
-    if (api != KVM_API_VERSION) {
-        close(fd);
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "%s is not a KVM device (API version %d, "
-                           "vmm-min needs %d); point VMMB_KVM_DEV at /dev/kvm", dev, api,
-                           KVM_API_VERSION);
-    }
-    if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
-        close(fd);
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM lacks KVM_CAP_IMMEDIATE_EXIT (Linux 4.11+); "
-                           "upgrade the host kernel");
-    }
-    return fd;
-}
-
-int vmm_kvm_check(struct vmm_err *e)
-{
-    int fd = open_kvm(e);
-    if (fd < 0)
-        return -1;
-    close(fd);
-    return 0;
 }
 
 /* Kicks vCPU threads out of KVM_RUN: immediate_exit covers a thread about to enter,
@@ -204,6 +160,28 @@ static void explain_stop(struct vm *vm)
                 "%s", vm->plan->timeout_s, atomic_load(&v->phase), where);
 }
 
+/* Guest RAM ranges per guest node: RAM offsets run through slot 0 then slot 1, and each
+ * guest node owns a contiguous stretch of them. */
+static void fill_mem_ranges(struct vm *vm, struct vmmb_boot_info *bi)
+{
+    const struct vmm_resolved *r = &vm->plan->resolved;
+    uint64_t node_start = 0;
+    bi->nr_mem = 0;
+    for (unsigned n = 0; n < r->nvnodes; n++) {
+        uint64_t a = node_start, b = node_start + r->vnode_size[n], slot_off = 0;
+        for (unsigned s = 0; s < vm->mem.nslots; s++) {
+            const struct guest_ram_slot *sl = &vm->mem.slot[s];
+            uint64_t lo = a > slot_off ? a : slot_off;
+            uint64_t hi = b < slot_off + sl->size ? b : slot_off + sl->size;
+            if (lo < hi && bi->nr_mem < VMMB_MAX_MEM_RANGES)
+                bi->mem[bi->nr_mem++] = (struct vmmb_mem_range){ sl->gpa + (lo - slot_off), hi - lo,
+                                                                  VMMB_MEM_RAM, n };
+            slot_off += sl->size;
+        }
+        node_start = b;
+    }
+}
+
 static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
 {
     const struct vmm_plan *p = vm->plan;
@@ -217,20 +195,25 @@ static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
     snprintf(bi->workload, sizeof bi->workload, "%s", p->workload->name);
     bi->nr_params = p->nparams;
     memcpy(bi->params, p->params, sizeof bi->params);
-    for (unsigned i = 0; i < vm->mem.nslots; i++)
-        bi->mem[i] = (struct vmmb_mem_range){ vm->mem.slot[i].gpa, vm->mem.slot[i].size,
-                                              VMMB_MEM_RAM, 0 };
-    bi->nr_mem = vm->mem.nslots;
+    fill_mem_ranges(vm, bi);
     uint64_t free_gpa = (image_end + 0xfff) & ~0xfffull;
     bi->free_gpa = free_gpa;
-    bi->free_size = vm->mem.slot[0].size > free_gpa ? vm->mem.slot[0].size - free_gpa : 0;
+    bi->free_size = vm->tables.gpa > free_gpa ? vm->tables.gpa - free_gpa : 0;
+    bi->nr_vnodes = p->resolved.nvnodes;
+    for (unsigned i = 0; i < p->vcpus; i++)
+        bi->vcpu_node[i] = (uint8_t)p->resolved.vcpu_vnode[i];
+    bi->tables_gpa = vm->tables.gpa;
+    bi->tables_size = vm->tables.size;
+    bi->guest_page_size = p->placement.guest_pages == VMM_GPAGES_4K   ? 4096u
+                          : p->placement.guest_pages == VMM_GPAGES_1G ? 1u << 30
+                                                                      : 2u << 20;
 }
 
 int vm_build(struct vm *vm, struct vmm_err *e)
 {
     uint64_t *tsc_khz = &vm->res->tsc_khz;
     const struct vmm_plan *p = vm->plan;
-    if ((vm->kvm_fd = open_kvm(e)) < 0)
+    if ((vm->kvm_fd = kvm_open(e)) < 0)
         return -1;
     if ((vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0)
         return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_CREATE_VM failed: %s", strerror(errno));
@@ -238,7 +221,8 @@ int vm_build(struct vm *vm, struct vmm_err *e)
     if (rs < (int)sizeof(struct kvm_run))
         return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_GET_VCPU_MMAP_SIZE failed");
     vm->run_size = (size_t)rs;
-    if (guest_mem_create(&vm->mem, p->mem_bytes, e) || x86_build_tables(&vm->mem, e))
+    if (guest_mem_create_placed(&vm->mem, p->mem_bytes, &p->placement, &p->resolved, e) ||
+        x86_build_tables(&vm->mem, p->placement.guest_pages, p->image->end, &vm->tables, e))
         return -1;
     for (unsigned i = 0; i < vm->mem.nslots; i++) {
         struct kvm_userspace_memory_region r = {
@@ -268,7 +252,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
             v->run = NULL;
             return vmm_err_set(e, VMM_EXIT_RESOURCES, "mmap of vCPU %u failed", i);
         }
-        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry) < 0)
+        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry, vm->tables.cr3) < 0)
             return vmm_err_set(e, VMM_EXIT_NO_KVM, "setting up vCPU %u failed: %s", i,
                                strerror(errno));
     }
@@ -317,6 +301,71 @@ struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res)
     return vm;
 }
 
+/* A pinned vCPU thread is created pinned: it never runs anywhere else, not even for
+ * its first instructions. */
+static int start_vcpu_thread(struct vm *vm, struct vcpu *v)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    int cpu = vm->plan->resolved.vcpu_cpu[v->index];
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+    }
+    int rc = pthread_create(&v->thread, &attr, vcpu_thread, v);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+/* The supervisor is the VMM's own thread: vmm_pin places it; returns whether it did. */
+static bool pin_supervisor(const struct vmm_placement *p, cpu_set_t *saved)
+{
+    if (!p->nvmm_pin || pthread_getaffinity_np(pthread_self(), sizeof *saved, saved) != 0)
+        return false;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (unsigned i = 0; i < p->nvmm_pin; i++)
+        CPU_SET(p->vmm_pin[i], &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+void vm_observe_after_touch(struct vm *vm)
+{
+    if (atomic_exchange(&vm->touch_observed, true))
+        return;
+    struct vmm_mem_obs obs;
+    vmm_observe_memory(&vm->mem, &vm->plan->resolved, &obs);
+    pthread_mutex_lock(&vm->lock);
+    vm->res->placement.mem[VMM_OBS_AFTER_TOUCH] = obs;
+    pthread_mutex_unlock(&vm->lock);
+}
+
+static void observe_start(struct vm *vm)
+{
+    struct vmm_placement_obs *o = &vm->res->placement;
+    const struct vmm_plan *p = vm->plan;
+    o->valid = true;
+    vmm_placement_describe(&p->placement, o->requested, sizeof o->requested);
+    o->backing_page_size = vm->mem.page_size;
+    o->nvcpus = p->vcpus;
+    o->nvnodes = p->resolved.nvnodes;
+    for (unsigned i = 0; i < p->vcpus; i++)
+        o->vcpu[i].requested_cpu = p->resolved.vcpu_cpu[i];
+}
+
+static void observe_end(struct vm *vm)
+{
+    struct vmm_placement_obs *o = &vm->res->placement;
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        memcpy(o->vcpu[i].ran_on, vm->vcpu[i].ran_on, sizeof o->vcpu[i].ran_on);
+        memcpy(o->vcpu[i].affinity, vm->vcpu[i].affinity, sizeof o->vcpu[i].affinity);
+    }
+    vmm_observe_memory(&vm->mem, &vm->plan->resolved, &o->mem[VMM_OBS_AT_END]);
+    vmm_observe_judge(&vm->plan->placement, o);
+}
+
 void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
 {
     double t0 = vm_now();
@@ -324,16 +373,19 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     if (!vm)
         return;
     install_kick_handler();
+    cpu_set_t saved;
+    bool pinned = pin_supervisor(&plan->placement, &saved);
 
     struct vmm_err e = { 0 };
     if (vm_build(vm, &e)) {
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "%s", e.msg);
         goto out;
     }
+    observe_start(vm);
     double deadline = vm_now() + plan->timeout_s;
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         struct vcpu *v = &vm->vcpu[i];
-        if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
+        if (start_vcpu_thread(vm, v) != 0) {
             vm_fail(vm, VMM_STATUS_HOST_ERROR, "cannot start vCPU thread %u", i);
             atomic_store(&vm->stop, VM_STOP_DONE);
             break;
@@ -345,6 +397,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         if (vm->vcpu[i].started)
             pthread_join(vm->vcpu[i].thread, NULL);
     explain_stop(vm);
+    observe_end(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
     if (res->status == VMM_STATUS_OK) {
@@ -357,5 +410,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
 out:
     vm_destroy(vm);
     free(vm);
+    if (pinned)
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
     res->wall_seconds = vm_now() - t0;
 }

@@ -1,8 +1,11 @@
 #include "x86_setup.h"
 
+#include "kvm_dev.h"
+
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -30,25 +33,50 @@
 #define GiB (1ull << 30)
 #define MiB2 (2ull << 20)
 
-int x86_build_tables(struct guest_mem *gm, struct vmm_err *e)
+/* Is [a, a+len) wholly guest RAM? Page tables map RAM with the requested page size and
+ * everything else (the device hole) with uncached 2 MiB pages. */
+static bool is_ram(const struct guest_mem *gm, uint64_t a, uint64_t len)
+{
+    return guest_mem_ptr(gm, a, len) != NULL;
+}
+
+static uint64_t ram_flags(uint64_t addr)
+{
+    uint64_t f = PTE_P | PTE_RW | PTE_US;
+    return addr >= VMM_LOW_RAM_MAX && addr < 4 * GiB ? f | PTE_PCD | PTE_PWT : f;
+}
+
+/* Hands out zeroed 4 KiB table pages downward from the top of low RAM. */
+struct table_alloc {
+    struct guest_mem *gm;
+    uint64_t next, floor;
+};
+
+static uint64_t *table_page(struct table_alloc *a, uint64_t *gpa)
+{
+    if (a->next < a->floor + 0x1000)
+        return NULL;
+    a->next -= 0x1000;
+    *gpa = a->next;
+    uint64_t *p = guest_mem_ptr(a->gm, a->next, 0x1000);
+    memset(p, 0, 0x1000);
+    return p;
+}
+
+int x86_build_tables(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t image_end,
+                     struct x86_tables *out, struct vmm_err *e)
 {
     uint64_t top = guest_mem_top(gm);
     if (top < 4 * GiB)
         top = 4 * GiB;
     uint64_t gibs = (top + GiB - 1) / GiB;
-    if (gibs > X86_PD_MAX)
-        return vmm_err_set(e, VMM_EXIT_RESOURCES,
-                           "guest memory reaching 0x%llx is more than the %llu GiB vmm-min maps; "
-                           "give the guest less memory",
-                           (unsigned long long)top, (unsigned long long)X86_PD_MAX);
-
+    if (gibs > 512)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory reaching 0x%llx is beyond the "
+                           "512 GiB one page-directory-pointer table maps; give less",
+                           (unsigned long long)top);
     uint64_t *gdt = guest_mem_ptr(gm, X86_GDT_GPA, VMMB_GDT_ENTRIES * 8);
-    uint64_t *pml4 = guest_mem_ptr(gm, X86_PML4_GPA, 0x1000);
-    uint64_t *pdpt = guest_mem_ptr(gm, X86_PDPT_GPA, 0x1000);
-    uint64_t *pd = guest_mem_ptr(gm, X86_PD_GPA, gibs * 0x1000);
-    if (!gdt || !pml4 || !pdpt || !pd)
-        return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory too small for the page tables");
-
+    if (!gdt)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory too small for the GDT");
     memset(gdt, 0, VMMB_GDT_ENTRIES * 8);
     gdt[VMMB_SEL_KCODE >> 3] = 0x00af9b000000ffffull;  /* 64-bit code, DPL0 */
     gdt[VMMB_SEL_KDATA >> 3] = 0x00cf93000000ffffull;  /* data, DPL0 */
@@ -56,45 +84,54 @@ int x86_build_tables(struct guest_mem *gm, struct vmm_err *e)
     gdt[VMMB_SEL_UCODE >> 3] = 0x00affb000000ffffull;  /* 64-bit code, DPL3 */
     /* VMMB_SEL_TSS: left empty for the guest's own TSS. */
 
-    memset(pml4, 0, 0x1000);
-    memset(pdpt, 0, 0x1000);
-    pml4[0] = X86_PDPT_GPA | PTE_P | PTE_RW | PTE_US;
+    struct table_alloc a = { gm, gm->slot[0].size & ~0xfffull, (image_end + 0xfff) & ~0xfffull };
+    uint64_t pml4_gpa, pdpt_gpa, gpa;
+    uint64_t *pml4 = table_page(&a, &pml4_gpa), *pdpt = table_page(&a, &pdpt_gpa);
+    if (!pml4 || !pdpt)
+        goto full;
+    pml4[0] = pdpt_gpa | PTE_P | PTE_RW | PTE_US;
     for (uint64_t g = 0; g < gibs; g++) {
-        pdpt[g] = (X86_PD_GPA + g * 0x1000) | PTE_P | PTE_RW | PTE_US;
+        uint64_t gbase = g * GiB;
+        if (gp == VMM_GPAGES_1G) {
+            pdpt[g] = gbase | ram_flags(gbase) | PTE_PS;
+            continue;
+        }
+        uint64_t *pd = table_page(&a, &gpa);
+        if (!pd)
+            goto full;
+        pdpt[g] = gpa | PTE_P | PTE_RW | PTE_US;
         for (uint64_t i = 0; i < 512; i++) {
-            uint64_t addr = g * GiB + i * MiB2;
-            uint64_t flags = PTE_P | PTE_RW | PTE_US | PTE_PS;
-            /* The hole below 4 GiB holds device windows: map it uncached. */
-            if (addr >= VMM_LOW_RAM_MAX && addr < 4 * GiB)
-                flags |= PTE_PCD | PTE_PWT;
-            pd[g * 512 + i] = addr | flags;
+            uint64_t base = gbase + i * MiB2;
+            if (gp == VMM_GPAGES_2M || !is_ram(gm, base, MiB2)) {
+                pd[i] = base | ram_flags(base) | PTE_PS;
+                continue;
+            }
+            uint64_t *pt = table_page(&a, &gpa);
+            if (!pt)
+                goto full;
+            pd[i] = gpa | PTE_P | PTE_RW | PTE_US;
+            for (uint64_t k = 0; k < 512; k++)
+                pt[k] = (base + k * 0x1000) | ram_flags(base);
         }
     }
+    out->cr3 = pml4_gpa;
+    out->gpa = a.next;
+    out->size = (gm->slot[0].size & ~0xfffull) - a.next;
     return 0;
+full:
+    return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small to hold its %s page "
+                       "tables next to the kernel image; give more memory or larger guest pages",
+                       vmm_guest_pages_name(gp));
 }
 
 static int set_cpuid(int kvm_fd, int vcpu_fd)
 {
-    int n = 128;
-    for (;;) {
-        struct kvm_cpuid2 *c = calloc(1, sizeof *c + n * sizeof(struct kvm_cpuid_entry2));
-        if (!c)
-            return -1;
-        c->nent = n;
-        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-            int err = errno;
-            free(c);
-            if (err == E2BIG && n < 4096) {
-                n *= 2;
-                continue;
-            }
-            errno = err;
-            return -1;
-        }
-        int rc = ioctl(vcpu_fd, KVM_SET_CPUID2, c);
-        free(c);
-        return rc;
-    }
+    struct kvm_cpuid2 *c = kvm_supported_cpuid(kvm_fd);
+    if (!c)
+        return -1;
+    int rc = ioctl(vcpu_fd, KVM_SET_CPUID2, c);
+    free(c);
+    return rc;
 }
 
 static struct kvm_segment seg(uint16_t sel, int code)
@@ -107,7 +144,7 @@ static struct kvm_segment seg(uint16_t sel, int code)
     return s;
 }
 
-int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry)
+int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry, uint64_t cr3)
 {
     if (set_cpuid(kvm_fd, vcpu_fd) < 0)
         return -1;
@@ -118,7 +155,7 @@ int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry)
     s.ds = s.es = s.fs = s.gs = s.ss = seg(VMMB_SEL_KDATA, 0);
     s.gdt.base = X86_GDT_GPA;
     s.gdt.limit = VMMB_GDT_ENTRIES * 8 - 1;
-    s.cr3 = X86_PML4_GPA;
+    s.cr3 = cr3;
     s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
     s.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;

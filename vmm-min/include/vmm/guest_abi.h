@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define VMMB_ABI_VERSION 1
+#define VMMB_ABI_VERSION 2
 
 /* ---- I/O ports and MMIO the VMM provides ---- */
 #define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
@@ -51,7 +51,7 @@ enum vmmb_phase {
 #define VMMB_BOOT_MAGIC 0x544f4f42424d4d56ull /* "VMMBBOOT" */
 #define VMMB_NAME_MAX 32
 #define VMMB_MAX_PARAMS 16
-#define VMMB_MAX_MEM_RANGES 8
+#define VMMB_MAX_MEM_RANGES 16
 #define VMMB_MAX_VCPUS 64
 
 struct vmmb_param {
@@ -68,6 +68,23 @@ struct vmmb_mem_range {
     uint32_t node;       /* guest NUMA node */
 };
 
+/* Devices the VMM gives the guest (virtio-mmio windows), listed in the boot info. */
+#define VMMB_MAX_DEVICES 8
+#define VMMB_TRANSPORT_VIRTIO_MMIO 1u
+
+struct vmmb_device {
+    uint32_t type;               /* virtio device ID: 1 net, 2 block */
+    uint32_t transport;          /* VMMB_TRANSPORT_VIRTIO_MMIO */
+    uint64_t gpa;                /* register window, uncached, user-accessible */
+    uint64_t size;
+};
+
+struct vmmb_boot_devices {
+    uint32_t nr_devices;
+    uint32_t notify;             /* how kicks reach the device model: 0 exit, 1 ioeventfd, 2 poll */
+    struct vmmb_device dev[VMMB_MAX_DEVICES];
+};
+
 struct vmmb_boot_info {
     uint64_t magic;
     uint32_t abi_version;
@@ -82,6 +99,15 @@ struct vmmb_boot_info {
     struct vmmb_mem_range mem[VMMB_MAX_MEM_RANGES];
     uint64_t free_gpa;           /* first guest RAM byte past the image and VMM structures */
     uint64_t free_size;          /* bytes from free_gpa the guest may use (results, buffers) */
+    /* vNUMA: guest node of each vCPU; each RAM range in mem[] names its guest node. */
+    uint32_t nr_vnodes;          /* 1 when no layout was asked */
+    uint32_t reserved1;
+    uint8_t vcpu_node[VMMB_MAX_VCPUS];
+    uint64_t tables_gpa, tables_size; /* the VMM's page tables: RAM the guest must not use */
+    uint32_t guest_page_size;    /* bytes per page in the VMM-built tables (4K, 2M, 1G) */
+    uint32_t reserved2;
+    /* Devices: check size covers this before reading it. */
+    struct vmmb_boot_devices devices;
 };
 
 /* ---- Workload catalogue: the guest image describes itself ----
@@ -124,6 +150,7 @@ enum vmmb_result_status {
 enum vmmb_record_kind {
     VMMB_REC_CALIBRATION = 1,    /* the same loop with an empty body: the timing floor */
     VMMB_REC_MEASURE = 2,
+    VMMB_REC_LATENCY = 3,        /* one operation's own latency (iters = 1), e.g. an I/O request */
 };
 
 #define VMMB_REC_WARMUP 1u       /* flags: declared warm-up, excluded from statistics */

@@ -26,12 +26,25 @@ struct guest_mem {
     unsigned nslots;
     uint8_t *mapping;          /* one host mapping backs all slots, in order */
     uint64_t total;
+    uint64_t map_len;          /* what to munmap (THP mappings are over-allocated to align) */
+    uint8_t *map_base;
+    uint64_t page_size;        /* host page size backing it */
 };
+
+struct vmm_placement;
+struct vmm_resolved;
 
 /* Maps `bytes` of anonymous memory and lays it out as guest RAM.
  * Errors: VMM_EXIT_RESOURCES when the size is too small or does not fit the host. */
 int guest_mem_create(struct guest_mem *gm, uint64_t bytes, struct vmm_err *e);
+/* The same with the requested backing (anonymous 4K with THP off, THP, hugetlb 2M/1G,
+ * shmem), host NUMA policy per guest node (libnuma's mbind), and optional pre-faulting
+ * by parallel threads. Errors: VMM_EXIT_RESOURCES naming what the host refused. */
+int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
+                            const struct vmm_resolved *r, struct vmm_err *e);
 void guest_mem_destroy(struct guest_mem *gm);
+/* Host address of the byte at RAM offset off (slots laid end to end). */
+uint8_t *guest_mem_at(const struct guest_mem *gm, uint64_t off);
 
 /* Lays out slots over an existing buffer (unit tests, and guest_mem_create itself). */
 void guest_mem_layout(struct guest_mem *gm, uint8_t *buf, uint64_t bytes);

@@ -10,6 +10,8 @@
 #include "vmm/error.h"
 #include "vmm/guest_abi.h"
 #include "vmm/image.h"
+#include "vmm/placement.h"
+#include "vmm/topology.h"
 
 #define VMM_PARAMS_TEXT_MAX 256
 
@@ -23,6 +25,8 @@ struct vmm_request {
     double timeout_s;            /* whole run; 0 = default */
     double probe_timeout_s;      /* one probe of the workload's operation; 0 = default */
     bool echo_console;           /* copy guest console output to stderr as it comes */
+    struct vmm_placement placement;
+    const struct vmm_topology *topology; /* NULL: load this host's */
 };
 
 struct vmm_plan {
@@ -35,13 +39,16 @@ struct vmm_plan {
     unsigned vcpus;
     double timeout_s, probe_timeout_s;
     bool echo_console;
+    struct vmm_placement placement;
+    struct vmm_resolved resolved;                /* CPUs and nodes on this host */
 };
 
 #define VMM_DEFAULT_TIMEOUT_S 60.0
 #define VMM_DEFAULT_PROBE_TIMEOUT_S 1.0
 
-/* Errors: VMM_EXIT_USAGE for an unknown workload or parameter (listing the known ones)
- * or an out-of-range value; VMM_EXIT_RESOURCES for memory; the message names the fix. */
+/* Errors: VMM_EXIT_USAGE for an unknown workload or parameter (listing the known ones),
+ * an out-of-range value or a placement the host cannot honour; VMM_EXIT_RESOURCES for
+ * memory and hugetlb pools; the message names the fix. */
 int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *plan, struct vmm_err *e);
 uint64_t vmm_plan_param(const struct vmm_plan *plan, const char *name, uint64_t dflt);
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/placement.h"
+
 enum vmm_status {
     VMM_STATUS_OK = 0,
     VMM_STATUS_UNSUPPORTED,   /* the workload cannot complete on this host (reason says why) */
@@ -40,6 +42,7 @@ struct vmm_result {
     uint64_t tsc_khz;
     uint64_t exits;           /* KVM_RUN returns seen by the VMM, all vCPUs */
     double wall_seconds;      /* VM creation to the end of the run */
+    struct vmm_placement_obs placement; /* requested vs observed vCPU and memory placement */
 };
 
 void vmm_result_init(struct vmm_result *r);
