@@ -19,6 +19,8 @@ HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP \
 SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 HOST_LIBS   := -lsqlite3 -linih -lhwloc -lnuma -lpthread -lm
+# Statistics (random variates for the bootstrap) come from GSL.
+HOST_LIBS   += -lgsl -lgslcblas
 
 # Guest code is freestanding: no libc, no PIC, no red zone (interrupts share the kernel
 # stack), no stack protector (no TLS in the guest). No SSE either: code that may run at

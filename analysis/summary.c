@@ -1,6 +1,7 @@
-/* `vmmbench show`: raw samples of successful runs, grouped by (config, workload,
- * params, metric, unit), reduced to n / median / p5 / p95; then the runs that failed.
- * Warm-up samples are stored but never summarized. */
+/* `vmmbench show`: raw samples of successful runs, grouped per (host, config, workload,
+ * params, metric, unit) and described by stats_describe(): n, median with its bootstrap
+ * 95% CI, p5/p95, mean, sd, p99, min/max and a note for noisy, unstable or too-small
+ * results; then the runs that failed. Warm-up samples are stored but never summarized. */
 #include "summary.h"
 
 #include <math.h>
@@ -8,31 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "json.h"
 #include "stats.h"
-
-struct group {
-    char *config, *workload, *params, *metric, *unit;
-    size_t n;
-    double median, p5, p95;
-};
-
-struct groups {
-    struct group *v;
-    size_t n, cap;
-};
-
-static void groups_free(struct groups *g)
-{
-    for (size_t i = 0; i < g->n; i++) {
-        free(g->v[i].config);
-        free(g->v[i].workload);
-        free(g->v[i].params);
-        free(g->v[i].metric);
-        free(g->v[i].unit);
-    }
-    free(g->v);
-}
 
 static int db_error(sqlite3 *db, struct vmm_err *e, const char *what)
 {
@@ -40,103 +19,12 @@ static int db_error(sqlite3 *db, struct vmm_err *e, const char *what)
                        what, sqlite3_errmsg(db));
 }
 
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return s ? (const char *)s : "";
-}
-
-/* True when the current row belongs to group g (columns 0..4 are its key). */
-static int same_key(sqlite3_stmt *st, const struct group *g)
-{
-    return strcmp(col(st, 0), g->config) == 0 && strcmp(col(st, 1), g->workload) == 0 &&
-           strcmp(col(st, 2), g->params) == 0 && strcmp(col(st, 3), g->metric) == 0 &&
-           strcmp(col(st, 4), g->unit) == 0;
-}
-
-static struct group *new_group(struct groups *gs, sqlite3_stmt *st)
-{
-    if (gs->n == gs->cap) {
-        size_t cap = gs->cap ? gs->cap * 2 : 16;
-        struct group *v = realloc(gs->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        gs->v = v;
-        gs->cap = cap;
-    }
-    struct group *g = &gs->v[gs->n];
-    memset(g, 0, sizeof *g);
-    g->config = strdup(col(st, 0));
-    g->workload = strdup(col(st, 1));
-    g->params = strdup(col(st, 2));
-    g->metric = strdup(col(st, 3));
-    g->unit = strdup(col(st, 4));
-    gs->n++;   /* counted now so groups_free() releases partial allocations */
-    if (!g->config || !g->workload || !g->params || !g->metric || !g->unit)
-        return NULL;
-    return g;
-}
-
-static void reduce(struct group *g, double *vals, size_t n)
-{
-    stats_sort(vals, n);
-    g->n = n;
-    g->median = stats_quantile_sorted(vals, n, 0.5);
-    g->p5 = stats_quantile_sorted(vals, n, 0.05);
-    g->p95 = stats_quantile_sorted(vals, n, 0.95);
-}
-
-/* Streams the samples in group order and reduces each group as it ends. */
-static int collect_groups(sqlite3 *db, int64_t run_id, struct groups *gs, struct vmm_err *e)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-            "SELECT c.name, r.workload, r.params, s.metric, s.unit, s.value "
-            "FROM samples s JOIN runs r ON r.id = s.run_id JOIN configs c ON c.id = r.config_id "
-            "WHERE r.status = 'ok' AND s.warmup = 0 AND (?1 = 0 OR r.id = ?1) "
-            "ORDER BY c.name, r.workload, r.params, s.metric, s.unit", -1, &st, NULL) != SQLITE_OK)
-        return db_error(db, e, "reading samples");
-    sqlite3_bind_int64(st, 1, run_id);
-    double *vals = NULL;
-    size_t n = 0, cap = 0;
-    struct group *g = NULL;
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!g || !same_key(st, g)) {
-            if (g)
-                reduce(g, vals, n);
-            n = 0;
-            if (!(g = new_group(gs, st))) {
-                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory summarizing samples");
-                break;
-            }
-        }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            double *nv = realloc(vals, ncap * sizeof *nv);
-            if (!nv) {
-                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory summarizing samples");
-                break;
-            }
-            vals = nv;
-            cap = ncap;
-        }
-        vals[n++] = sqlite3_column_double(st, 5);
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_error(db, e, "reading samples");
-    if (ret == 0 && g)
-        reduce(g, vals, n);
-    free(vals);
-    sqlite3_finalize(st);
-    return ret;
-}
-
-/* Four significant digits, without an exponent for the everyday range. */
-static void fmt_num(double v, char *buf, size_t cap)
+void summary_fmt_num(double v, char *buf, size_t cap)
 {
     double a = fabs(v);
-    if (a == 0.0) {
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "-");
+    } else if (a == 0.0) {
         snprintf(buf, cap, "0");
     } else if (a >= 1e9 || a < 1e-3) {
         snprintf(buf, cap, "%.4g", v);
@@ -156,115 +44,157 @@ static int max_int(int a, int b)
     return a > b ? a : b;
 }
 
-static void print_table(const struct groups *gs, FILE *out)
+void summary_host_label(const struct dataset *ds, int64_t host_id, char *buf, size_t cap)
 {
-    enum { NCOL = 9 };
-    static const char *const head[NCOL] = { "config", "workload", "params", "metric", "n",
-                                            "median", "p5", "p95", "unit" };
+    const struct ds_host *h = dataset_host(ds, host_id);
+    snprintf(buf, cap, "h%lld:%s", (long long)host_id, h ? ds_host_field(h, "hostname") : "?");
+}
+
+enum { NCOL = 18 };
+
+static void row_cells(const struct dataset *ds, const struct ds_group *g, char cell[NCOL][96])
+{
+    const struct stats_desc *d = &g->d;
+    summary_host_label(ds, g->host_id, cell[0], 96);
+    snprintf(cell[1], 96, "%s", ds->configs[g->config].name);
+    snprintf(cell[2], 96, "%s", g->workload);
+    snprintf(cell[3], 96, "%s", or_dash(g->params));
+    snprintf(cell[4], 96, "%s", g->metric);
+    snprintf(cell[5], 96, "%zu", d->n);
+    summary_fmt_num(d->median, cell[6], 96);
+    summary_fmt_num(d->p5, cell[7], 96);
+    summary_fmt_num(d->p95, cell[8], 96);
+    snprintf(cell[9], 96, "%s", g->unit);
+    char lo[32], hi[32];
+    summary_fmt_num(d->ci_lo, lo, sizeof lo);
+    summary_fmt_num(d->ci_hi, hi, sizeof hi);
+    snprintf(cell[10], 96, "%s..%s", lo, hi);
+    if (isfinite(d->rel_ci))
+        snprintf(cell[11], 96, "%.2f%%", d->rel_ci * 100);
+    else
+        snprintf(cell[11], 96, "-");
+    summary_fmt_num(d->mean, cell[12], 96);
+    summary_fmt_num(d->sd, cell[13], 96);
+    summary_fmt_num(d->p99, cell[14], 96);
+    summary_fmt_num(d->min, cell[15], 96);
+    summary_fmt_num(d->max, cell[16], 96);
+    snprintf(cell[17], 96, "%s", stats_flag_text(d->flags));
+}
+
+static void print_table(const struct dataset *ds, FILE *out)
+{
+    static const char *const head[NCOL] = { "host", "config", "workload", "params", "metric",
+                                            "n", "median", "p5", "p95", "unit", "ci95",
+                                            "+-ci", "mean", "sd", "p99", "min", "max", "note" };
+    static const bool right[NCOL] = { [5] = 1, [6] = 1, [7] = 1, [8] = 1, [10] = 1, [11] = 1,
+                                      [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1 };
+    bool hosts = ds->nhosts > 1;
     int w[NCOL];
+    char cell[NCOL][96];
     for (int i = 0; i < NCOL; i++)
         w[i] = (int)strlen(head[i]);
-    char num[32];
-    for (size_t i = 0; i < gs->n; i++) {
-        const struct group *g = &gs->v[i];
-        w[0] = max_int(w[0], (int)strlen(g->config));
-        w[1] = max_int(w[1], (int)strlen(g->workload));
-        w[2] = max_int(w[2], (int)strlen(or_dash(g->params)));
-        w[3] = max_int(w[3], (int)strlen(g->metric));
-        w[4] = max_int(w[4], snprintf(num, sizeof num, "%zu", g->n));
-        double q[3] = { g->median, g->p5, g->p95 };
-        for (int k = 0; k < 3; k++) {
-            fmt_num(q[k], num, sizeof num);
-            w[5 + k] = max_int(w[5 + k], (int)strlen(num));
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        row_cells(ds, &ds->groups[i], cell);
+        for (int k = 0; k < NCOL; k++)
+            w[k] = max_int(w[k], (int)strlen(cell[k]));
+    }
+    for (int k = hosts ? 0 : 1; k < NCOL; k++)
+        fprintf(out, "%s%*s", k > (hosts ? 0 : 1) ? "  " : "",
+                k == NCOL - 1 ? 0 : right[k] ? w[k] : -w[k], head[k]);
+    fputc('\n', out);
+    unsigned flagged = 0;
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        row_cells(ds, &ds->groups[i], cell);
+        flagged |= ds->groups[i].d.flags;
+        for (int k = hosts ? 0 : 1; k < NCOL; k++) {
+            /* the last column is not padded */
+            if (k == NCOL - 1)
+                fprintf(out, "%s%s", cell[k][0] ? "  " : "", cell[k]);
+            else
+                fprintf(out, "%s%*s", k > (hosts ? 0 : 1) ? "  " : "", right[k] ? w[k] : -w[k],
+                        cell[k]);
         }
-        w[8] = max_int(w[8], (int)strlen(g->unit));
+        fputc('\n', out);
     }
-    /* Text columns left-aligned, numbers right-aligned. */
-    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %*s  %*s  %*s  %*s  %s\n", w[0], head[0], w[1],
-            head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6],
-            head[6], w[7], head[7], head[8]);
-    for (size_t i = 0; i < gs->n; i++) {
-        const struct group *g = &gs->v[i];
-        char med[32], p5[32], p95[32];
-        fmt_num(g->median, med, sizeof med);
-        fmt_num(g->p5, p5, sizeof p5);
-        fmt_num(g->p95, p95, sizeof p95);
-        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %*zu  %*s  %*s  %*s  %s\n", w[0], g->config,
-                w[1], g->workload, w[2], or_dash(g->params), w[3], g->metric, w[4], g->n,
-                w[5], med, w[6], p5, w[7], p95, g->unit);
-    }
+    if (flagged)
+        fprintf(out, "note: noisy = 95%% CI half-width over %.1f%% of the median, unstable = "
+                "over %.0f%%, few = under %d samples (too few to compare)\n",
+                STATS_NOISY_REL * 100, STATS_UNSTABLE_REL * 100, STATS_MIN_N);
 }
 
-static void print_json_results(const struct groups *gs, FILE *out)
+static void json_num_field(FILE *out, const char *name, double v)
 {
-    fputs("\"results\":[", out);
-    for (size_t i = 0; i < gs->n; i++) {
-        const struct group *g = &gs->v[i];
-        fputs(i ? ",{" : "{", out);
-        fputs("\"config\":", out);
-        json_write_string(out, g->config);
-        fputs(",\"workload\":", out);
-        json_write_string(out, g->workload);
-        fputs(",\"params\":", out);
-        json_write_string(out, g->params);
-        fputs(",\"metric\":", out);
-        json_write_string(out, g->metric);
-        fprintf(out, ",\"n\":%zu,\"median\":", g->n);
-        json_write_number(out, g->median);
-        fputs(",\"p5\":", out);
-        json_write_number(out, g->p5);
-        fputs(",\"p95\":", out);
-        json_write_number(out, g->p95);
-        fputs(",\"unit\":", out);
-        json_write_string(out, g->unit);
-        fputc('}', out);
-    }
-    fputc(']', out);
+    fprintf(out, ",\"%s\":", name);
+    json_write_number(out, v);
 }
 
-/* The runs that did not complete, with why; as JSON or as an indented list. */
-static int print_failed(sqlite3 *db, int64_t run_id, bool json, FILE *out, struct vmm_err *e)
+void summary_json_group(const struct dataset *ds, const struct ds_group *g, FILE *out)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-            "SELECT r.id, c.name, r.workload, r.params, r.status, coalesce(r.reason, '') "
-            "FROM runs r JOIN configs c ON c.id = r.config_id "
-            "WHERE r.status <> 'ok' AND (?1 = 0 OR r.id = ?1) ORDER BY r.id",
-            -1, &st, NULL) != SQLITE_OK)
-        return db_error(db, e, "reading runs");
-    sqlite3_bind_int64(st, 1, run_id);
+    const struct stats_desc *d = &g->d;
+    char host[160];
+    summary_host_label(ds, g->host_id, host, sizeof host);
+    fputs("{\"host\":", out);
+    json_write_string(out, host);
+    fputs(",\"config\":", out);
+    json_write_string(out, ds->configs[g->config].name);
+    fputs(",\"workload\":", out);
+    json_write_string(out, g->workload);
+    fputs(",\"params\":", out);
+    json_write_string(out, g->params);
+    fputs(",\"metric\":", out);
+    json_write_string(out, g->metric);
+    fprintf(out, ",\"n\":%zu,\"runs\":%zu", d->n, g->nruns);
+    json_num_field(out, "median", d->median);
+    json_num_field(out, "ci_lo", d->ci_lo);
+    json_num_field(out, "ci_hi", d->ci_hi);
+    json_num_field(out, "p5", d->p5);
+    json_num_field(out, "p95", d->p95);
+    json_num_field(out, "p99", d->p99);
+    json_num_field(out, "mean", d->mean);
+    json_num_field(out, "sd", d->sd);
+    json_num_field(out, "min", d->min);
+    json_num_field(out, "max", d->max);
+    json_num_field(out, "rel_ci", d->rel_ci);
+    fputs(",\"flag\":", out);
+    json_write_string(out, stats_flag_text(d->flags));
+    fputs(",\"unit\":", out);
+    json_write_string(out, g->unit);
+    fputc('}', out);
+}
+
+static void print_failed(const struct dataset *ds, bool json, FILE *out)
+{
     if (json)
         fputs("\"failed_runs\":[", out);
-    int rc, count = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        long long id = sqlite3_column_int64(st, 0);
+    int count = 0;
+    for (size_t i = 0; i < ds->nruns; i++) {
+        const struct ds_run *r = &ds->runs[i];
+        if (strcmp(r->status, "ok") == 0)
+            continue;
+        const char *cfg = ds->configs[r->config].name;
         if (json) {
-            fprintf(out, "%s{\"id\":%lld,\"config\":", count ? "," : "", id);
-            json_write_string(out, col(st, 1));
+            fprintf(out, "%s{\"id\":%lld,\"config\":", count ? "," : "", (long long)r->id);
+            json_write_string(out, cfg);
             fputs(",\"workload\":", out);
-            json_write_string(out, col(st, 2));
+            json_write_string(out, r->workload);
             fputs(",\"params\":", out);
-            json_write_string(out, col(st, 3));
+            json_write_string(out, r->params);
             fputs(",\"status\":", out);
-            json_write_string(out, col(st, 4));
+            json_write_string(out, r->status);
             fputs(",\"reason\":", out);
-            json_write_string(out, col(st, 5));
+            json_write_string(out, r->reason);
             fputc('}', out);
         } else {
             if (count == 0)
                 fputs("\nruns that did not complete (id config workload params: status, "
                       "reason):\n", out);
-            fprintf(out, "  %lld %s %s %s: %s, %s\n", id, col(st, 1), col(st, 2),
-                    or_dash(col(st, 3)), col(st, 4), or_dash(col(st, 5)));
+            fprintf(out, "  %lld %s %s %s: %s, %s\n", (long long)r->id, cfg, r->workload,
+                    or_dash(r->params), r->status, or_dash(r->reason));
         }
         count++;
     }
     if (json)
         fputc(']', out);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_error(db, e, "reading runs");
-    return 0;
 }
 
 static int count_runs(sqlite3 *db, int64_t run_id, long long *n, struct vmm_err *e)
@@ -299,26 +229,35 @@ int summary_print(struct sqlite3 *db, int64_t run_id, bool json, FILE *out, stru
                 "`vmmbench run --suite quick`).\n", file);
         return 0;
     }
-
-    struct groups gs = { 0 };
-    if (collect_groups(db, run_id, &gs, e) != 0) {
-        groups_free(&gs);
-        return -1;
+    struct selector sel = { .kind = run_id > 0 ? SEL_RUNS : SEL_ALL };
+    int64_t id = run_id;
+    if (run_id > 0) {
+        sel.ids = &id;
+        sel.nids = 1;
     }
-    int rc;
+    snprintf(sel.label, sizeof sel.label, "all");
+    struct dataset ds;
+    struct vmm_err sub = { 0 };
+    if (dataset_load_db(db, &sel, &ds, &sub) != 0)
+        return vmm_err_set(e, sub.code == VMM_EXIT_INTERNAL ? sub.code : VMM_EXIT_DATABASE,
+                           "%s", sub.msg);
     if (json) {
-        fputc('{', out);
-        print_json_results(&gs, out);
-        fputc(',', out);
-        rc = print_failed(db, run_id, true, out, e);
+        fputs("{\"results\":[", out);
+        for (size_t i = 0; i < ds.ngroups; i++) {
+            if (i)
+                fputc(',', out);
+            summary_json_group(&ds, &ds.groups[i], out);
+        }
+        fputs("],", out);
+        print_failed(&ds, true, out);
         fputs("}\n", out);
     } else {
-        if (gs.n)
-            print_table(&gs, out);
+        if (ds.ngroups)
+            print_table(&ds, out);
         else
             fputs("No successful runs to summarize.\n", out);
-        rc = print_failed(db, run_id, false, out, e);
+        print_failed(&ds, false, out);
     }
-    groups_free(&gs);
-    return rc;
+    dataset_free(&ds);
+    return 0;
 }

@@ -1,18 +1,31 @@
-/* `vmmbench show`: per (config, workload, parameters, metric), over the samples that are
- * not warm-up: count, median, p5, p95, unit; as a table or JSON. */
+/* `vmmbench show`: per (host, config, workload, parameters, metric), over the samples
+ * that are not warm-up: count, median with its bootstrap 95% CI, p5, p95, mean, sd, p99,
+ * min, max and the relative CI half-width, with a note for noisy (> 3.5%), unstable
+ * (> 10%) and too small (< 6 samples) results; as a table or JSON. A host column appears
+ * when the data comes from more than one host. */
 #ifndef ANALYSIS_SUMMARY_H
 #define ANALYSIS_SUMMARY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "vmm/error.h"
 
 struct sqlite3;
+struct dataset;
+struct ds_group;
 
 /* run_id > 0: that run only; 0: every run in the database. Failed runs are listed after
  * the table with their status and reason. Errors: VMM_EXIT_USAGE for an unknown run id. */
 int summary_print(struct sqlite3 *db, int64_t run_id, bool json, FILE *out, struct vmm_err *e);
+
+/* Four significant digits without an exponent for the everyday range; "-" for NaN. */
+void summary_fmt_num(double v, char *buf, size_t cap);
+/* "h3:hostname" */
+void summary_host_label(const struct dataset *ds, int64_t host_id, char *buf, size_t cap);
+/* One result as a JSON object (the fields of `show --json`). */
+void summary_json_group(const struct dataset *ds, const struct ds_group *g, FILE *out);
 
 #endif

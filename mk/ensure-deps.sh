@@ -3,7 +3,7 @@
 # target that needs them. Not root: print the exact apt-get line and stop.
 set -eu
 PKGS="gcc make pkg-config libc6-dev libsqlite3-dev sqlite3 libinih-dev libcmocka-dev
-      libhwloc-dev libnuma-dev libpfm4-dev gnuplot-nox git"
+      libhwloc-dev libnuma-dev libpfm4-dev gnuplot-nox git libgsl-dev chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
