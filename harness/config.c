@@ -48,6 +48,12 @@ void config_free(struct bench_config *c)
     c->text = NULL;
 }
 
+/* The placement keys (vmm/placement.h) are parsed by vmm-min, which owns their meaning;
+ * this file only places them in [vm] and reports errors at their line. */
+static const char *const placement_keys[] = { "pin", "vmm_pin", "backing", "prefault",
+                                              "guest_pages", "numa", "vnuma" };
+#define PLACEMENT_KEYS (sizeof placement_keys / sizeof placement_keys[0])
+
 /* Parser state shared by the line reader and the handler. */
 struct parse_state {
     const char *path;
@@ -56,6 +62,7 @@ struct parse_state {
     struct bench_config *c;
     bool seen_name, seen_vcpus, seen_memory;
     int seen_line[3];          /* where each key was first set, for duplicate messages */
+    struct { const char *key; int line; } seen_placement[PLACEMENT_KEYS];
     int err_line;              /* first handler error: its line (0: none) and message */
     char err[VMM_ERR_MSG_MAX];
 };
@@ -131,6 +138,24 @@ static int mark_seen(struct parse_state *ps, bool *seen, int idx, const char *ke
     return 1;
 }
 
+static int handle_placement_key(struct parse_state *ps, const char *key, const char *value)
+{
+    for (unsigned i = 0; i < PLACEMENT_KEYS; i++) {
+        if (strcmp(key, placement_keys[i]) != 0)
+            continue;
+        if (ps->seen_placement[i].line)
+            return handler_error(ps, "duplicate key '%s' (first set on line %d); keep one", key,
+                                 ps->seen_placement[i].line);
+        ps->seen_placement[i].line = ps->line;
+        struct vmm_err sub = { 0 };
+        if (vmm_placement_set(&ps->c->placement, key, value, &sub) != 0)
+            return handler_error(ps, "%s", sub.msg);
+        return 1;
+    }
+    return handler_error(ps, "unknown key '%s' in [vm]; known keys are name, vcpus, memory, "
+                         "pin, vmm_pin, backing, prefault, guest_pages, numa, vnuma", key);
+}
+
 static int handle_key(void *user, const char *section, const char *key, const char *value)
 {
     struct parse_state *ps = user;
@@ -166,8 +191,7 @@ static int handle_key(void *user, const char *section, const char *key, const ch
                                  "use at least 16M", value);
         ps->c->mem_bytes = bytes;
     } else {
-        return handler_error(ps, "unknown key '%s' in [vm]; known keys are name, vcpus, "
-                             "memory", key);
+        return handle_placement_key(ps, key, value);
     }
     return 1;
 }

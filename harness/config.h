@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "vmm/error.h"
+#include "vmm/placement.h"
 
 #define CONFIG_NAME_MAX 64
 #define CONFIG_MAX_VCPUS 64
@@ -24,6 +25,8 @@ struct bench_config {
     uint64_t mem_bytes;
     char source[PATH_MAX];    /* the file it came from, "(built-in)" for the default */
     char *text;               /* the whole file as read (stored with the config); owned */
+    struct vmm_placement placement; /* pin, vmm_pin, backing, prefault, guest_pages, numa,
+                                       vnuma: see vmm/placement.h */
 };
 
 /* The configuration used when no --config is given: name "default", 1 vCPU, 64 MiB. */

@@ -155,6 +155,19 @@ static int check_version(struct db *db, struct vmm_err *e)
     if (rc != SQLITE_ROW)
         return vmm_err_set(e, VMM_EXIT_DATABASE, "%s has no schema version row; it is "
                            "damaged, pass another --db path", db->path);
+    if (v == 1) {
+        if (exec(db, "BEGIN IMMEDIATE", e))
+            return -1;
+        /* Re-read under the write lock: another process may have upgraded it meanwhile. */
+        if (query_int(db, "SELECT version FROM schema_version", &v) == SQLITE_ROW && v == 1 &&
+            exec(db, db_migrate_v1_to_v2, e)) {
+            sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+        if (exec(db, "COMMIT", e))
+            return -1;
+        v = DB_SCHEMA_VERSION;
+    }
     if (v != DB_SCHEMA_VERSION)
         return vmm_err_set(e, VMM_EXIT_DATABASE, "%s has schema version %lld, this vmmbench "
                            "uses %d; use a vmmbench built for version %lld or a new --db path",
@@ -226,12 +239,12 @@ static int prepare(struct db *db, const char *sql, sqlite3_stmt **st, struct vmm
 static void host_fingerprint(const struct host_info *h, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%d\n%d\n%.*s\n%.*s\n%.*s\n%d\n"
-             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s",
+             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s\n%.*s\n%.*s",
 #define F(x) (int)sizeof h->x, h->x
              F(hostname), F(cpu_vendor), F(cpu_model), F(microcode), F(kernel),
              h->cpus_online, h->kvm_present, h->kvm_api, F(kvm_flavour), F(kvm_modules),
              F(mmu_mode), h->pmu_available, F(pmu_reason), F(thp), F(hugepages),
-             F(governor), F(smt), h->numa_nodes, F(suite_rev));
+             F(governor), F(smt), h->numa_nodes, F(suite_rev), F(topology), F(numa_distances));
 #undef F
 }
 
@@ -264,8 +277,9 @@ static int store_host(struct db *db, const struct host_info *h, int64_t *id,
     if (prepare(db, "INSERT OR IGNORE INTO hosts(fingerprint, hostname, cpu_vendor, "
                 "cpu_model, microcode, kernel, cpus_online, kvm_present, kvm_api, "
                 "kvm_flavour, kvm_modules, mmu_mode, pmu_available, pmu_reason, thp, "
-                "hugepages, governor, smt, numa_nodes, suite_rev, first_seen) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
+                "hugepages, governor, smt, numa_nodes, suite_rev, first_seen, "
+                "topology_summary, numa_distances, topology_xml) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
         prepare(db, "SELECT id FROM hosts WHERE fingerprint = ?", &sel, e))
         goto out;
     sqlite3_bind_text(ins, 1, fp, -1, SQLITE_STATIC);
@@ -289,6 +303,10 @@ static int store_host(struct db *db, const struct host_info *h, int64_t *id,
     sqlite3_bind_int64(ins, 19, h->numa_nodes);
     BIND_FIELD(ins, 20, h->suite_rev);
     sqlite3_bind_double(ins, 21, now_unix());
+    BIND_FIELD(ins, 22, h->topology);
+    BIND_FIELD(ins, 23, h->numa_distances);
+    if (h->topology_xml)
+        sqlite3_bind_text(ins, 24, h->topology_xml, -1, SQLITE_STATIC);
     sqlite3_bind_text(sel, 1, fp, -1, SQLITE_STATIC);
     rc = upsert_id(db, ins, sel, id, "storing the host", e);
 out:
@@ -332,7 +350,8 @@ static int store_run_row(struct db *db, int64_t host_id, int64_t config_id,
     sqlite3_stmt *st;
     if (prepare(db, "INSERT INTO runs(host_id, config_id, workload, params, rep, tag, "
                 "status, reason, started, ended, wall_seconds, tsc_khz, exits, console, "
-                "console_truncated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st, e))
+                "console_truncated, placement_requested, placement_mismatch) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st, e))
         return -1;
     sqlite3_bind_int64(st, 1, host_id);
     sqlite3_bind_int64(st, 2, config_id);
@@ -352,6 +371,10 @@ static int store_run_row(struct db *db, int64_t host_id, int64_t config_id,
     if (r->console)
         sqlite3_bind_blob64(st, 14, r->console, r->console_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 15, r->console_truncated);
+    if (r->placement.valid) {
+        BIND_FIELD(st, 16, r->placement.requested);
+        BIND_FIELD(st, 17, r->placement.mismatch);
+    }
     int rc = 0;
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(db, e, "storing the run");
@@ -466,6 +489,84 @@ out:
     return rc;
 }
 
+static int placement_row(struct db *db, sqlite3_stmt *st, int64_t run_id, const char *kind,
+                         unsigned subject, const char *moment, const char *requested,
+                         const char *observed, bool ok, struct vmm_err *e)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, subject);
+    sqlite3_bind_text(st, 4, moment, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, requested, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, observed, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 7, ok);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "storing placement");
+}
+
+/* One row per vCPU (requested CPU vs affinity and CPUs seen), per guest node and moment
+ * (requested host node vs where sampled pages were), and per moment for huge pages. */
+static int store_placement(struct db *db, int64_t run_id, const struct vmm_placement_obs *o,
+                           struct vmm_err *e)
+{
+    if (!o->valid)
+        return 0;
+    sqlite3_stmt *st;
+    if (prepare(db, "INSERT INTO placement(run_id, kind, subject, moment, requested, observed, "
+                "ok) VALUES(?,?,?,?,?,?,?)", &st, e))
+        return -1;
+    int rc = 0;
+    char req[64], obs[320], ran[128], aff[128];
+    for (unsigned i = 0; i < o->nvcpus && i < VMMB_MAX_VCPUS && !rc; i++) {
+        const struct vmm_vcpu_obs *v = &o->vcpu[i];
+        vmm_cpuset_text(v->ran_on, ran, sizeof ran);
+        vmm_cpuset_text(v->affinity, aff, sizeof aff);
+        bool ok = true;
+        if (v->requested_cpu >= 0) {
+            snprintf(req, sizeof req, "cpu %d", v->requested_cpu);
+            snprintf(obs, sizeof obs, "%d", v->requested_cpu);
+            ok = strcmp(aff, obs) == 0 && (ran[0] == '\0' || strcmp(ran, obs) == 0);
+        } else {
+            snprintf(req, sizeof req, "any cpu");
+        }
+        snprintf(obs, sizeof obs, "affinity %s, ran on %s", aff, ran[0] ? ran : "-");
+        rc = placement_row(db, st, run_id, "vcpu", i, "run", req, obs, ok, e);
+    }
+    static const char *const moments[2] = { "after_touch", "at_end" };
+    bool wants_huge = o->backing_page_size > 4096;
+    for (int m = 0; m < 2 && !rc; m++) {
+        const struct vmm_mem_obs *mo = &o->mem[m];
+        if (!mo->taken)
+            continue;
+        for (unsigned n = 0; n < o->nvnodes && n < VMM_MAX_VNODES && !rc; n++) {
+            const struct vmm_vnode_obs *v = &mo->vnode[n];
+            if (v->requested_node >= 0)
+                snprintf(req, sizeof req, "host node %d", v->requested_node);
+            else
+                snprintf(req, sizeof req, "any node");
+            if (v->elsewhere)
+                snprintf(obs, sizeof obs, "%u of %u sampled pages there, %u elsewhere (e.g. host "
+                         "node %d), %u absent", v->on_requested, v->sampled, v->elsewhere,
+                         v->other_node, v->absent);
+            else
+                snprintf(obs, sizeof obs, "%u of %u sampled pages there, %u absent",
+                         v->on_requested, v->sampled, v->absent);
+            rc = placement_row(db, st, run_id, "memory", n, moments[m], req, obs,
+                               v->elsewhere == 0, e);
+        }
+        if (rc)
+            break;
+        snprintf(req, sizeof req, "%s pages", wants_huge ? "huge" : "4 KiB");
+        snprintf(obs, sizeof obs, "%llu of %llu KiB resident in huge pages",
+                 (unsigned long long)(mo->huge_bytes >> 10), (unsigned long long)(mo->rss_bytes >> 10));
+        bool ok = wants_huge ? mo->rss_bytes < (2ull << 20) || mo->huge_bytes * 10 >= mo->rss_bytes * 9
+                             : mo->huge_bytes == 0;
+        rc = placement_row(db, st, run_id, "backing", 0, moments[m], req, obs, ok, e);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int db_store_run(struct db *db, const struct host_info *h, const struct bench_config *c,
                  const struct run_spec *spec, const struct vmm_result *r, int64_t *run_id,
                  struct vmm_err *e)
@@ -477,7 +578,8 @@ int db_store_run(struct db *db, const struct host_info *h, const struct bench_co
     int64_t host_id = 0, config_id = 0, id = 0;
     if (store_host(db, h, &host_id, e) || store_config(db, c, &config_id, e) ||
         store_run_row(db, host_id, config_id, spec, r, &id, e) ||
-        store_samples(db, id, r, e) || exec(db, "COMMIT", e)) {
+        store_samples(db, id, r, e) || store_placement(db, id, &r->placement, e) ||
+        exec(db, "COMMIT", e)) {
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

@@ -14,7 +14,7 @@
 #include "vmm/error.h"
 #include "vmm/result.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 struct db;
 
@@ -26,10 +26,10 @@ struct run_spec {
     double started, ended;    /* Unix time, seconds */
 };
 
-/* Opens or creates PATH. Errors (VMM_EXIT_DATABASE): directory missing or unwritable,
- * not a SQLite database, or a schema version other than DB_SCHEMA_VERSION (the message
- * says which version the file has and what to do). Never modifies an existing file of
- * another version. */
+/* Opens or creates PATH, upgrading a version 1 file in place. Errors (VMM_EXIT_DATABASE):
+ * directory missing or unwritable, not a SQLite database, or a schema version this build
+ * does not know (the message says which version the file has and what to do). Never
+ * modifies a file of an unknown version. */
 int db_open(const char *path, struct db **out, struct vmm_err *e);
 void db_close(struct db *db);
 struct sqlite3 *db_handle(struct db *db);

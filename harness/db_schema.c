@@ -1,7 +1,20 @@
-/* Schema version 1 of the results database. Raw samples are the truth; every summary is
- * derived from them. A change here means a new DB_SCHEMA_VERSION in db.h: db_open()
- * refuses files of any other version rather than guess at them. */
+/* Schema version 2 of the results database. Raw samples are the truth; every summary is
+ * derived from them. A change here means a new DB_SCHEMA_VERSION in db.h and a migration
+ * step below: db_open() upgrades older files it knows in one transaction and refuses
+ * newer or unknown ones rather than guess at them.
+ *
+ * Version 2 added the host topology (hwloc) and placement: what each run asked for, what
+ * was observed, and whether they matched. */
 #include "db_schema.h"
+
+/* One row per observed fact: a vCPU's CPUs, a guest node's pages, huge-page backing;
+ * `ok` says whether it matches what was requested. */
+#define PLACEMENT_TABLE                                                                   \
+    "CREATE TABLE placement(\n"                                                           \
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"                                    \
+    "  kind TEXT NOT NULL, subject INTEGER NOT NULL, moment TEXT NOT NULL,\n"             \
+    "  requested TEXT, observed TEXT, ok INTEGER NOT NULL);\n"                            \
+    "CREATE INDEX placement_run ON placement(run_id);\n"
 
 const char db_schema_sql[] =
     "CREATE TABLE schema_version(version INTEGER NOT NULL);\n"
@@ -14,7 +27,8 @@ const char db_schema_sql[] =
     "  cpus_online INTEGER, kvm_present INTEGER, kvm_api INTEGER, kvm_flavour TEXT,\n"
     "  kvm_modules TEXT, mmu_mode TEXT, pmu_available INTEGER, pmu_reason TEXT,\n"
     "  thp TEXT, hugepages TEXT, governor TEXT, smt TEXT, numa_nodes INTEGER,\n"
-    "  suite_rev TEXT, first_seen REAL);\n"
+    "  suite_rev TEXT, first_seen REAL,\n"
+    "  topology_summary TEXT, numa_distances TEXT, topology_xml TEXT);\n"
     "CREATE TABLE configs(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  name TEXT NOT NULL, vcpus INTEGER NOT NULL, mem_bytes INTEGER NOT NULL,\n"
@@ -27,9 +41,20 @@ const char db_schema_sql[] =
     "  workload TEXT NOT NULL, params TEXT NOT NULL, rep INTEGER NOT NULL, tag TEXT,\n"
     "  status TEXT NOT NULL, reason TEXT,\n"
     "  started REAL, ended REAL, wall_seconds REAL, tsc_khz INTEGER, exits INTEGER,\n"
-    "  console BLOB, console_truncated INTEGER);\n"
+    "  console BLOB, console_truncated INTEGER,\n"
+    "  placement_requested TEXT, placement_mismatch TEXT);\n"
+    PLACEMENT_TABLE
     "CREATE TABLE samples(\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  metric TEXT NOT NULL, unit TEXT NOT NULL,\n"
     "  batch INTEGER NOT NULL, warmup INTEGER NOT NULL, value REAL NOT NULL);\n"
     "CREATE INDEX samples_run_metric ON samples(run_id, metric);\n";
+
+const char db_migrate_v1_to_v2[] =
+    "ALTER TABLE hosts ADD COLUMN topology_summary TEXT;\n"
+    "ALTER TABLE hosts ADD COLUMN numa_distances TEXT;\n"
+    "ALTER TABLE hosts ADD COLUMN topology_xml TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN placement_requested TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN placement_mismatch TEXT;\n"
+    PLACEMENT_TABLE
+    "UPDATE schema_version SET version = 2;\n";

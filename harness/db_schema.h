@@ -3,5 +3,7 @@
 #define HARNESS_DB_SCHEMA_H
 
 extern const char db_schema_sql[];
+/* Upgrades a version 1 file in place (run inside a transaction). */
+extern const char db_migrate_v1_to_v2[];
 
 #endif

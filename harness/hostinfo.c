@@ -3,6 +3,9 @@
  * "unknown" or "none") so that two hosts compare field by field. */
 #include "hostinfo.h"
 
+#include "vmm/placement.h"
+#include "vmm/topology.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -230,6 +233,36 @@ static void read_hugepages(struct host_info *h)
         sysfs_copy(h->hugepages, sizeof h->hugepages, "none");
 }
 
+/* hwloc's view: summary, node count, distances (never hand-parsed from sysfs), XML. */
+static void read_topology(struct host_info *h)
+{
+    struct vmm_topology *t;
+    struct vmm_err e = { 0 };
+    if (vmm_topology_load(NULL, &t, &e) != 0) {
+        sysfs_copy(h->topology, sizeof h->topology, e.msg);
+        return;
+    }
+    vmm_topology_summary(t, h->topology, sizeof h->topology);
+    h->numa_nodes = vmm_topology_nr_nodes(t);
+    /* Rows separated by "; ", entries by " ": "10 21; 21 10". */
+    size_t used = 0;
+    h->numa_distances[0] = '\0';
+    for (int a = 0; a < VMM_MAX_HOST_NODES && used < sizeof h->numa_distances; a++) {
+        if (!vmm_topology_node_exists(t, a))
+            continue;
+        const char *sep = used ? "; " : "";
+        for (int b = 0; b < VMM_MAX_HOST_NODES && used < sizeof h->numa_distances; b++) {
+            if (!vmm_topology_node_exists(t, b))
+                continue;
+            used += (size_t)snprintf(h->numa_distances + used, sizeof h->numa_distances - used,
+                                     "%s%d", sep, vmm_topology_distance(t, a, b));
+            sep = " ";
+        }
+    }
+    h->topology_xml = vmm_topology_xml(t);
+    vmm_topology_free(t);
+}
+
 /* Counts nodeN directories; a kernel without NUMA support has one node. */
 static unsigned count_numa_nodes(void)
 {
@@ -283,6 +316,38 @@ void hostinfo_collect(struct host_info *h)
         sysfs_copy(h->smt, sizeof h->smt, "unknown");
     h->numa_nodes = count_numa_nodes();
     sysfs_copy(h->suite_rev, sizeof h->suite_rev, VMMB_GIT_REV);
+    read_topology(h);
+}
+
+void hostinfo_free(struct host_info *h)
+{
+    free(h->topology_xml);
+    h->topology_xml = NULL;
+}
+
+void hostinfo_print_topology(const struct host_info *h, FILE *out)
+{
+    struct vmm_topology *t;
+    struct vmm_err e = { 0 };
+    fprintf(out, "topology:      %s\n", h->topology);
+    if (vmm_topology_load(NULL, &t, &e) != 0) {
+        fprintf(out, "(%s)\n", e.msg);
+        return;
+    }
+    unsigned n = vmm_topology_nr_nodes(t);
+    for (int node = 0, seen = 0; seen < (int)n && node < 1024; node++) {
+        if (!vmm_topology_node_exists(t, node))
+            continue;
+        seen++;
+        int cpus[1024];
+        unsigned nc = vmm_topology_node_cpus(t, node, cpus, 1024);
+        fprintf(out, "node %d cpus:   ", node);
+        for (unsigned i = 0; i < nc; i++)
+            fprintf(out, "%s%d", i ? "," : "", cpus[i]);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "distances:     %s\n", h->numa_distances[0] ? h->numa_distances : "unknown");
+    vmm_topology_free(t);
 }
 
 void hostinfo_print(const struct host_info *h, FILE *out)
@@ -308,5 +373,7 @@ void hostinfo_print(const struct host_info *h, FILE *out)
     KV("smt", "%s", h->smt);
     KV("numa_nodes", "%u", h->numa_nodes);
     KV("suite_rev", "%s", h->suite_rev);
+    KV("topology", "%s", h->topology);
+    KV("numa_dist", "%s", h->numa_distances[0] ? h->numa_distances : "unknown");
 #undef KV
 }

@@ -24,11 +24,18 @@ struct host_info {
     char hugepages[160];      /* "2048kB:0/0 1048576kB:0/0" as size:free/total */
     char governor[32];        /* cpufreq governor of cpu0 or "none" */
     char smt[16];             /* on, off, notsupported, unknown */
-    unsigned numa_nodes;      /* from /sys/devices/system/node (hwloc arrives later) */
+    unsigned numa_nodes;      /* NUMA nodes, from hwloc */
     char suite_rev[64];       /* git revision vmmbench was built from (VMMB_GIT_REV) */
+    char topology[160];       /* hwloc summary: packages, nodes, cores, PUs, LLC */
+    char numa_distances[256]; /* "10 21; 21 10" rows per node, from hwloc; "" if unknown */
+    char *topology_xml;       /* hwloc XML export, owned; NULL if hwloc failed */
 };
 
+/* Collects everything; release with hostinfo_free(). */
 void hostinfo_collect(struct host_info *h);
+void hostinfo_free(struct host_info *h);
+/* `vmmbench host --topology`: nodes with their CPUs and the distance matrix. */
+void hostinfo_print_topology(const struct host_info *h, FILE *out);
 void hostinfo_print(const struct host_info *h, FILE *out);
 
 #endif

@@ -23,6 +23,7 @@ struct wire {
     uint64_t nsamples, console_len, tsc_khz, exits;
     double wall_seconds;
     uint8_t console_truncated;
+    struct vmm_placement_obs placement;
 };
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -55,6 +56,7 @@ static __attribute__((noreturn)) void child_main(const struct vmm_plan *plan, in
     w.exits = r.exits;
     w.wall_seconds = r.wall_seconds;
     w.console_truncated = r.console_truncated;
+    w.placement = r.placement;
     int rc = write_all(fd, &w, sizeof w) ||
              write_all(fd, r.samples, r.nsamples * sizeof *r.samples) ||
              write_all(fd, r.console ? r.console : "", r.console_len);
@@ -137,6 +139,12 @@ static void decode(const char *buf, size_t len, struct vmm_result *res)
         res->console_len = w.console_len;
     }
     res->console_truncated = w.console_truncated;
+    res->placement = w.placement;
+    /* Strings the harness prints and stores must end inside their arrays. */
+    res->placement.requested[sizeof res->placement.requested - 1] = '\0';
+    res->placement.mismatch[sizeof res->placement.mismatch - 1] = '\0';
+    if (res->placement.nvcpus > VMMB_MAX_VCPUS || res->placement.nvnodes > VMM_MAX_VNODES)
+        res->placement.valid = false;
     res->tsc_khz = w.tsc_khz;
     res->exits = w.exits;
     res->wall_seconds = w.wall_seconds;

@@ -49,6 +49,7 @@ int run_plan_build(const struct run_plan_request *rq, struct run_plan *plan, str
             struct vmm_request vr = {
                 .image = rq->image, .workload = name, .params = params, .nparams = np,
                 .mem_bytes = cfg->mem_bytes, .vcpus = cfg->vcpus, .timeout_s = rq->timeout_s,
+                .placement = cfg->placement, .topology = rq->topology,
             };
             struct vmm_plan vp;
             struct vmm_err sub = { 0 };

@@ -29,6 +29,7 @@ struct run_plan_request {
     unsigned nspecs;
     unsigned reps;
     double timeout_s;             /* per run; 0 = the VMM's default */
+    const struct vmm_topology *topology; /* placement is resolved against it; NULL: this host */
 };
 
 /* Errors name the workload spec and config at fault (VMM_EXIT_USAGE or _RESOURCES). */

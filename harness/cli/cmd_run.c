@@ -237,6 +237,7 @@ int cmd_run(int argc, char **argv)
         int64_t run_id;
         if (db_store_run(db, &host, it->config, &spec, &res, &run_id, &e)) {
             vmm_result_free(&res);
+            hostinfo_free(&host);
             progress_finish(&prog);
             goto fail;
         }
@@ -250,6 +251,7 @@ int cmd_run(int argc, char **argv)
         vmm_result_free(&res);
     }
     progress_finish(&prog);
+    hostinfo_free(&host);
     printf("stored %zu runs (%zu ok, %zu unsupported on this host, %zu failed) in %s\n", plan.n,
            plan.n - failed - unsupported, unsupported, failed, a.db_path);
     if (failed)

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "db.h"
+#include "placement_report.h"
 #include "summary.h"
 #include "vmm/error.h"
 
@@ -96,6 +97,8 @@ int cmd_show(int argc, char **argv)
     if (db_open(db_path, &db, &e) != 0)
         return cli_fail(&e);
     int rc = summary_print(db_handle(db), run_id, json, stdout, &e);
+    if (rc == 0 && !json && placement_report_print(db_handle(db), run_id, stdout) < 0)
+        vmm_err_set(&e, VMM_EXIT_DATABASE, "show: reading placement from %s failed", db_path);
     db_close(db);
     if (fflush(stdout) != 0 && rc == 0)
         vmm_err_set(&e, VMM_EXIT_INTERNAL, "show: writing the output: %s", strerror(errno));

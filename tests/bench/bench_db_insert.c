@@ -95,6 +95,7 @@ int main(void)
     double b = stats_quantile_sorted(t_plain, ROUNDS, 0.5);
     printf("store_s %.3f plain_s %.3f ratio %.3f\n", a, b, a / b);
     vmm_result_free(&big);
+    hostinfo_free(&h);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : 1;

@@ -213,8 +213,9 @@ static void test_other_schema_version_refused_untouched(void **state)
     db_close(open_ok());
     sqlite3 *h;
     assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "UPDATE schema_version SET version = 2", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    char bump[80];
+    snprintf(bump, sizeof bump, "UPDATE schema_version SET version = %d", DB_SCHEMA_VERSION + 1);
+    assert_int_equal(sqlite3_exec(h, bump, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
 
     size_t len_before, len_after;
@@ -226,14 +227,74 @@ static void test_other_schema_version_refused_untouched(void **state)
     assert_null(db);
     assert_int_equal(e.code, VMM_EXIT_DATABASE);
     assert_non_null(strstr(e.msg, dbpath));
-    assert_non_null(strstr(e.msg, "schema version 2"));
-    assert_non_null(strstr(e.msg, "uses 1"));
+    char want[64];
+    snprintf(want, sizeof want, "schema version %d", DB_SCHEMA_VERSION + 1);
+    assert_non_null(strstr(e.msg, want));
+    snprintf(want, sizeof want, "uses %d", DB_SCHEMA_VERSION);
+    assert_non_null(strstr(e.msg, want));
     char *after = tu_read_file(dbpath, &len_after);
     assert_non_null(after);
     assert_int_equal(len_before, len_after);
     assert_memory_equal(before, after, len_before);
     free(before);
     free(after);
+}
+
+/* A file written by schema version 1 (as released) is upgraded in place, keeping its
+ * rows, and takes new runs with placement afterwards. */
+static void test_version1_file_upgraded(void **state)
+{
+    (void)state;
+    static const char v1[] =
+        "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+        "CREATE TABLE hosts(id INTEGER PRIMARY KEY, fingerprint TEXT UNIQUE NOT NULL, hostname "
+        "TEXT, cpu_vendor TEXT, cpu_model TEXT, microcode TEXT, kernel TEXT, cpus_online INTEGER, "
+        "kvm_present INTEGER, kvm_api INTEGER, kvm_flavour TEXT, kvm_modules TEXT, mmu_mode TEXT, "
+        "pmu_available INTEGER, pmu_reason TEXT, thp TEXT, hugepages TEXT, governor TEXT, smt "
+        "TEXT, numa_nodes INTEGER, suite_rev TEXT, first_seen REAL);"
+        "CREATE TABLE configs(id INTEGER PRIMARY KEY, name TEXT NOT NULL, vcpus INTEGER NOT NULL, "
+        "mem_bytes INTEGER NOT NULL, source TEXT, text TEXT, UNIQUE(name, vcpus, mem_bytes, text));"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES hosts(id), "
+        "config_id INTEGER NOT NULL REFERENCES configs(id), workload TEXT NOT NULL, params TEXT "
+        "NOT NULL, rep INTEGER NOT NULL, tag TEXT, status TEXT NOT NULL, reason TEXT, started "
+        "REAL, ended REAL, wall_seconds REAL, tsc_khz INTEGER, exits INTEGER, console BLOB, "
+        "console_truncated INTEGER);"
+        "CREATE TABLE samples(run_id INTEGER NOT NULL REFERENCES runs(id), metric TEXT NOT NULL, "
+        "unit TEXT NOT NULL, batch INTEGER NOT NULL, warmup INTEGER NOT NULL, value REAL NOT NULL);"
+        "CREATE INDEX samples_run_metric ON samples(run_id, metric);"
+        "INSERT INTO schema_version VALUES(1);"
+        "INSERT INTO hosts(id, fingerprint) VALUES(1, 'old');"
+        "INSERT INTO configs(id, name, vcpus, mem_bytes) VALUES(1, 'old', 1, 67108864);"
+        "INSERT INTO runs(id, host_id, config_id, workload, params, rep, status) "
+        "VALUES(1, 1, 1, 'cpuid', '', 0, 'ok');"
+        "INSERT INTO samples VALUES(1, 'latency', 'ns', 0, 0, 42.0);";
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+
+    struct db *db = open_ok();
+    assert_int_equal(count(db_handle(db), "SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples WHERE value = 42.0"), 1);
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    fake_result(&r, 10);
+    r.placement.valid = true;
+    r.placement.nvcpus = 1;
+    r.placement.vcpu[0].requested_cpu = 0;
+    r.placement.vcpu[0].affinity[0] = 1;
+    r.placement.vcpu[0].ran_on[0] = 2; /* ran on CPU 1 although pinned to 0 */
+    struct vmm_err e = { 0 };
+    int64_t id;
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e), 0);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM placement WHERE kind = 'vcpu' "
+                                          "AND ok = 0"), 1);
+    vmm_result_free(&r);
+    db_close(db);
 }
 
 static void test_foreign_sqlite_refused(void **state)
@@ -419,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_mid_store_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_schema_version_refused_untouched, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_version1_file_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_directory_refused, setup, teardown),

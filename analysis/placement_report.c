@@ -1,0 +1,64 @@
+#include "placement_report.h"
+
+#include <sqlite3.h>
+
+static const char *text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+static int one_run(sqlite3 *db, int64_t run_id, FILE *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT placement_requested, placement_mismatch FROM runs "
+                           "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        sqlite3_finalize(st);
+        return 0; /* no placement observed (the run failed before the VM existed) */
+    }
+    fprintf(out, "\nplacement of run %lld: requested %s\n", (long long)run_id, text(st, 0));
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT kind, subject, moment, requested, observed, ok "
+                           "FROM placement WHERE run_id = ? ORDER BY rowid", -1, &st, NULL)
+        != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    int bad = 0;
+    fprintf(out, "  %-8s %-3s %-12s %-16s %-50s %s\n", "what", "#", "when", "requested",
+            "observed", "verdict");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int ok = sqlite3_column_int(st, 5);
+        bad += !ok;
+        fprintf(out, "  %-8s %-3d %-12s %-16s %-50s %s\n", text(st, 0), sqlite3_column_int(st, 1),
+                text(st, 2), text(st, 3), text(st, 4), ok ? "ok" : "MISMATCH");
+    }
+    sqlite3_finalize(st);
+    return bad;
+}
+
+static int all_runs(sqlite3 *db, FILE *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT r.id, c.name, r.workload, r.placement_mismatch FROM runs r "
+                           "JOIN configs c ON c.id = r.config_id WHERE r.placement_mismatch <> '' "
+                           "ORDER BY r.id", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++ == 0)
+            fprintf(out, "\nruns whose placement did not match the request (vmmbench show --run "
+                    "ID for details):\n");
+        fprintf(out, "  %lld %s %s: %s\n", (long long)sqlite3_column_int64(st, 0), text(st, 1),
+                text(st, 2), text(st, 3));
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+int placement_report_print(sqlite3 *db, int64_t run_id, FILE *out)
+{
+    return run_id > 0 ? one_run(db, run_id, out) : all_runs(db, out);
+}
