@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <string.h>
 
+#include "virtio_vm.h"
 #include "vm.h"
 #include "vmm/guest_abi.h"
 
@@ -68,6 +69,8 @@ static enum io_result control_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t
             vm->done_gpa = le32(data, size);
         }
         pthread_mutex_unlock(&vm->lock);
+        if (vcpu == 0)
+            virtio_vm_done(vm);
         return IO_STOP;
     case VMMB_PORT_PHASE: {
         uint32_t ph = le32(data, size);
@@ -76,6 +79,8 @@ static enum io_result control_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t
                      ph == VMMB_PHASE_PROBE ? vm_now() + vm->plan->probe_timeout_s : 0.0);
         if (ph == VMMB_PHASE_MEASURE && vcpu == 0)
             vm_observe_after_touch(vm);
+        if (vcpu == 0)
+            virtio_vm_phase(vm, ph);
         pthread_mutex_lock(&vm->lock);
         pthread_cond_broadcast(&vm->cond);
         pthread_mutex_unlock(&vm->lock);

@@ -126,6 +126,8 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     p->probe_timeout_s = rq->probe_timeout_s > 0 ? rq->probe_timeout_s
                                                  : VMM_DEFAULT_PROBE_TIMEOUT_S;
     p->echo_console = rq->echo_console;
+    if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e))
+        return -1;
 
     struct vmmb_param sorted[VMMB_MAX_PARAMS];
     memcpy(sorted, p->params, sizeof sorted);

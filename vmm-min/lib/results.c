@@ -83,7 +83,8 @@ void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
     memcpy(copy, rec, (size_t)n * sizeof *copy);
     for (uint32_t i = 0; i < n; i++) {
         const struct vmmb_record *r = &copy[i];
-        if ((r->kind != VMMB_REC_CALIBRATION && r->kind != VMMB_REC_MEASURE) ||
+        if ((r->kind != VMMB_REC_CALIBRATION && r->kind != VMMB_REC_MEASURE &&
+             r->kind != VMMB_REC_LATENCY) ||
             r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP)) {
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u is corrupt (kind "
                             "%u, flags 0x%x, %llu iterations)", i, r->kind, r->flags,
@@ -100,6 +101,14 @@ void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
         double per_iter = (double)r->cycles / (double)r->iters;
         if (r->kind == VMMB_REC_CALIBRATION) {
             oom |= vmm_result_add(res, "timing_floor", "cycles", r->batch, warm, per_iter);
+            continue;
+        }
+        if (r->kind == VMMB_REC_LATENCY) {
+            /* One operation timed on its own (an I/O request): no floor to subtract. */
+            oom |= tsc_khz ? vmm_result_add(res, "req_latency", "ns", r->batch, warm,
+                                            per_iter * 1e6 / (double)tsc_khz)
+                           : vmm_result_add(res, "req_latency_cycles", "cycles", r->batch,
+                                            warm, per_iter);
             continue;
         }
         double net = per_iter - floor;

@@ -63,6 +63,7 @@ struct vm {
     bool done;                   /* the guest wrote VMMB_PORT_DONE */
     uint64_t done_gpa;
     uint64_t console_total;
+    struct virtio_vm *virtio;    /* the run's virtio devices (virtio_vm.c); NULL without */
     struct x86_tables tables;
     atomic_bool touch_observed;  /* the after-touch placement sample was taken */
 };

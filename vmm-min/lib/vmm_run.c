@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "virtio_vm.h"
 #include "vm.h"
 #include "vmm/elf_loader.h"
 #include "vmm/vmm.h"
@@ -259,6 +260,8 @@ int vm_build(struct vm *vm, struct vmm_err *e)
     int khz = ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
     *tsc_khz = khz > 0 ? (uint64_t)khz : 0;
     fill_boot_info(vm, end, *tsc_khz);
+    if (virtio_vm_attach(vm, e))
+        return -1;
     return 0;
 }
 
@@ -270,6 +273,7 @@ void vm_destroy(struct vm *vm)
         if (vm->vcpu[i].fd >= 0)
             close(vm->vcpu[i].fd);
     }
+    virtio_vm_destroy(vm);
     guest_mem_destroy(&vm->mem);
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
@@ -382,6 +386,10 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         goto out;
     }
     observe_start(vm);
+    if (virtio_vm_start(vm, &e)) {
+        vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "%s", e.msg);
+        goto out;
+    }
     double deadline = vm_now() + plan->timeout_s;
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         struct vcpu *v = &vm->vcpu[i];
@@ -397,6 +405,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         if (vm->vcpu[i].started)
             pthread_join(vm->vcpu[i].thread, NULL);
     explain_stop(vm);
+    virtio_vm_stop(vm);
     observe_end(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
@@ -407,6 +416,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
             vmm_result_fail(res, VMM_STATUS_GUEST_CRASH, "vCPU 0 stopped without reporting "
                             "results");
     }
+    virtio_vm_collect(vm, res);
 out:
     vm_destroy(vm);
     free(vm);

@@ -12,6 +12,7 @@
 #include "vmm/image.h"
 #include "vmm/placement.h"
 #include "vmm/topology.h"
+#include "vmm/virtio_plan.h"
 
 #define VMM_PARAMS_TEXT_MAX 256
 
@@ -25,6 +26,7 @@ struct vmm_request {
     double timeout_s;            /* whole run; 0 = default */
     double probe_timeout_s;      /* one probe of the workload's operation; 0 = default */
     bool echo_console;           /* copy guest console output to stderr as it comes */
+    struct vmm_virtio_request virtio; /* devices and their notification path */
     struct vmm_placement placement;
     const struct vmm_topology *topology; /* NULL: load this host's */
 };
@@ -39,6 +41,7 @@ struct vmm_plan {
     unsigned vcpus;
     double timeout_s, probe_timeout_s;
     bool echo_console;
+    struct vmm_virtio_plan virtio;
     struct vmm_placement placement;
     struct vmm_resolved resolved;                /* CPUs and nodes on this host */
 };
