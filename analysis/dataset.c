@@ -733,3 +733,47 @@ int dataset_load(const struct selector *sel, struct dataset *ds, struct vmm_err 
     sqlite3_close(db);
     return rc;
 }
+
+int selector_run_ids(const struct selector *sel, int64_t **ids, size_t *n, struct vmm_err *e)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3 *db;
+    if (adb_open(sel->db_path, &db, e))
+        return -1;
+    char *where = NULL, label[300];
+    int ret = where_clause(db, sel, &where, label, sizeof label, e);
+    char *sql = ret ? NULL : sqlite3_mprintf("SELECT r.id FROM runs r JOIN configs c ON c.id = "
+                                             "r.config_id WHERE %s ORDER BY r.id", where);
+    sqlite3_stmt *st = NULL;
+    if (!ret && sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        ret = dberr(db, e, "reading runs");
+    size_t cap = 0;
+    int rc = SQLITE_DONE;
+    while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *ni = realloc(*ids, cap * sizeof *ni);
+            if (!ni) {
+                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory");
+                break;
+            }
+            *ids = ni;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = dberr(db, e, "reading runs");
+    if (!ret && *n == 0)
+        ret = vmm_err_set(e, VMM_EXIT_USAGE, "no runs match %s in %s", sel->label, sel->db_path);
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    sqlite3_free(where);
+    sqlite3_close(db);
+    if (ret) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return ret;
+}

@@ -42,6 +42,8 @@ int adb_open(const char *path, struct sqlite3 **out, struct vmm_err *e);
 int selector_parse(const char *arg, const char *default_db, struct selector *s,
                    struct vmm_err *e);
 void selector_free(struct selector *s);
+/* The ids of the runs SEL names (in its database), ascending; *ids is malloc'd. */
+int selector_run_ids(const struct selector *sel, int64_t **ids, size_t *n, struct vmm_err *e);
 
 struct ds_host {
     int64_t id;

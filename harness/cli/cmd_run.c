@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
@@ -28,6 +29,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vmmbench run [WORKLOAD[:k=v,...]]... [--suite quick|full] [--config FILE]...\n"
+            "                    [--configs A,B,...] [--interleave|--no-interleave]\n"
             "                    [--reps N] [--db PATH] [--tag NAME] [--timeout S] [--kernel FILE]\n"
             "\n"
             "Runs each workload under each config N times, every run in its own child process\n"
@@ -37,9 +39,14 @@ static void usage(FILE *out)
             "  --suite NAME      run a named suite (default quick when no workload is given)\n"
             "  --config FILE     hypervisor config INI file, or the name of an installed one\n"
             "                    (repeatable; default: the built-in default config)\n"
+            "  --configs A,B     several configs at once (files or installed names)\n"
+            "  --interleave      alternate configs run by run, A B A B ... (the default), so\n"
+            "                    drift of the host spreads evenly over them\n"
+            "  --no-interleave   all runs of A, then all of B (to see what drift does)\n"
             "  --reps N          repetitions of every run, each a fresh VM (default %d)\n"
             "  --db PATH         results database (default %s)\n"
-            "  --tag NAME        name this run set, for later comparison\n"
+            "  --tag NAME        name this run set, for later comparison (default:\n"
+            "                    run-YYYYMMDD-HHMMSS-PID, so every run set can be named)\n"
             "  --timeout S       per-run timeout in seconds (default 60)\n"
             "  --kernel FILE     guest kernel image (default: the installed one)\n"
             "Exit status: 0 all runs ok or unsupported here, 1 some run failed, 2 usage,\n"
@@ -108,6 +115,10 @@ struct run_args {
     const char *config_args[MAX_CONFIGS];
     unsigned nconfigs;
     const char *suite, *db_path, *tag, *kernel;
+    char auto_tag[64];
+    char configs_buf[4096];   /* --configs lists, split in place */
+    size_t configs_used;
+    bool no_interleave;
     unsigned reps;
     double timeout_s;
 };
@@ -119,7 +130,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
         { "reps", required_argument, 0, 'r' }, { "db", required_argument, 0, 'd' },
         { "tag", required_argument, 0, 'T' }, { "timeout", required_argument, 0, 't' },
         { "kernel", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "configs", required_argument, 0, 'C' }, { "interleave", no_argument, 0, 'I' },
+        { "no-interleave", no_argument, 0, 'N' }, { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
     a->db_path = CLI_DEFAULT_DB;
@@ -139,6 +151,26 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
                                    MAX_CONFIGS);
             a->config_args[a->nconfigs++] = optarg;
             break;
+        case 'C': {
+            size_t len = strlen(optarg) + 1;
+            if (a->configs_used + len > sizeof a->configs_buf)
+                return vmm_err_set(e, VMM_EXIT_USAGE, "--configs lists are too long");
+            char *copy = a->configs_buf + a->configs_used;
+            memcpy(copy, optarg, len);
+            a->configs_used += len;
+            char *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (a->nconfigs == MAX_CONFIGS)
+                    return vmm_err_set(e, VMM_EXIT_USAGE, "more than %d configs", MAX_CONFIGS);
+                a->config_args[a->nconfigs++] = t;
+            }
+            if (!*copy || copy[len - 2] == ',' || strstr(optarg, ",,"))
+                return vmm_err_set(e, VMM_EXIT_USAGE, "--configs %s: give config names or files "
+                                   "separated by single commas", optarg);
+            break;
+        }
+        case 'I': a->no_interleave = false; break;
+        case 'N': a->no_interleave = true; break;
         case 'r': {
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || !*optarg || v < 1 || v > 10000)
@@ -162,6 +194,24 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
             return vmm_err_set(e, VMM_EXIT_USAGE, "more than %d workloads", MAX_SPECS);
         a->specs[a->nspecs++] = argv[i];
     }
+    for (unsigned i = 0; i < a->nconfigs; i++)
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(a->config_args[i], a->config_args[j]) == 0)
+                return vmm_err_set(e, VMM_EXIT_USAGE, "config %s is given twice",
+                                   a->config_args[i]);
+    if (!a->tag) {
+        /* Every run set gets a name, so `compare`, `check` and `baseline save` can find
+         * "the newest run set" and any earlier one. */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(a->auto_tag, sizeof a->auto_tag, "run-%s-%d", stamp, (int)getpid());
+        a->tag = a->auto_tag;
+    } else if (!*a->tag) {
+        return vmm_err_set(e, VMM_EXIT_USAGE, "--tag needs a non-empty name");
+    }
     if (a->suite && a->nspecs)
         return vmm_err_set(e, VMM_EXIT_USAGE, "give workloads or --suite, not both");
     if (!a->nspecs) {
@@ -174,6 +224,22 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
             a->specs[a->nspecs++] = *it;
     }
     return 0;
+}
+
+/* --no-interleave: every run of the first config, then the next, each in plan order. */
+static void block_order(struct run_plan *plan, const struct bench_config *configs,
+                        unsigned nconfigs)
+{
+    struct run_item *sorted = malloc(plan->n * sizeof *sorted);
+    if (!sorted)
+        return;   /* keep the interleaved order rather than fail the run */
+    size_t k = 0;
+    for (unsigned c = 0; c < nconfigs; c++)
+        for (size_t i = 0; i < plan->n; i++)
+            if (plan->items[i].config == &configs[c])
+                sorted[k++] = plan->items[i];
+    memcpy(plan->items, sorted, k * sizeof *sorted);
+    free(sorted);
 }
 
 int cmd_run(int argc, char **argv)
@@ -215,6 +281,8 @@ int cmd_run(int argc, char **argv)
     if (run_plan_build(&prq, &plan, &e) || vmm_kvm_check(&e) ||
         prepare_default_db_dir(a.db_path, &e) || db_open(a.db_path, &db, &e))
         goto fail;
+    if (a.no_interleave)
+        block_order(&plan, configs, nconfigs);
 
     struct host_info host;
     hostinfo_collect(&host);
@@ -252,8 +320,8 @@ int cmd_run(int argc, char **argv)
     }
     progress_finish(&prog);
     hostinfo_free(&host);
-    printf("stored %zu runs (%zu ok, %zu unsupported on this host, %zu failed) in %s\n", plan.n,
-           plan.n - failed - unsupported, unsupported, failed, a.db_path);
+    printf("stored %zu runs (%zu ok, %zu unsupported on this host, %zu failed) in %s, tag %s\n",
+           plan.n, plan.n - failed - unsupported, unsupported, failed, a.db_path, a.tag);
     if (failed)
         exit_code = VMM_EXIT_RUNS_FAILED;
     goto out;

@@ -15,6 +15,13 @@ static const struct {
     { "show", cmd_show, "summarise stored results: median, p5, p95 per metric" },
     { "list", cmd_list, "list workloads, suites and configs" },
     { "host", cmd_host, "show what this host offers (KVM flavour, MMU, PMU, THP, ...)" },
+    { "compare", cmd_compare, "compare two sets of runs: ratios, CIs, p-values, verdicts" },
+    { "check", cmd_check, "CI regression gate against a baseline (exit 0/1/2/3)" },
+    { "baseline", cmd_baseline, "save a run set as a named baseline, list baselines" },
+    { "export", cmd_export, "export summaries or raw samples as CSV or JSON" },
+    { "merge", cmd_merge, "merge databases from several hosts without duplicates" },
+    { "plot", cmd_plot, "draw PNG and SVG plots with gnuplot" },
+    { "report", cmd_report, "write a self-contained HTML report" },
 };
 
 int cli_fail(const struct vmm_err *e)
@@ -27,7 +34,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: vmmbench COMMAND [OPTIONS]   (vmmbench COMMAND --help for each)\n\n");
     for (unsigned i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

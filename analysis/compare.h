@@ -1,0 +1,78 @@
+/* Comparing two sets of runs (A, the base, and B, the candidate): for every (config when
+ * both sides span several, workload, parameters, metric) present in both, the medians,
+ * the ratio B/A with its bootstrap 95% CI, the Mann-Whitney p, and a verdict: a change
+ * needs p < alpha (0.01) and a CI wholly outside the noise band (default +-2%). A
+ * geometric-mean row per workload combines its non-diagnostic rows (the CI from the
+ * per-replicate geometric means). Differences between the hosts of A and B (kernel, KVM
+ * flavour, suite revision, ...) are reported so the output can warn about them. */
+#ifndef ANALYSIS_COMPARE_H
+#define ANALYSIS_COMPARE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "dataset.h"
+#include "stats.h"
+
+#define CMP_MAX_FILTER 32
+
+struct cmp_opts {
+    double band;                          /* 0.02 = +-2% */
+    double alpha;                         /* 0.01 */
+    const char *metrics[CMP_MAX_FILTER];  /* only these metrics (none: all) */
+    size_t nmetrics;
+    const char *workloads[CMP_MAX_FILTER];
+    size_t nworkloads;
+    const char *ignore[CMP_MAX_FILTER];   /* parameters left out of the key */
+    size_t nignore;
+    bool skip_diagnostic;                 /* leave timing_floor & co. out (check) */
+};
+
+void cmp_opts_default(struct cmp_opts *o);
+
+struct cmp_row {
+    char *config;                         /* "" when configs are not part of the key */
+    char *workload, *params, *metric, *unit;
+    double *a, *b;                        /* merged, sorted */
+    struct stats_desc da, db;
+    double ratio, lo, hi, u, p;
+    double *reps;                         /* STATS_BOOT_REPS replicate ratios */
+    enum stats_verdict verdict;
+    const char *why_na;                   /* for VERDICT_NA */
+    bool higher_is_better, diagnostic;
+};
+
+struct cmp_geo {
+    char *workload;
+    size_t nrows;
+    double gm, lo, hi;
+    enum stats_verdict verdict;           /* by the CI and band alone */
+};
+
+struct cmp_result {
+    char label_a[300], label_b[300];
+    bool with_config;
+    struct cmp_row *rows;
+    size_t nrows;
+    struct cmp_geo *geo;
+    size_t ngeo;
+    char **only_a, **only_b;              /* "workload params metric" keys on one side only */
+    size_t nonly_a, nonly_b;
+    char host_diff[2048];                 /* "kernel (A: x; B: y), ..." or "" */
+    double band, alpha;
+};
+
+/* Errors (VMM_EXIT_USAGE): no (workload, params, metric) in common, naming what each
+ * side has. */
+int compare_datasets(const struct dataset *a, const struct dataset *b, const struct cmp_opts *o,
+                     struct cmp_result *r, struct vmm_err *e);
+void compare_free(struct cmp_result *r);
+
+void compare_print_table(const struct cmp_result *r, FILE *out);
+void compare_print_json(const struct cmp_result *r, FILE *out);
+void compare_print_markdown(const struct cmp_result *r, const char *title, FILE *out);
+/* "workload params metric" of a row (config first when it is part of the key). */
+void compare_row_name(const struct cmp_result *r, const struct cmp_row *row, char *buf,
+                      size_t cap);
+
+#endif

@@ -1,0 +1,24 @@
+/* Metric conventions; see metrics.h and analysis/README.md. */
+#include "metrics.h"
+
+#include <string.h>
+
+static const struct metric_info known[] = {
+    { "latency", false, false },
+    { "latency_cycles", false, false },
+    { "timing_floor", false, true },
+    { "bandwidth", true, false },
+    { "throughput", true, false },
+    { "iops", true, false },
+    { "llc_bytes", false, true },
+    { "tlb_reach_bytes", false, true },
+};
+
+const struct metric_info *metric_info(const char *name)
+{
+    static const struct metric_info unknown = { "", false, false };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(known[i].name, name) == 0)
+            return &known[i];
+    return &unknown;
+}

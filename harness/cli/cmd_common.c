@@ -1,0 +1,75 @@
+/* Helpers shared by the analysis subcommands; see cmd_common.h. */
+#include "cmd_common.h"
+
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vmmbench: %s: %s; see `vmmbench %s --help`\n", cmd, what, cmd);
+    return VMM_EXIT_USAGE;
+}
+
+bool cli_parse_pct(const char *s, double *frac)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || (*end && strcmp(end, "%") != 0) || !(v > 0) || !(v < 100))
+        return false;
+    *frac = v / 100;
+    return true;
+}
+
+int cli_add_filter(const char *cmd, const char *opt, char *value, const char **list, size_t *n)
+{
+    char *save = NULL;
+    for (char *t = strtok_r(value, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*n == CMP_MAX_FILTER)
+            return cli_usage(cmd, "more than %d values for %s", CMP_MAX_FILTER, opt);
+        list[(*n)++] = t;
+    }
+    return 0;
+}
+
+void cli_baseline_path(const char *db_path, const char *name, char *buf, size_t cap)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", db_path);
+    snprintf(buf, cap, "%s/baselines/%s.db", dirname(copy), name);
+}
+
+int cli_resolve_baseline(const char *arg, const char *db_path, struct selector *s,
+                         struct vmm_err *e)
+{
+    struct stat st;
+    char path[4400];
+    if (stat(arg, &st) == 0 || strncmp(arg, "db:", 3) == 0)
+        return selector_parse(arg, db_path, s, e);
+    cli_baseline_path(db_path, arg, path, sizeof path);
+    if (!strchr(arg, '/') && stat(path, &st) == 0) {
+        if (selector_parse(path, db_path, s, e))
+            return -1;
+        snprintf(s->label, sizeof s->label, "baseline %.60s (%.200s)", arg, path);
+        return 0;
+    }
+    if (stat(db_path, &st) != 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "no baseline '%s': not a file, no %s, and no "
+                           "database %s to look for a tag in; make one with `vmmbench baseline "
+                           "save %s`", arg, path, db_path, arg);
+    struct vmm_err sub = { 0 };
+    if (selector_parse(arg, db_path, s, &sub) == 0)
+        return 0;
+    return vmm_err_set(e, VMM_EXIT_USAGE, "no baseline '%s': not a file, no %s, and %s; make "
+                       "one with `vmmbench baseline save %s`", arg, path, sub.msg, arg);
+}

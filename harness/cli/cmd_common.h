@@ -1,0 +1,26 @@
+/* Helpers shared by the analysis subcommands (compare, check, baseline, export, merge,
+ * plot, report). */
+#ifndef HARNESS_CLI_CMD_COMMON_H
+#define HARNESS_CLI_CMD_COMMON_H
+
+#include <stdbool.h>
+
+#include "compare.h"
+#include "dataset.h"
+#include "vmm/error.h"
+
+/* Prints "vmmbench: CMD: MSG; see `vmmbench CMD --help`" and returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a percentage ("2", "2.5", "2%") into a fraction; false when it is not one in
+ * (0, 100). */
+bool cli_parse_pct(const char *s, double *frac);
+/* Adds VALUE to a filter list (--metric, --workload, --ignore-param); comma lists too. */
+int cli_add_filter(const char *cmd, const char *opt, char *value, const char **list,
+                   size_t *n);
+/* A baseline: an existing file, DIR(db)/baselines/NAME.db, or a selector in db. */
+int cli_resolve_baseline(const char *arg, const char *db_path, struct selector *s,
+                         struct vmm_err *e);
+/* DIR(db)/baselines/NAME.db into buf. */
+void cli_baseline_path(const char *db_path, const char *name, char *buf, size_t cap);
+
+#endif
