@@ -128,14 +128,16 @@ static void prefault(struct guest_mem *gm)
         nthreads = PREFAULT_MAX_THREADS;
     if (nthreads == 0)
         nthreads = 1;
-    uint64_t pages = gm->total / gm->page_size, per = (pages + nthreads - 1) / nthreads;
+    /* Only hugetlb is sure to fault in whole huge pages; THP may fall back to 4 KiB pages,
+     * so every 4 KiB page is touched there (cheap where a huge page already backs it). */
+    uint64_t step = gm->page_size >= (2ull << 20) && !gm->thp ? gm->page_size : 4096;
+    uint64_t pages = gm->total / step, per = (pages + nthreads - 1) / nthreads;
     struct prefault_job jobs[PREFAULT_MAX_THREADS];
     pthread_t th[PREFAULT_MAX_THREADS];
     bool started[PREFAULT_MAX_THREADS] = { false };
     for (uint64_t i = 0; i < nthreads; i++) {
         uint64_t first = i * per, n = first >= pages ? 0 : (pages - first < per ? pages - first : per);
-        jobs[i] = (struct prefault_job){ gm->mapping + first * gm->page_size, n * gm->page_size,
-                                         gm->page_size };
+        jobs[i] = (struct prefault_job){ gm->mapping + first * step, n * step, step };
         /* The calling thread takes the last share itself. */
         if (i + 1 < nthreads && pthread_create(&th[i], NULL, prefault_thread, &jobs[i]) == 0)
             started[i] = true;
@@ -175,6 +177,7 @@ int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct v
     gm->map_base = base;
     gm->map_len = map_len;
     gm->page_size = page;
+    gm->thp = p->backing == VMM_BACKING_ANONYMOUS_THP;
     if (apply_numa(gm, p, r, e)) {
         guest_mem_destroy(gm);
         return -1;

@@ -114,12 +114,13 @@ unsigned vmm_topology_scatter(const struct vmm_topology *t, int *cpus, unsigned 
     hwloc_bitmap_t *sets = calloc(n, sizeof *sets);
     if (!sets)
         return 0;
-    for (unsigned i = 0; i < n; i++)
-        sets[i] = hwloc_bitmap_alloc();
+    /* hwloc_distrib allocates each set itself (hwloc_bitmap_dup). */
     hwloc_obj_t root = hwloc_get_root_obj(t->t);
     hwloc_distrib(t->t, &root, 1, sets, n, INT_MAX, 0);
     unsigned got = 0;
     for (unsigned i = 0; i < n; i++) {
+        if (!sets[i])
+            continue;
         hwloc_bitmap_and(sets[i], sets[i], usable(t));
         hwloc_bitmap_singlify(sets[i]);
         int cpu = hwloc_bitmap_first(sets[i]);

@@ -5,6 +5,7 @@
 #ifndef VMM_GUEST_MEM_H
 #define VMM_GUEST_MEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/error.h"
@@ -29,6 +30,7 @@ struct guest_mem {
     uint64_t map_len;          /* what to munmap (THP mappings are over-allocated to align) */
     uint8_t *map_base;
     uint64_t page_size;        /* host page size backing it */
+    bool thp;                  /* huge pages asked of THP, which may not grant them */
 };
 
 struct vmm_placement;
