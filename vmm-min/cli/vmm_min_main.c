@@ -34,6 +34,9 @@ static void usage(FILE *out)
             "  --backing anonymous|anonymous_thp|anonymous_hugetlb_2mb|anonymous_hugetlb_1gb|shmem,\n"
             "  --prefault yes|no, --guest-pages 4k|2m|1g, --numa bind:N|interleave:N,M|preferred:N,\n"
             "  --vnuma 0:SIZE@hostN,1:SIZE@hostM\n"
+            "Devices (virtio-mmio; see README): --blk null[:SIZE]|ram:SIZE|file:PATH,\n"
+            "  --net null|loop (each repeatable), --notify exit|ioeventfd|poll,\n"
+            "  --poll-us N (poll window, default 200), --io-cpu N (pin the I/O thread)\n"
             "Exit status: 0 run ok, 1 run failed/unsupported, 2 usage, 4 no KVM, 6 bad image,\n"
             "7 memory.\n");
 }
@@ -116,11 +119,18 @@ int main(int argc, char **argv)
         { "pin", required_argument, 0, 1000 }, { "vmm-pin", required_argument, 0, 1001 },
         { "backing", required_argument, 0, 1002 }, { "prefault", required_argument, 0, 1003 },
         { "guest-pages", required_argument, 0, 1004 }, { "numa", required_argument, 0, 1005 },
-        { "vnuma", required_argument, 0, 1006 }, { 0, 0, 0, 0 },
+        { "vnuma", required_argument, 0, 1006 },
+        /* devices */
+        { "blk", required_argument, 0, 1100 }, { "net", required_argument, 0, 1101 },
+        { "notify", required_argument, 0, 1102 }, { "poll-us", required_argument, 0, 1103 },
+        { "io-cpu", required_argument, 0, 1104 }, { 0, 0, 0, 0 },
     };
     static const char *const placement_keys[] = { "pin", "vmm_pin", "backing", "prefault",
                                                   "guest_pages", "numa", "vnuma" };
     const char *kernel = NULL, *params[MAX_CLI_PARAMS];
+    static char devbuf[VMMB_MAX_DEVICES][VMM_DEV_ARGS_MAX + 8];
+    const char *devs[VMMB_MAX_DEVICES];
+    unsigned ndevs = 0;
     struct vmm_request rq = { .mem_bytes = 64ull << 20, .vcpus = 1 };
     bool json = false, list = false;
     struct vmm_err e = { 0 };
@@ -170,9 +180,37 @@ int main(int argc, char **argv)
             if (vmm_placement_set(&rq.placement, placement_keys[c - 1000], optarg, &e))
                 return fail(&e);
             break;
+        case 1100: case 1101: { /* --blk SPEC, --net SPEC: "blk:SPEC" for the plan */
+            if (ndevs == VMMB_MAX_DEVICES) {
+                vmm_err_set(&e, VMM_EXIT_USAGE, "more than %d devices", VMMB_MAX_DEVICES);
+                return fail(&e);
+            }
+            snprintf(devbuf[ndevs], sizeof devbuf[ndevs], "%s:%s", c == 1100 ? "blk" : "net",
+                     optarg);
+            devs[ndevs] = devbuf[ndevs];
+            ndevs++;
+            break;
+        }
+        case 1102: rq.virtio.notify = optarg; break;
+        case 1103:
+        case 1104: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < 0 || v > 1000000) {
+                vmm_err_set(&e, VMM_EXIT_USAGE, "--%s %s is not a number from 0 to 1000000",
+                            c == 1103 ? "poll-us" : "io-cpu", optarg);
+                return fail(&e);
+            }
+            if (c == 1103)
+                rq.virtio.poll_us = (unsigned)v;
+            else
+                rq.virtio.io_cpu = (int)v, rq.virtio.io_cpu_set = true;
+            break;
+        }
         default: usage(stderr); return VMM_EXIT_USAGE;
         }
     }
+    rq.virtio.devices = (const char *const *)devs;
+    rq.virtio.ndevices = ndevs;
     if (optind < argc) {
         vmm_err_set(&e, VMM_EXIT_USAGE, "unexpected argument '%s'; see vmm-min --help",
                     argv[optind]);
