@@ -99,8 +99,24 @@ static uint64_t kvm_exits(struct virtio_vm *vv)
     return v;
 }
 
+/* Kicks that KVM turned into eventfd counts and the I/O thread has not read (it reads
+ * only when it sleeps; a polling thread never does): count them now. */
+static void drain_kicks(struct virtio_vm *vv)
+{
+    for (unsigned i = 0; i < vv->ndev; i++)
+        for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+            uint64_t cnt;
+            if (vv->efd[i][q] < 0 || read(vv->efd[i][q], &cnt, sizeof cnt) != sizeof cnt)
+                continue;
+            pthread_mutex_lock(&vv->dev[i].lock);
+            vv->dev[i].kicks += cnt;
+            pthread_mutex_unlock(&vv->dev[i].lock);
+        }
+}
+
 static void take(struct virtio_vm *vv, struct snap *s)
 {
+    drain_kicks(vv);
     s->t = vm_now();
     s->cpu = proc_cpu();
     s->io_cpu = vv->io_started ? thread_cpu(vv->io_thread) : 0;
