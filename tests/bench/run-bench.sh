@@ -54,4 +54,7 @@ read -r _ store_s _ plain_s _ dratio < <("$B/bench_db_insert")
 echo "   db_store_run: $store_s s; plain loop: $plain_s s"
 verdict "db_store_run/plain ratio" "$dratio" "<=" 1.2
 verdict "db_store_run of 1e6 samples (s)" "$store_s" "<" 2
+
+# V1-V2. virtio throughput and notification paths (its own script, same job)
+BUILD=$BUILD bash tests/bench/virtio-bench.sh || status=1
 exit $status
