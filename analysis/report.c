@@ -1,0 +1,441 @@
+/* The HTML report; see report.h. */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "export.h"
+#include "json.h"
+#include "plot.h"
+#include "summary.h"
+
+static void h(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static int mkdir_p(const char *dir, struct vmm_err *e)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot create %s: %s; pass another --out",
+                           dir, strerror(errno));
+    return 0;
+}
+
+static FILE *open_out(const char *dir, const char *name, struct vmm_err *e)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        vmm_err_set(e, VMM_EXIT_USAGE, "cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static const char *const css =
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}"
+    "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}"
+    "table{border-collapse:collapse;margin:.5em 0;font-size:.85em}"
+    "th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}"
+    "tr.noisy td{background:#fff6dd}tr.unstable td,tr.few td{background:#fde2e2}"
+    "td.slower{color:#b00;font-weight:bold}td.faster{color:#070;font-weight:bold}"
+    "img{max-width:100%;border:1px solid #eee;margin:.5em 0}pre{background:#f7f7f7;"
+    "padding:.5em;overflow:auto}.note{color:#666;font-style:italic}.warn{color:#a60}"
+    "img[data-broken]{outline:3px solid red}";
+
+static const char *const img_check =
+    "<script>window.addEventListener('load',function(){var im=document.images,b=0;"
+    "for(var i=0;i<im.length;i++){if(!im[i].complete||im[i].naturalWidth===0){"
+    "im[i].setAttribute('data-broken','1');b++;}else{im[i].setAttribute('data-loaded','1');}}"
+    "document.body.setAttribute('data-images',im.length);"
+    "document.body.setAttribute('data-broken-images',b);"
+    "document.body.setAttribute('data-tables',document.getElementsByTagName('table').length);"
+    "});</script>";
+
+static void num_td(FILE *f, double v)
+{
+    char b[64];
+    summary_fmt_num(v, b, sizeof b);
+    fprintf(f, "<td class=n>%s</td>", b);
+}
+
+static void host_section(FILE *f, const struct dataset *ds)
+{
+    fputs("<h2 id=host>Hosts and topology</h2>\n", f);
+    if (!ds->nhosts) {
+        fputs("<p class=note>No host recorded.</p>\n", f);
+        return;
+    }
+    fputs("<table class=hosts><tr><th>field</th>", f);
+    for (size_t i = 0; i < ds->nhosts; i++) {
+        char lab[160];
+        summary_host_label(ds, ds->hosts[i].id, lab, sizeof lab);
+        fputs("<th>", f);
+        h(f, lab);
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    const struct ds_host *h0 = &ds->hosts[0];
+    for (unsigned k = 0; k < h0->nfields; k++) {
+        fputs("<tr><td>", f);
+        h(f, h0->field[k]);
+        fputs("</td>", f);
+        for (size_t i = 0; i < ds->nhosts; i++) {
+            fputs("<td>", f);
+            h(f, ds_host_field(&ds->hosts[i], h0->field[k]));
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void config_section(FILE *f, const struct dataset *ds)
+{
+    fputs("<h2 id=configs>Configs</h2>\n<table class=configs><tr><th>name</th><th>vCPUs</th>"
+          "<th>memory</th><th>file</th></tr>\n", f);
+    for (size_t i = 0; i < ds->nconfigs; i++) {
+        const struct ds_config *c = &ds->configs[i];
+        fputs("<tr><td>", f);
+        h(f, c->name);
+        fprintf(f, "</td><td class=n>%u</td><td class=n>%llu MiB</td><td><pre>", c->vcpus,
+                (unsigned long long)(c->mem_bytes >> 20));
+        h(f, *c->text ? c->text : "(built-in default)");
+        fputs("</pre></td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void group_table(FILE *f, const struct dataset *ds, const char *workload)
+{
+    fputs("<table class=results><tr><th>host</th><th>config</th><th>params</th><th>metric</th>"
+          "<th>n</th><th>runs</th><th>median</th><th>95% CI</th><th>±CI</th><th>mean</th>"
+          "<th>sd</th><th>p5</th><th>p95</th><th>p99</th><th>min</th><th>max</th><th>unit</th>"
+          "<th>note</th></tr>\n", f);
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        const struct ds_group *g = &ds->groups[i];
+        if (strcmp(g->workload, workload) != 0)
+            continue;
+        const struct stats_desc *d = &g->d;
+        const char *flag = stats_flag_text(d->flags);
+        fprintf(f, "<tr class=\"%s\"><td>", flag);
+        char lab[160];
+        summary_host_label(ds, g->host_id, lab, sizeof lab);
+        h(f, lab);
+        fputs("</td><td>", f);
+        h(f, ds->configs[g->config].name);
+        fputs("</td><td>", f);
+        h(f, *g->params ? g->params : "-");
+        fputs("</td><td>", f);
+        h(f, g->metric);
+        fprintf(f, "</td><td class=n>%zu</td><td class=n>%zu</td>", d->n, g->nruns);
+        num_td(f, d->median);
+        char lo[32], hi[32];
+        summary_fmt_num(d->ci_lo, lo, sizeof lo);
+        summary_fmt_num(d->ci_hi, hi, sizeof hi);
+        fprintf(f, "<td class=n>%s..%s</td>", lo, hi);
+        if (isfinite(d->rel_ci))
+            fprintf(f, "<td class=n>%.2f%%</td>", d->rel_ci * 100);
+        else
+            fputs("<td class=n>-</td>", f);
+        num_td(f, d->mean);
+        num_td(f, d->sd);
+        num_td(f, d->p5);
+        num_td(f, d->p95);
+        num_td(f, d->p99);
+        num_td(f, d->min);
+        num_td(f, d->max);
+        fputs("<td>", f);
+        h(f, g->unit);
+        fprintf(f, "</td><td>%s</td></tr>\n", flag);
+    }
+    fputs("</table>\n", f);
+}
+
+static void img(FILE *f, const struct plot_made *m)
+{
+    fprintf(f, "<figure><img src=\"plots/%s.png\" alt=\"", m->name);
+    h(f, m->title);
+    fprintf(f, "\"><figcaption>");
+    h(f, m->title);
+    fprintf(f, " (<a href=\"plots/%s.svg\">SVG</a>, <a href=\"plots/%s.gp\">gnuplot script</a>,"
+            " <a href=\"plots/%s.dat\">data</a>)</figcaption></figure>\n", m->name, m->name,
+            m->name);
+}
+
+static const char *family_of(const char *workload)
+{
+    static const char *const exits[] = { "null", "cpuid", "pio-user", "mmio-user", "hypercall",
+                                         "rdmsr", "wrmsr" };
+    for (size_t i = 0; i < sizeof exits / sizeof exits[0]; i++)
+        if (strcmp(workload, exits[i]) == 0)
+            return "exits";
+    if (strcmp(workload, "tlb") == 0)
+        return "tlb";
+    if (strcmp(workload, "numa") == 0)
+        return "numa";
+    if (strcmp(workload, "loaded-latency") == 0)
+        return "loaded-latency";
+    if (strncmp(workload, "virtio", 6) == 0)
+        return "virtio";
+    return "";
+}
+
+static void workload_sections(FILE *f, const struct dataset *ds, const struct plot_set *ps)
+{
+    fputs("<h2 id=workloads>Results per workload</h2>\n<p class=note>Medians with bootstrap 95% "
+          "CIs over the non-warm-up samples. Rows are marked noisy when the CI half-width "
+          "exceeds 3.5% of the median, unstable above 10%, few under 6 samples.</p>\n", f);
+    const char *done_fam[8];
+    size_t nfam = 0;
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        const char *w = ds->groups[i].workload;
+        if (i && strcmp(ds->groups[i - 1].workload, w) == 0)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(ds->groups[k].workload, w) == 0;
+        if (seen)
+            continue;
+        fputs("<h3>", f);
+        h(f, w);
+        fputs("</h3>\n", f);
+        group_table(f, ds, w);
+        const char *fam = family_of(w);
+        bool fam_done = false;
+        for (size_t k = 0; k < nfam && !fam_done; k++)
+            fam_done = strcmp(done_fam[k], fam) == 0;
+        if (*fam && !fam_done) {
+            for (size_t k = 0; k < ps->n; k++)
+                if (strcmp(ps->made[k].family, fam) == 0)
+                    img(f, &ps->made[k]);
+            if (nfam < 8)
+                done_fam[nfam++] = fam;
+        }
+    }
+}
+
+static void compare_section(FILE *f, const struct cmp_result *r, const struct plot_set *ps)
+{
+    fputs("<h2 id=compare>Comparison</h2>\n<p>A = <code>", f);
+    h(f, r->label_a);
+    fputs("</code>, B = <code>", f);
+    h(f, r->label_b);
+    fprintf(f, "</code>. A change needs p &lt; %g (Mann-Whitney U) and the 95%% CI of B/A "
+            "wholly outside 1 ± %g%%. <a href=\"compare.json\">JSON</a> · "
+            "<a href=\"compare.csv\">CSV</a></p>\n", r->alpha, r->band * 100);
+    if (r->host_diff[0]) {
+        fputs("<p class=warn>Warning: A and B come from different hosts or builds: ", f);
+        h(f, r->host_diff);
+        fputs("</p>\n", f);
+    }
+    fputs("<table class=compare><tr><th>config</th><th>workload</th><th>params</th><th>metric"
+          "</th><th>n A</th><th>median A</th><th>n B</th><th>median B</th><th>unit</th>"
+          "<th>B/A</th><th>95% CI</th><th>p</th><th>verdict</th></tr>\n", f);
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct cmp_row *x = &r->rows[i];
+        fputs("<tr><td>", f);
+        h(f, x->config);
+        fputs("</td><td>", f);
+        h(f, x->workload);
+        fputs("</td><td>", f);
+        h(f, *x->params ? x->params : "-");
+        fputs("</td><td>", f);
+        h(f, x->metric);
+        fprintf(f, "</td><td class=n>%zu</td>", x->da.n);
+        num_td(f, x->da.median);
+        fprintf(f, "<td class=n>%zu</td>", x->db.n);
+        num_td(f, x->db.median);
+        fputs("<td>", f);
+        h(f, x->unit);
+        fputs("</td>", f);
+        if (isfinite(x->ratio) && isfinite(x->lo))
+            fprintf(f, "<td class=n>%.4f</td><td class=n>%.4f..%.4f</td>", x->ratio, x->lo, x->hi);
+        else
+            fputs("<td class=n>-</td><td class=n>-</td>", f);
+        fprintf(f, "<td class=n>%.3g</td>", x->p);
+        const char *v = x->verdict == VERDICT_NA ? x->why_na : stats_verdict_name(x->verdict);
+        fprintf(f, "<td class=\"%s\">%s%s</td></tr>\n", stats_verdict_name(x->verdict), v,
+                x->diagnostic ? " (diagnostic)" : "");
+    }
+    fputs("</table>\n", f);
+    if (r->ngeo) {
+        fputs("<table class=geomean><tr><th>workload</th><th>rows</th><th>geomean B/A</th>"
+              "<th>95% CI</th><th>verdict</th></tr>\n", f);
+        for (size_t i = 0; i < r->ngeo; i++) {
+            const struct cmp_geo *g = &r->geo[i];
+            fputs("<tr><td>", f);
+            h(f, g->workload);
+            fprintf(f, "</td><td class=n>%zu</td><td class=n>%.4f</td>", g->nrows, g->gm);
+            if (isfinite(g->lo))
+                fprintf(f, "<td class=n>%.4f..%.4f</td>", g->lo, g->hi);
+            else
+                fputs("<td class=n>-</td>", f);
+            fprintf(f, "<td class=\"%s\">%s</td></tr>\n", stats_verdict_name(g->verdict),
+                    stats_verdict_name(g->verdict));
+        }
+        fputs("</table>\n", f);
+    }
+    for (size_t k = 0; k < ps->n; k++)
+        if (strcmp(ps->made[k].family, "compare") == 0)
+            img(f, &ps->made[k]);
+}
+
+static void flagged_section(FILE *f, const struct dataset *ds)
+{
+    fputs("<h2 id=flagged>Flagged results</h2>\n", f);
+    size_t n = 0;
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        const struct ds_group *g = &ds->groups[i];
+        if (!g->d.flags)
+            continue;
+        if (!n++)
+            fputs("<ul class=flagged>\n", f);
+        fputs("<li>", f);
+        h(f, ds->configs[g->config].name);
+        fputc(' ', f);
+        h(f, g->workload);
+        fputc(' ', f);
+        h(f, *g->params ? g->params : "-");
+        fputc(' ', f);
+        h(f, g->metric);
+        fprintf(f, ": <b>%s</b> (n %zu, ±%.1f%% CI)</li>\n", stats_flag_text(g->d.flags), g->d.n,
+                isfinite(g->d.rel_ci) ? g->d.rel_ci * 100 : 0.0);
+    }
+    fputs(n ? "</ul>\n" : "<p>None: every result is within 3.5% CI half-width with at least "
+          "6 samples.</p>\n", f);
+    size_t nf = 0;
+    for (size_t i = 0; i < ds->nruns; i++) {
+        const struct ds_run *r = &ds->runs[i];
+        if (strcmp(r->status, "ok") == 0)
+            continue;
+        if (!nf++)
+            fputs("<h3>Runs that did not complete</h3>\n<table class=failed><tr><th>id</th>"
+                  "<th>config</th><th>workload</th><th>params</th><th>status</th><th>reason"
+                  "</th></tr>\n", f);
+        fprintf(f, "<tr><td class=n>%lld</td><td>", (long long)r->id);
+        h(f, ds->configs[r->config].name);
+        fputs("</td><td>", f);
+        h(f, r->workload);
+        fputs("</td><td>", f);
+        h(f, r->params);
+        fputs("</td><td>", f);
+        h(f, r->status);
+        fputs("</td><td>", f);
+        h(f, r->reason);
+        fputs("</td></tr>\n", f);
+    }
+    if (nf)
+        fputs("</table>\n", f);
+}
+
+static void compare_csv(FILE *f, const struct cmp_result *r)
+{
+    fputs("config,workload,params,metric,unit,n_a,median_a,n_b,median_b,ratio,ci_lo,ci_hi,p,"
+          "verdict\n", f);
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct cmp_row *x = &r->rows[i];
+        const char *t[] = { x->config, x->workload, x->params, x->metric, x->unit };
+        for (int k = 0; k < 5; k++) {
+            if (k)
+                fputc(',', f);
+            export_csv_field(f, t[k]);
+        }
+        fprintf(f, ",%zu,%.17g,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,", x->da.n, x->da.median,
+                x->db.n, x->db.median, x->ratio, x->lo, x->hi, x->p);
+        export_csv_field(f, stats_verdict_name(x->verdict));
+        fputc('\n', f);
+    }
+}
+
+int report_write(const struct dataset *ds, const struct cmp_result *cmp, const char *dir,
+                 struct vmm_err *e)
+{
+    char plots[4400];
+    snprintf(plots, sizeof plots, "%s/plots", dir);
+    if (mkdir_p(dir, e) || mkdir_p(plots, e))
+        return -1;
+    struct plot_set *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory");
+    int ret = plot_all(ds, cmp, plots, ps, e);
+    FILE *f = NULL;
+    if (!ret && (f = open_out(dir, "summary.csv", e))) {
+        export_summary(ds, false, f);
+        ret |= fclose(f);
+    }
+    if (!ret && (f = open_out(dir, "summary.json", e))) {
+        export_summary(ds, true, f);
+        ret |= fclose(f);
+    }
+    if (!ret && cmp && (f = open_out(dir, "compare.json", e))) {
+        compare_print_json(cmp, f);
+        ret |= fclose(f);
+    }
+    if (!ret && cmp && (f = open_out(dir, "compare.csv", e))) {
+        compare_csv(f, cmp);
+        ret |= fclose(f);
+    }
+    if (!ret && !(f = open_out(dir, "index.html.tmp", e)))
+        ret = -1;
+    if (ret) {
+        free(ps);
+        return -1;
+    }
+    time_t now = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+    fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+          "<meta name=viewport content=\"width=device-width\"><title>vmmbench report</title>"
+          "<style>", f);
+    fputs(css, f);
+    fputs("</style></head>\n<body>\n<h1>vmmbench report</h1>\n<p>", f);
+    h(f, ds->label);
+    fputs(" from <code>", f);
+    h(f, ds->db_path);
+    fprintf(f, "</code>: %zu runs, %zu results; generated %s. Data: <a href=\"summary.csv\">"
+            "summary.csv</a> · <a href=\"summary.json\">summary.json</a></p>\n<nav><a href=#host>"
+            "hosts</a> · <a href=#configs>configs</a> · <a href=#workloads>workloads</a>%s · "
+            "<a href=#flagged>flagged</a></nav>\n", ds->nruns, ds->ngroups, when,
+            cmp ? " · <a href=#compare>comparison</a>" : "");
+    host_section(f, ds);
+    config_section(f, ds);
+    workload_sections(f, ds, ps);
+    if (cmp)
+        compare_section(f, cmp, ps);
+    flagged_section(f, ds);
+    if (ps->nnotes) {
+        fputs("<h2 id=notes>Plot notes</h2>\n<ul class=notes>\n", f);
+        for (size_t i = 0; i < ps->nnotes; i++) {
+            fputs("<li>", f);
+            h(f, ps->notes[i]);
+            fputs("</li>\n", f);
+        }
+        fputs("</ul>\n", f);
+    }
+    fputs(img_check, f);
+    fputs("\n</body></html>\n", f);
+    free(ps);
+    if (fclose(f) != 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "writing the report in %s failed", dir);
+    char from[4400], to[4400];
+    snprintf(from, sizeof from, "%s/index.html.tmp", dir);
+    snprintf(to, sizeof to, "%s/index.html", dir);
+    if (rename(from, to) != 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write %s: %s", to, strerror(errno));
+    return 0;
+}
