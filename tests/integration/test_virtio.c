@@ -168,6 +168,34 @@ static void test_ram_and_null(void **state)
     vmm_result_free(&res);
 }
 
+/* Frames echoed through virtio-net's loop backend (the guest checks each one came back
+ * unchanged), and the tx and rx streams on the null backend. */
+static void test_net(void **state)
+{
+    NEED_KVM();
+    const char *notify = *state;
+    const char *pe[] = { "mode=2", "size=1500", "iters=50", "batches=2", "warmup=0" };
+    struct vmm_result res;
+    run(guest_img, "virtio-net", pe, 5, "net:loop", notify, &res);
+    if (res.status != VMM_STATUS_OK)
+        fail_msg("net echo on %s: %s: %s", notify, vmm_status_name(res.status), res.reason);
+    size_t n;
+    metric(&res, "req_latency", &n);
+    assert_int_equal(n, 100);
+    assert_true(metric(&res, "requests", NULL) >= 200); /* each echo: a tx and an rx chain */
+    vmm_result_free(&res);
+    for (unsigned mode = 0; mode < 2; mode++) {
+        const char *ps[] = { mode ? "mode=1" : "mode=0", "size=9000", "qd=16", "iters=100",
+                             "batches=2" };
+        run(guest_img, "virtio-net", ps, 5, "net:null", notify, &res);
+        if (res.status != VMM_STATUS_OK)
+            fail_msg("net mode %u on %s: %s", mode, notify, res.reason);
+        assert_true(metric(&res, "bytes_per_s", &n) > 0);
+        assert_int_equal(n, 2);
+        vmm_result_free(&res);
+    }
+}
+
 static void test_suppression(void **state)
 {
     (void)state;
@@ -289,7 +317,7 @@ int main(void)
         return 1;
     }
     struct CMUnitTest tests[32];
-    char names[3][2][64];
+    char names[3][3][64];
     size_t n = 0;
     for (unsigned i = 0; i < 3; i++) {
         snprintf(names[i][0], 64, "blk verify on a file, %s", paths[i]);
@@ -297,6 +325,9 @@ int main(void)
                                           .initial_state = (void *)paths[i] };
         snprintf(names[i][1], 64, "blk ram verify, null refuses, %s", paths[i]);
         tests[n++] = (struct CMUnitTest){ .name = names[i][1], .test_func = test_ram_and_null,
+                                          .initial_state = (void *)paths[i] };
+        snprintf(names[i][2], 64, "net echo, tx, rx, %s", paths[i]);
+        tests[n++] = (struct CMUnitTest){ .name = names[i][2], .test_func = test_net,
                                           .initial_state = (void *)paths[i] };
     }
     tests[n++] = (struct CMUnitTest){ .name = "event-idx suppression on the poll path",
