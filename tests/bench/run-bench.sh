@@ -54,6 +54,20 @@ read -r _ store_s _ plain_s _ dratio < <("$B/bench_db_insert")
 echo "   db_store_run: $store_s s; plain loop: $plain_s s"
 verdict "db_store_run/plain ratio" "$dratio" "<=" 1.2
 verdict "db_store_run of 1e6 samples (s)" "$store_s" "<" 2
+echo "== placement: create and pre-fault an 8 GiB guest vs one thread doing mmap+touch (issue 3)"
+H2=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+SIZE=${BENCH_PREFAULT_SIZE:-8G}
+for backing in anonymous anonymous_thp anonymous_hugetlb_2mb; do
+  saved=""
+  if [ "$backing" = anonymous_hugetlb_2mb ]; then
+    if [ "$(id -u)" -ne 0 ] || [ ! -w "$H2" ]; then echo "SKIP $backing: needs root to size the pool"; continue; fi
+    saved=$(cat "$H2"); echo $(( saved + ${SIZE%G} * 512 )) >"$H2"
+  fi
+  read -r _ vmm_s _ ref_s _ pratio < <("$B/bench_prefault" "$backing" "$SIZE" 3)
+  [ -n "$saved" ] && echo "$saved" >"$H2"
+  echo "   $backing: vmm-min $vmm_s s, reference $ref_s s"
+  verdict "prefault $backing vmm/reference ratio" "$pratio" "<=" 1.1
+done
 
 # V1-V2. virtio throughput and notification paths (its own script, same job)
 BUILD=$BUILD bash tests/bench/virtio-bench.sh || status=1
