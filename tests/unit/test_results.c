@@ -279,6 +279,32 @@ static void test_guest_gave_up(void **state)
     collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "no reason given");
 }
 
+/* One request's own latency (VMMB_REC_LATENCY): a req_latency sample in ns, with no
+ * timing floor subtracted, its batch and warm-up flag kept. */
+static void test_latency_records(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = valid_area(f, AREA);
+    uint32_t n = h->nr_records;
+    recs(h)[n] = (struct vmmb_record){ .kind = VMMB_REC_LATENCY, .flags = VMMB_REC_WARMUP,
+                                       .batch = 0, .iters = 1, .cycles = KHZ };
+    recs(h)[n + 1] = (struct vmmb_record){ .kind = VMMB_REC_LATENCY, .batch = 1, .iters = 1,
+                                           .cycles = 3 * KHZ };
+    h->nr_records = n + 2;
+    vmm_result_free(&f->res);
+    results_collect(&f->gm, AREA, KHZ, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_OK);
+    assert_int_equal(count_metric(&f->res, "req_latency"), 2);
+    for (size_t i = 0; i < f->res.nsamples; i++) {
+        const struct vmm_sample *s = &f->res.samples[i];
+        if (strcmp(s->metric, "req_latency") != 0)
+            continue;
+        /* KHZ cycles are 1 ms = 1e6 ns */
+        assert_true(s->warmup ? s->value == 1e6 && s->batch == 0
+                              : s->value == 3e6 && s->batch == 1);
+    }
+}
+
 static void test_bad_records(void **state)
 {
     struct fixture *f = *state;
@@ -286,7 +312,7 @@ static void test_bad_records(void **state)
     recs(h)[1].kind = 0;
     collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "record 1 is corrupt");
     h = valid_area(f, AREA);
-    recs(h)[0].kind = VMMB_REC_MEASURE + 1;
+    recs(h)[0].kind = VMMB_REC_LATENCY + 1;
     collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "record 0 is corrupt");
     h = valid_area(f, AREA);
     recs(h)[1].iters = 0;
@@ -351,7 +377,7 @@ int main(void)
         T(test_valid_area),      T(test_even_floor_no_khz), T(test_area_at_end_of_ram),
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
         T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
-        T(test_over_max_in_big_memory),
+        T(test_over_max_in_big_memory), T(test_latency_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
