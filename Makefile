@@ -65,7 +65,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) $(UNIT_TESTS:%=$(BUILD)/asan/
 INTEG_BINS := $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps run test test-unit test-integration bench install clean
+.PHONY: all deps run test test-lab test-unit test-integration bench install clean
 .DEFAULT_GOAL := all
 
 all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS)
@@ -82,6 +82,10 @@ run: all
 
 test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS)
 	@BUILD=$(BUILD) tests/run-all.sh
+
+# The two-node NUMA / SVM lab under QEMU (tests/lab); `make test` runs it too.
+test-lab: all
+	@BUILD=$(BUILD) tests/lab/run-lab.sh
 
 bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run-bench.sh
@@ -162,4 +166,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

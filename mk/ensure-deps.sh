@@ -4,6 +4,8 @@
 set -eu
 PKGS="gcc make pkg-config libc6-dev libsqlite3-dev sqlite3 libinih-dev libcmocka-dev
       libhwloc-dev libnuma-dev libpfm4-dev gnuplot-nox git libgsl-dev chromium"
+# Extra packages a caller needs beyond the build's (the lab passes qemu-system-x86).
+PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

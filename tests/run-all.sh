@@ -59,6 +59,11 @@ for t in tests/integration/test_*.sh; do
   run_one tap "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
 done
 
+# The two-node lab last: it boots a QEMU machine (a few minutes of the CI budget).
+if [ -z "${VMMB_SKIP_LAB:-}" ]; then
+  run_one tap "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
+fi
+
 [ -n "$broken" ] && echo "failing test programs:$broken"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ -z "$broken" ]

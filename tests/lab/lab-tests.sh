@@ -1,0 +1,48 @@
+# Runs inside the lab (busybox sh): placement on a real two-node host with SVM KVM.
+# Each check prints "LAB: ok - NAME" or "LAB: not ok - NAME" with the evidence.
+VM=/opt/vmmb/bin/vmm-min
+VB=/opt/vmmb/bin/vmmbench
+SMALL="--workload cpuid --param iters=5 --param batches=2 --param warmup=0 --timeout 120"
+
+check() { # NAME PATTERN (extended regex over $OUT)
+  if echo "$OUT" | grep -Eq -- "$2"; then echo "LAB: ok - $1"
+  else echo "LAB: not ok - $1"; echo "$OUT" | sed 's/^/LAB:    | /'; fi
+}
+
+OUT=$($VB host --topology 2>&1)
+check "host is svm KVM with 2 NUMA nodes" "kvm_flavour: +svm"
+check "hwloc sees two nodes" "numa_nodes: +2"
+check "node 1 has CPU 1" "node 1 cpus: +1"
+
+OUT=$($VM $SMALL --vcpus 2 --mem 64M --vnuma 0:32M@host0,1:32M@host1 --prefault yes 2>&1)
+check "vnuma run completes" "workload cpuid .*: ok"
+check "vCPU 0 (guest node 0) pinned to and ran on CPU 0" "vcpu 0: pinned cpu 0, affinity 0, ran on 0$"
+check "vCPU 1 (guest node 1) pinned to and ran on CPU 1" "vcpu 1: pinned cpu 1, affinity 1, ran on 1$"
+check "guest node 0 memory on host node 0" "memory at end: guest node 0 asked host node 0: 16 sampled, 16 there, 0 elsewhere"
+check "guest node 1 memory on host node 1" "memory at end: guest node 1 asked host node 1: 16 sampled, 16 there, 0 elsewhere"
+check "vnuma placement as requested" "placement as requested"
+
+OUT=$($VM --workload layout --vcpus 2 --vnuma 0:32M@host0,1:32M@host1 --console --timeout 120 2>&1)
+check "the guest sees two nodes" "layout: vcpus 2 vnodes 2"
+check "guest node 1 is the second 32 MiB with vCPU 1" "layout: vnode 1 mem 0x0000000002000000\+0x0000000002000000 vcpus 1$"
+
+OUT=$($VM $SMALL --mem 64M --numa bind:1 --prefault yes 2>&1)
+check "bind:1 run completes" "workload cpuid .*: ok"
+check "bind:1 memory wholly on node 1" "memory at end: guest node 0 asked host node 1: 16 sampled, 16 there, 0 elsewhere, 0 not present"
+
+echo 32 > /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
+OUT=$($VM $SMALL --mem 64M --numa bind:1 --backing anonymous_hugetlb_2mb --prefault yes 2>&1)
+check "hugetlb 2M on node 1 completes" "workload cpuid .*: ok"
+check "hugetlb backs all of guest memory" "memory at end: resident 65536 KiB, huge 65536 KiB"
+check "hugetlb pages on node 1" "memory at end: guest node 0 asked host node 1: 16 sampled, 16 there, 0 elsewhere"
+echo 0 > /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
+OUT=$($VM $SMALL --mem 64M --numa bind:1 --backing anonymous_hugetlb_2mb 2>&1)
+check "an empty node-1 pool is refused with the command to fix it" "need 32 pages of 2048 kB on this node, 0 free; add 32 with: echo 32 > /sys/devices/system/node/node1/hugepages"
+
+OUT=$($VM $SMALL --mem 64M --pin node:1 2>&1)
+check "pin node:1 puts the vCPU on CPU 1" "vcpu 0: pinned cpu 1, affinity 1, ran on 1$"
+OUT=$($VM $SMALL --mem 64M --vnuma 0:32M@host0,1:32M@host2 2>&1)
+check "a host node that does not exist is refused" "host NUMA node 2 does not exist; this host has 2 node"
+
+OUT=$($VM --workload hypercall --param iters=5 --param batches=2 --param warmup=0 --timeout 120 2>&1)
+check "vmmcall returns under SVM KVM (unsupported only on PVM)" "workload hypercall .*: ok"

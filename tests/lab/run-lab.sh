@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The two-node lab: a real two-node NUMA host with SVM-based KVM, inside QEMU (software
+# emulation, -cpu max,+svm), booting Debian's stock kernel with a busybox initramfs that
+# carries this build's vmm-min, vmmbench, guest kernel and their libraries. The
+# placement checks of tests/lab/lab-tests.sh run inside; their results come back on the
+# serial console and are printed here as "ok - lab: ..." lines (TAP, like tests/lib.sh).
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+BUILD=${BUILD:-build}
+CACHE=${VMMB_LAB_CACHE:-$BUILD/lab/cache}
+WORK=$BUILD/lab/work
+TIMEOUT=${VMMB_LAB_TIMEOUT:-280}
+mkdir -p "$CACHE" "$WORK"
+
+if ! ./mk/ensure-deps.sh qemu-system-x86 cpio >"$WORK/deps.log" 2>&1; then
+  skip "two-node lab" "QEMU (qemu-system-x86) could not be installed: $(tail -1 "$WORK/deps.log")"
+  t_summary; exit
+fi
+
+# Debian's stock kernel and busybox, fetched once into the cache.
+fetch() { # PACKAGE -> path of its .deb
+  local deb
+  deb=$(ls "$CACHE/$1"_*.deb 2>/dev/null | head -1)
+  if [ -z "$deb" ]; then
+    (cd "$CACHE" && apt-get download "$1" >/dev/null 2>&1) ||
+      { apt-get update -qq >/dev/null 2>&1 && (cd "$CACHE" && apt-get download "$1" >/dev/null 2>&1); }
+    deb=$(ls "$CACHE/$1"_*.deb 2>/dev/null | head -1)
+  fi
+  echo "$deb"
+}
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
+kdeb=$(fetch "${kpkg:-linux-image-amd64}")
+bdeb=$(fetch busybox-static)
+if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+  skip "two-node lab" "could not download the Debian kernel ($kpkg) or busybox-static"
+  t_summary; exit
+fi
+
+rm -rf "$WORK/root" "$WORK/k" "$WORK/bb"
+dpkg -x "$kdeb" "$WORK/k" && dpkg -x "$bdeb" "$WORK/bb"
+R=$WORK/root
+mkdir -p "$R/bin" "$R/lib/modules" "$R/lab" "$R/opt/vmmb"
+cp "$WORK/bb/bin/busybox" "$R/bin/busybox"
+for m in irqbypass ccp kvm kvm-amd; do
+  cp "$(find "$WORK/k/lib/modules" -name "$m.ko" | head -1)" "$R/lib/modules/"
+done
+make -s install DESTDIR="$R" PREFIX=/opt/vmmb BUILD="$BUILD" >"$WORK/install.log" 2>&1 ||
+  { fail "lab: install vmmbench into the initramfs" "$(cat "$WORK/install.log")"; t_summary; exit; }
+# The binaries run as they are: their shared libraries and loader come along.
+for bin in "$R"/opt/vmmb/bin/*; do
+  ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"
+  done
+done
+cp tests/lab/init "$R/init" && chmod +x "$R/init"
+cp tests/lab/lab-tests.sh "$R/lab/"
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
+
+echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, -cpu max,+svm"
+start=$(date +%s)
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,+svm -smp 2 -m 1G \
+  -object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M \
+  -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
+  -kernel "$(ls "$WORK"/k/boot/vmlinuz-*)" -initrd "$WORK/initrd.gz" \
+  -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise" \
+  -nographic -no-reboot -nodefaults -serial stdio >"$WORK/console.log" 2>&1
+rc=$?
+echo "# lab: QEMU ended with status $rc after $(( $(date +%s) - start )) s; console in $WORK/console.log"
+# Firmware escape sequences can precede a line on the serial console: cut them off.
+tr -d '\r' <"$WORK/console.log" | sed -n 's/.*\(LAB: .*\)/\1/p' >"$WORK/results.txt"
+grep '^LAB: booted' "$WORK/results.txt" | sed 's/^LAB: /# lab: /'
+grep -q 'NUMA nodes, /dev/kvm present' "$WORK/results.txt" && grep -q '^LAB: booted: 2 NUMA' "$WORK/results.txt" \
+  && pass "lab: two-node host with /dev/kvm booted" \
+  || fail "lab: two-node host with /dev/kvm booted" "$(tail -30 "$WORK/console.log")"
+while IFS= read -r line; do
+  case "$line" in
+    "LAB: ok - "*) pass "lab: ${line#LAB: ok - }" ;;
+    "LAB: not ok - "*) fail "lab: ${line#LAB: not ok - }" ;;
+    "LAB:    | "*) echo "    ${line#LAB:    | }" ;;
+  esac
+done <"$WORK/results.txt"
+grep -q '^LAB: done' "$WORK/results.txt" && pass "lab: every check ran to the end" \
+  || fail "lab: every check ran to the end" "$(tail -20 "$WORK/console.log")"
+t_summary
