@@ -23,6 +23,8 @@ struct mgroup {
     char *params;
     double *v;
     size_t n;
+    double *rm;                 /* run medians */
+    size_t nrm;
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -44,6 +46,7 @@ static void mgroups_free(struct mgroup *m, size_t n)
         free(m[i].key);
         free(m[i].params);
         free(m[i].v);
+        free(m[i].rm);
     }
     free(m);
 }
@@ -73,7 +76,8 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
         x->key = malloc(klen);
         x->params = strdup(params);
         x->v = malloc((g->n ? g->n : 1) * sizeof *x->v);
-        if (!x->key || !x->params || !x->v) {
+        x->rm = malloc((g->nrmed ? g->nrmed : 1) * sizeof *x->rm);
+        if (!x->key || !x->params || !x->v || !x->rm) {
             mgroups_free(m, n);
             return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory comparing");
         }
@@ -85,6 +89,9 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
         x->unit = g->unit;
         memcpy(x->v, g->v, g->n * sizeof *x->v);
         x->n = g->n;
+        if (g->nrmed)
+            memcpy(x->rm, g->rmed, g->nrmed * sizeof *x->rm);
+        x->nrm = g->nrmed;
     }
     if (n > 1)
         qsort(m, n, sizeof *m, cmp_mgroup);
@@ -94,22 +101,31 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
         if (w && strcmp(m[w - 1].key, m[i].key) == 0) {
             struct mgroup *d = &m[w - 1];
             double *nv = realloc(d->v, (d->n + m[i].n) * sizeof *nv);
-            if (!nv) {
+            if (nv)
+                d->v = nv;
+            double *nr = realloc(d->rm, (d->nrm + m[i].nrm + 1) * sizeof *nr);
+            if (nr)
+                d->rm = nr;
+            if (!nv || !nr) {
                 mgroups_free(m, n);
                 return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory comparing");
             }
             memcpy(nv + d->n, m[i].v, m[i].n * sizeof *nv);
-            d->v = nv;
             d->n += m[i].n;
+            memcpy(nr + d->nrm, m[i].rm, m[i].nrm * sizeof *nr);
+            d->nrm += m[i].nrm;
             free(m[i].key);
             free(m[i].params);
             free(m[i].v);
+            free(m[i].rm);
         } else {
             m[w++] = m[i];
         }
     }
-    for (size_t i = 0; i < w; i++)
+    for (size_t i = 0; i < w; i++) {
         stats_sort(m[i].v, m[i].n);
+        stats_sort(m[i].rm, m[i].nrm);
+    }
     *out = m;
     *nout = w;
     return 0;
@@ -193,20 +209,32 @@ static uint64_t row_seed(const struct mgroup *g)
     return stats_hash(STATS_HASH_INIT, g->key);
 }
 
-static void fill_row(struct cmp_row *row, const struct mgroup *ga, const struct mgroup *gb,
+static void fill_row(struct cmp_row *row, struct mgroup *ga, struct mgroup *gb,
                      const struct cmp_opts *o)
 {
     const struct metric_info *mi = metric_info(ga->metric);
     row->higher_is_better = mi->higher_is_better;
     row->diagnostic = mi->diagnostic;
+    row->by_run = o->unit == CMP_UNIT_RUN ||
+                  (o->unit == CMP_UNIT_AUTO && ga->nrm >= STATS_MIN_N && gb->nrm >= STATS_MIN_N);
+    size_t na = row->by_run ? ga->nrm : ga->n, nb = row->by_run ? gb->nrm : gb->n;
+    if (row->by_run) {
+        row->a = ga->rm;
+        row->b = gb->rm;
+        ga->rm = gb->rm = NULL;
+    } else {
+        row->a = ga->v;
+        row->b = gb->v;
+        ga->v = gb->v = NULL;
+    }
     uint64_t seed = row_seed(ga);
     /* describe() sorts in place: the arrays are sorted already, so this only describes */
-    stats_describe(row->a, ga->n, seed, &row->da);
-    stats_describe(row->b, gb->n, seed ^ 0x5bd1e995, &row->db);
-    stats_mann_whitney(row->a, ga->n, row->b, gb->n, &row->u, &row->p);
-    stats_ratio_ci(row->a, ga->n, row->b, gb->n, STATS_BOOT_REPS, seed, &row->ratio, &row->lo,
+    stats_describe(row->a, na, seed, &row->da);
+    stats_describe(row->b, nb, seed ^ 0x5bd1e995, &row->db);
+    stats_mann_whitney(row->a, na, row->b, nb, &row->u, &row->p);
+    stats_ratio_ci(row->a, na, row->b, nb, STATS_BOOT_REPS, seed, &row->ratio, &row->lo,
                    &row->hi, row->reps);
-    if (ga->n < STATS_MIN_N || gb->n < STATS_MIN_N) {
+    if (na < STATS_MIN_N || nb < STATS_MIN_N) {
         row->verdict = VERDICT_NA;
         row->why_na = "too few samples";
     } else if (!isfinite(row->ratio) || !isfinite(row->lo)) {
@@ -316,9 +344,6 @@ int compare_datasets(const struct dataset *a, const struct dataset *b, const str
             row->params = strdup(ma[i].params);
             row->metric = strdup(ma[i].metric);
             row->unit = strdup(ma[i].unit);
-            row->a = ma[i].v;
-            row->b = mb[j].v;
-            ma[i].v = mb[j].v = NULL;
             row->reps = malloc(STATS_BOOT_REPS * sizeof *row->reps);
             if (!row->config || !row->workload || !row->params || !row->metric || !row->unit ||
                 !row->reps) {
@@ -408,7 +433,7 @@ static const char *row_note(const struct cmp_row *row)
     return stats_flag_text(f);
 }
 
-enum { CC = 13 };
+enum { CC = 14 };
 
 static void cells(const struct cmp_row *row, char c[CC][128])
 {
@@ -430,14 +455,15 @@ static void cells(const struct cmp_row *row, char c[CC][128])
     else
         snprintf(c[10], 128, "-");
     fmt_p(row->p, c[11], 128);
-    snprintf(c[12], 128, "%s%s%s", verdict_text(row), *row_note(row) ? ", " : "", row_note(row));
+    snprintf(c[12], 128, "%s", row->by_run ? "runs" : "batches");
+    snprintf(c[13], 128, "%s%s%s", verdict_text(row), *row_note(row) ? ", " : "", row_note(row));
 }
 
 void compare_print_table(const struct cmp_result *r, FILE *out)
 {
     static const char *const head[CC] = { "config", "workload", "params", "metric", "n(A)",
                                           "median(A)", "n(B)", "median(B)", "unit", "B/A",
-                                          "ci95", "p", "verdict" };
+                                          "ci95", "p", "n of", "verdict" };
     static const bool right[CC] = { [4] = 1, [5] = 1, [6] = 1, [7] = 1, [9] = 1, [10] = 1,
                                     [11] = 1 };
     fprintf(out, "A = %s\nB = %s\n", r->label_a, r->label_b);
@@ -445,7 +471,8 @@ void compare_print_table(const struct cmp_result *r, FILE *out)
         fprintf(out, "warning: A and B come from different hosts or builds: %s\n",
                 r->host_diff);
     fprintf(out, "verdict: a change needs p < %g (Mann-Whitney) and the 95%% CI of B/A wholly "
-            "outside 1 +- %g%%\n\n", r->alpha, r->band * 100);
+            "outside 1 +- %g%%;\nthe unit (n of) is the run median when both sides have %d or "
+            "more runs, else the batch\n\n", r->alpha, r->band * 100, STATS_MIN_N);
     int w[CC];
     char c[CC][128];
     for (int k = 0; k < CC; k++)
@@ -514,7 +541,8 @@ void compare_print_json(const struct cmp_result *r, FILE *out)
         json_write_string(out, x->metric);
         fputs(",\"unit\":", out);
         json_write_string(out, x->unit);
-        fprintf(out, ",\"n_a\":%zu,\"n_b\":%zu", x->da.n, x->db.n);
+        fprintf(out, ",\"n_a\":%zu,\"n_b\":%zu,\"n_of\":\"%s\"", x->da.n, x->db.n,
+                x->by_run ? "runs" : "batches");
         jnum(out, "median_a", x->da.median);
         jnum(out, "median_b", x->db.median);
         jnum(out, "ratio", x->ratio);

@@ -26,7 +26,14 @@ struct cmp_opts {
     const char *ignore[CMP_MAX_FILTER];   /* parameters left out of the key */
     size_t nignore;
     bool skip_diagnostic;                 /* leave timing_floor & co. out (check) */
+    int unit;                             /* CMP_UNIT_* */
 };
+
+/* The unit of analysis. Batches within one run are not independent of each other (a
+ * busy host slows a whole run), so when both sides have at least STATS_MIN_N runs the
+ * default compares run medians: run-to-run variance then enters the test and the CI.
+ * With fewer runs the batches are the unit, which is only as good as the host is quiet. */
+enum { CMP_UNIT_AUTO = 0, CMP_UNIT_BATCH, CMP_UNIT_RUN };
 
 void cmp_opts_default(struct cmp_opts *o);
 
@@ -40,6 +47,7 @@ struct cmp_row {
     enum stats_verdict verdict;
     const char *why_na;                   /* for VERDICT_NA */
     bool higher_is_better, diagnostic;
+    bool by_run;                          /* a, b hold run medians, not batches */
 };
 
 struct cmp_geo {

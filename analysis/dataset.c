@@ -374,6 +374,7 @@ void dataset_free(struct dataset *ds)
         free(g->metric);
         free(g->unit);
         free(g->v);
+        free(g->rmed);
     }
     free(ds->groups);
     memset(ds, 0, sizeof *ds);
@@ -495,7 +496,7 @@ static int load_configs_hosts(sqlite3 *db, const char *where, struct dataset *ds
         memset(h, 0, sizeof *h);
         h->id = sqlite3_column_int64(st, 0);
         int ncol = sqlite3_column_count(st);
-        for (int i = 0; i < ncol && h->nfields < 16; i++) {
+        for (int i = 0; i < ncol && h->nfields < DS_HOST_FIELDS; i++) {
             const char *name = sqlite3_column_name(st, i);
             if (!strcmp(name, "id") || !strcmp(name, "fingerprint") ||
                 !strcmp(name, "first_seen") || !strcmp(name, "kvm_present") ||
@@ -650,7 +651,7 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
         sqlite3_bind_int64(st, 1, r->id);
         int rc;
         struct ds_group *g = NULL;
-        size_t before[64];
+        size_t before[64], start[64];
         size_t nbefore = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             const char *m = col(st, 0), *u = col(st, 1);
@@ -665,6 +666,7 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
                 for (size_t i = 0; i < nbefore; i++)
                     seen |= before[i] == gi;
                 if (!seen && nbefore < 64) {
+                    start[nbefore] = g->n;
                     before[nbefore++] = gi;
                     g->nruns++;
                 }
@@ -684,6 +686,27 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
         if (!ret && rc != SQLITE_DONE)
             ret = dberr(db, e, "reading samples");
         sqlite3_reset(st);
+        /* The run's median per group: the unit of analysis when runs are many. */
+        for (size_t t = 0; t < nbefore && !ret; t++) {
+            struct ds_group *rg = &ds->groups[before[t]];
+            size_t len = rg->n - start[t];
+            double *tmp = malloc((len ? len : 1) * sizeof *tmp);
+            double *nr = realloc(rg->rmed, (rg->nrmed + 1) * sizeof *nr);
+            if (!tmp || !nr) {
+                free(tmp);
+                if (nr)
+                    rg->rmed = nr;
+                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory reading samples");
+                break;
+            }
+            rg->rmed = nr;
+            if (len) {
+                memcpy(tmp, rg->v + start[t], len * sizeof *tmp);
+                stats_sort(tmp, len);
+                rg->rmed[rg->nrmed++] = stats_quantile_sorted(tmp, len, 0.5);
+            }
+            free(tmp);
+        }
     }
     sqlite3_finalize(st);
     free(order);

@@ -45,10 +45,12 @@ void selector_free(struct selector *s);
 /* The ids of the runs SEL names (in its database), ascending; *ids is malloc'd. */
 int selector_run_ids(const struct selector *sel, int64_t **ids, size_t *n, struct vmm_err *e);
 
+#define DS_HOST_FIELDS 48
+
 struct ds_host {
     int64_t id;
     /* field names and values, in hosts-table order (hostname, cpu_model, ...) */
-    char *field[16], *value[16];
+    char *field[DS_HOST_FIELDS], *value[DS_HOST_FIELDS];
     unsigned nfields;
 };
 
@@ -74,6 +76,8 @@ struct ds_group {
     double *v;               /* sorted after dataset_load */
     size_t n, cap;
     size_t nruns;            /* runs that contributed */
+    double *rmed;            /* each contributing run's median, in run order */
+    size_t nrmed;
     struct stats_desc d;
 };
 

@@ -32,6 +32,8 @@ static void usage(FILE *out)
             "  --candidate SET   what to check (default: newest, the newest run set in --db)\n"
             "  --threshold PCT   noise band +-PCT%% (default 2)\n"
             "  --alpha P         significance level (default 0.01)\n"
+            "  --unit U          auto (run medians when both sides have 6+ runs, else\n"
+            "                    batches), run or batch\n"
             "  --junit FILE      JUnit XML, one test case per metric\n"
             "  --markdown FILE   a Markdown summary for CI pages\n"
             "  --fail-on-improvement  exit 3 when something got faster beyond the band\n"
@@ -123,7 +125,7 @@ int cmd_check(int argc, char **argv)
         { "junit", required_argument, 0, 'J' }, { "markdown", required_argument, 0, 'M' },
         { "fail-on-improvement", no_argument, 0, 'F' }, { "metric", required_argument, 0, 'm' },
         { "workload", required_argument, 0, 'w' }, { "ignore-param", required_argument, 0, 'i' },
-        { "db", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "db", required_argument, 0, 'd' }, { "unit", required_argument, 0, 'u' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     struct cmp_opts o;
     cmp_opts_default(&o);
@@ -147,7 +149,7 @@ int cmd_check(int argc, char **argv)
         case 'i': rc = cli_add_filter("check", "--ignore-param", optarg, o.ignore, &o.nignore); break;
         case 't':
             if (!cli_parse_pct(optarg, &o.band))
-                return cli_usage("check", "--threshold %s: give a percentage between 0 and 100",
+                return cli_usage("check", "--threshold %s: give a percentage above 0 and below 1000",
                                  optarg);
             break;
         case 'a': {
@@ -158,6 +160,7 @@ int cmd_check(int argc, char **argv)
                                  optarg);
             break;
         }
+        case 'u': rc = cli_parse_unit("check", optarg, &o.unit); break;
         case 'h': usage(stdout); return CHECK_OK;
         case ':': return cli_usage("check", "%s needs a value", argv[optind - 1]);
         default: return cli_usage("check", "unknown option '%s'", argv[optind - 1]);

@@ -25,7 +25,7 @@ bool cli_parse_pct(const char *s, double *frac)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || (*end && strcmp(end, "%") != 0) || !(v > 0) || !(v < 100))
+    if (end == s || (*end && strcmp(end, "%") != 0) || !(v > 0) || !(v < 1000))
         return false;
     *frac = v / 100;
     return true;
@@ -72,4 +72,17 @@ int cli_resolve_baseline(const char *arg, const char *db_path, struct selector *
         return 0;
     return vmm_err_set(e, VMM_EXIT_USAGE, "no baseline '%s': not a file, no %s, and %s; make "
                        "one with `vmmbench baseline save %s`", arg, path, sub.msg, arg);
+}
+
+int cli_parse_unit(const char *cmd, const char *s, int *unit)
+{
+    if (strcmp(s, "auto") == 0)
+        *unit = CMP_UNIT_AUTO;
+    else if (strcmp(s, "run") == 0 || strcmp(s, "runs") == 0)
+        *unit = CMP_UNIT_RUN;
+    else if (strcmp(s, "batch") == 0 || strcmp(s, "batches") == 0)
+        *unit = CMP_UNIT_BATCH;
+    else
+        return cli_usage(cmd, "--unit %s: say auto, run or batch", s);
+    return 0;
 }

@@ -12,8 +12,10 @@
 /* Prints "vmmbench: CMD: MSG; see `vmmbench CMD --help`" and returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses a percentage ("2", "2.5", "2%") into a fraction; false when it is not one in
- * (0, 100). */
+ * (0, 1000). */
 bool cli_parse_pct(const char *s, double *frac);
+/* --unit auto|run|batch into CMP_UNIT_*; a usage error (2) otherwise. */
+int cli_parse_unit(const char *cmd, const char *s, int *unit);
 /* Adds VALUE to a filter list (--metric, --workload, --ignore-param); comma lists too. */
 int cli_add_filter(const char *cmd, const char *opt, char *value, const char **list,
                    size_t *n);

@@ -27,6 +27,8 @@ static void usage(FILE *out)
             "  --ignore-param P  leave parameter P out when matching (e.g. spin)\n"
             "  --threshold PCT   noise band, +-PCT%% (default 2)\n"
             "  --alpha P         significance level (default 0.01)\n"
+            "  --unit U          auto (run medians when both sides have 6+ runs, else\n"
+            "                    batches), run or batch\n"
             "  --json            JSON instead of the table\n"
             "  --markdown FILE   also write a Markdown table to FILE\n"
             "  --db PATH         the database names and ids refer to (default %s)\n"
@@ -41,7 +43,7 @@ int cmd_compare(int argc, char **argv)
         { "ignore-param", required_argument, 0, 'i' }, { "threshold", required_argument, 0, 't' },
         { "alpha", required_argument, 0, 'a' }, { "json", no_argument, 0, 'j' },
         { "markdown", required_argument, 0, 'M' }, { "db", required_argument, 0, 'd' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "unit", required_argument, 0, 'u' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     struct cmp_opts o;
     cmp_opts_default(&o);
@@ -58,7 +60,7 @@ int cmd_compare(int argc, char **argv)
         case 'i': rc = cli_add_filter("compare", "--ignore-param", optarg, o.ignore, &o.nignore); break;
         case 't':
             if (!cli_parse_pct(optarg, &o.band))
-                return cli_usage("compare", "--threshold %s: give a percentage between 0 and 100",
+                return cli_usage("compare", "--threshold %s: give a percentage above 0 and below 1000",
                                  optarg);
             break;
         case 'a': {
@@ -72,6 +74,7 @@ int cmd_compare(int argc, char **argv)
         case 'j': json = true; break;
         case 'M': md = optarg; break;
         case 'd': db = optarg; break;
+        case 'u': rc = cli_parse_unit("compare", optarg, &o.unit); break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("compare", "%s needs a value", argv[optind - 1]);
         default: return cli_usage("compare", "unknown option '%s'", argv[optind - 1]);

@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vmmbench plot [SET] [--out DIR] [--compare A,B] [--db PATH]\n"
+            "usage: vmmbench plot [SET] [--out DIR] [--compare A,B] [--ignore-param P] [--db PATH]\n"
             "\n"
             "Writes, for every plot family with data, NAME.png and NAME.svg through gnuplot,\n"
             "with the script NAME.gp and data NAME.dat beside them (edit, then `gnuplot\n"
@@ -24,6 +24,7 @@ static void usage(FILE *out)
             "Families without data are skipped with a note.\n"
             "  SET            the runs to plot, as for compare (default all)\n"
             "  --out DIR      output directory (default: plots/ next to the database)\n"
+            "  --ignore-param P  leave parameter P out when matching A and B\n"
             "  --compare A,B  also draw the comparison of A and B\n"
             "  --db PATH      the results database (default %s)\n"
             "Exit status: 0 plotted, 2 usage or data error, or gnuplot missing or failing.\n",
@@ -34,10 +35,13 @@ int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "out", required_argument, 0, 'o' }, { "compare", required_argument, 0, 'c' },
-        { "db", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "db", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' },
+        { "ignore-param", required_argument, 0, 'i' }, { 0, 0, 0, 0 },
     };
     const char *db = CLI_DEFAULT_DB, *outp = NULL;
     char *cmpspec = NULL;
+    const char *ignore[CMP_MAX_FILTER];
+    size_t nignore = 0;
     int c;
     optind = 0;
     opterr = 0;
@@ -46,6 +50,10 @@ int cmd_plot(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'c': cmpspec = optarg; break;
         case 'd': db = optarg; break;
+        case 'i':
+            if (cli_add_filter("plot", "--ignore-param", optarg, ignore, &nignore))
+                return VMM_EXIT_USAGE;
+            break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("plot", "%s needs a value", argv[optind - 1]);
         default: return cli_usage("plot", "unknown option '%s'", argv[optind - 1]);
@@ -83,6 +91,8 @@ int cmd_plot(int argc, char **argv)
     if (cb) {
         struct cmp_opts o;
         cmp_opts_default(&o);
+        memcpy(o.ignore, ignore, nignore * sizeof *ignore);
+        o.nignore = nignore;
         if (selector_parse(cmpspec, db, &sa, &e) || selector_parse(cb + 1, db, &sb, &e) ||
             dataset_load(&sa, &da, &e) || dataset_load(&sb, &dbs, &e) ||
             compare_datasets(&da, &dbs, &o, &r, &e))

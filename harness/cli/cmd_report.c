@@ -13,7 +13,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vmmbench report [SET] [--out DIR] [--compare A,B] [--db PATH]\n"
+            "usage: vmmbench report [SET] [--out DIR] [--compare A,B] [--ignore-param P] [--db PATH]\n"
             "\n"
             "Writes DIR/index.html, a self-contained page (no network fetches): host summary\n"
             "and topology, configs, each workload's table and plots, the comparison with\n"
@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "CSV/JSON of every table and to the plots' SVG and gnuplot scripts in DIR/plots.\n"
             "  SET            the runs to report, as for compare (default all)\n"
             "  --out DIR      output directory (default: report/ next to the database)\n"
+            "  --ignore-param P  leave parameter P out when matching A and B\n"
             "  --compare A,B  include the comparison of A and B\n"
             "  --db PATH      the results database (default %s)\n"
             "Exit status: 0 written, 2 usage or data error, or gnuplot missing or failing.\n",
@@ -31,10 +32,13 @@ int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "out", required_argument, 0, 'o' }, { "compare", required_argument, 0, 'c' },
-        { "db", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "db", required_argument, 0, 'd' }, { "help", no_argument, 0, 'h' },
+        { "ignore-param", required_argument, 0, 'i' }, { 0, 0, 0, 0 },
     };
     const char *db = CLI_DEFAULT_DB, *outp = NULL;
     char *cmpspec = NULL;
+    const char *ignore[CMP_MAX_FILTER];
+    size_t nignore = 0;
     int c;
     optind = 0;
     opterr = 0;
@@ -43,6 +47,10 @@ int cmd_report(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'c': cmpspec = optarg; break;
         case 'd': db = optarg; break;
+        case 'i':
+            if (cli_add_filter("report", "--ignore-param", optarg, ignore, &nignore))
+                return VMM_EXIT_USAGE;
+            break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("report", "%s needs a value", argv[optind - 1]);
         default: return cli_usage("report", "unknown option '%s'", argv[optind - 1]);
@@ -79,6 +87,8 @@ int cmd_report(int argc, char **argv)
     if (cb) {
         struct cmp_opts o;
         cmp_opts_default(&o);
+        memcpy(o.ignore, ignore, nignore * sizeof *ignore);
+        o.nignore = nignore;
         if (selector_parse(cmpspec, db, &sa, &e) || selector_parse(cb + 1, db, &sb, &e) ||
             dataset_load(&sa, &da, &e) || dataset_load(&sb, &dbs, &e) ||
             compare_datasets(&da, &dbs, &o, &r, &e))
