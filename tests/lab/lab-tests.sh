@@ -46,3 +46,9 @@ check "a host node that does not exist is refused" "host NUMA node 2 does not ex
 
 OUT=$($VM --workload hypercall --param iters=5 --param batches=2 --param warmup=0 --timeout 120 2>&1)
 check "vmmcall returns under SVM KVM (unsupported only on PVM)" "workload hypercall .*: ok"
+
+OUT=$($VM --workload layout --guest-pages 1g --console --timeout 120 2>&1)
+check "1 GiB guest pages work under SVM KVM (refused on PVM)" "guest_page 1073741824"
+check "the 1g guest completes" "workload layout .*: ok"
+OUT=$($VM $SMALL --mem 64M --guest-pages 4k --vnuma 0:32M@host0,1:32M@host1 --vcpus 2 2>&1)
+check "4k guest pages with vNUMA complete" "workload cpuid .*: ok"
