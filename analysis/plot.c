@@ -319,7 +319,7 @@ static void write_series(FILE *d, struct series *s, size_t ns)
 static void plot_series_lines(FILE *f, const char *dat, const struct series *s, size_t ns,
                               bool errorbars)
 {
-    fputs("  plot ", f);
+    fputs("  set key top left inside\n  plot ", f);
     for (size_t i = 0; i < ns; i++) {
         fprintf(f, "%s'%s' index %zu using 1:2%s with %s title ", i ? ", " : "", dat, i,
                 errorbars ? ":3:4" : "", errorbars ? "yerrorlines" : "linespoints");
@@ -392,12 +392,24 @@ static int plot_tlb(const struct dataset *ds, const char *dir, struct plot_set *
           "  set ylabel 'latency per access (ns, median, 95% CI)'\n"
           "  set logscale x 2\n"
           "  set format x '%.0b%B'\n", f);
+    double xmin = INFINITY, xmax = 0;
+    for (size_t i = 0; i < ns; i++)
+        for (size_t k = 0; k < s[i].n; k++) {
+            xmin = s[i].p[k].x < xmin ? s[i].p[k].x : xmin;
+            xmax = s[i].p[k].x > xmax ? s[i].p[k].x : xmax;
+        }
+    fprintf(f, "  set xrange [%.6g:%.6g]\n  set key top left inside\n", xmin / 1.5, xmax * 1.5);
     for (size_t k = 0; k < nmarks; k++) {
+        if (marks[k] < xmin / 1.5 || marks[k] > xmax * 1.5) {
+            note(ps, "TLB curve: %s (%.0f bytes) lies outside the measured working sets; not "
+                 "marked", mark_label[k], marks[k]);
+            continue;
+        }
         fprintf(f, "  set arrow from %.6g, graph 0 to %.6g, graph 1 nohead dt 2 lc rgb '#aa3333'\n"
                 "  set label ", marks[k], marks[k]);
         gq(f, mark_label[k]);
-        fprintf(f, " at %.6g, graph %.2f rotate by 90 offset -1,0 tc rgb '#aa3333'\n", marks[k],
-                0.95 - 0.0 * (double)k);
+        fprintf(f, " at %.6g, graph 0.03 rotate by 90 left offset -0.7,0 tc rgb '#aa3333'\n",
+                marks[k]);
     }
     plot_series_lines(f, "tlb.dat", s, ns, true);
     fclose(f);
