@@ -5,6 +5,9 @@
 #  2. whole vmm-min process for a 64 MiB guest running null vs the bare-loop program's
 #     whole process; target: <= 3x, and under 20 ms.
 #  3. storing 1e6 samples vs a plain prepared-insert loop; target: <= 1.2x, under 2 s.
+#  4. analysis over 1,000 runs / 1,000,000 samples: `vmmbench show` under 2 s, `vmmbench
+#     report` (with a comparison, plots through gnuplot) under 20 s; the figures are the
+#     median of 3 whole-process runs, printed with their ratio to the target.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -71,4 +74,15 @@ done
 
 # V1-V2. virtio throughput and notification paths (its own script, same job)
 BUILD=$BUILD bash tests/bench/virtio-bench.sh || status=1
+echo "== 4. analysis of 1,000 runs / 1,000,000 samples"
+ADB=$(mktemp -d)/bench.db
+"$B/make_bench_db" "$ADB"
+echo "   $(sqlite3 "$ADB" 'SELECT count(*) FROM runs') runs, $(sqlite3 "$ADB" 'SELECT count(*) FROM samples') samples"
+timeit() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "   FAILED: $*" >&2; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'; }
+show_s=$(for i in 1 2 3; do timeit "$BUILD/bin/vmmbench" show --db "$ADB"; done | median)
+report_s=$(for i in 1 2 3; do timeit "$BUILD/bin/vmmbench" report --db "$ADB" --out "$(dirname "$ADB")/report" --compare base,cand; done | median)
+echo "   show: $show_s s ($(awk -v v="$show_s" 'BEGIN{printf "%.2f", v/2}') of the 2 s target); report: $report_s s ($(awk -v v="$report_s" 'BEGIN{printf "%.2f", v/20}') of the 20 s target)"
+verdict "vmmbench show, 1e6 samples (s)" "$show_s" "<" 2
+verdict "vmmbench report, 1e6 samples (s)" "$report_s" "<" 20
+rm -rf "$(dirname "$ADB")"
 exit $status
