@@ -23,6 +23,15 @@ expect_exit "unknown command is a usage error" 2 "$VB" frobnicate
 expect_out "unknown command is named" "unknown command 'frobnicate'"
 expect_exit "vmm-min --help" 0 "$VM" --help
 
+# ---- the dependency installer, as a user who may not install ----
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  expect_exit "ensure-deps as non-root with a package missing stops" 1 setpriv --reuid=65534 --regid=65534 --clear-groups ./mk/ensure-deps.sh vmmbench-no-such-package
+  expect_out "it prints the exact apt-get line" "apt-get update && apt-get install -y vmmbench-no-such-package"
+else
+  skip "ensure-deps as non-root" "needs root and setpriv to become another user"
+fi
+expect_exit "ensure-deps with everything installed is silent and succeeds" 0 ./mk/ensure-deps.sh
+
 # ---- make install gives a tree that finds its own guest kernel and configs ----
 if make -s install DESTDIR="$TMP/inst" PREFIX=/opt/vmmb BUILD="$BUILD" >"$TMP/install.log" 2>&1; then
   expect_exit "installed vmmbench list" 0 "$TMP/inst/opt/vmmb/bin/vmmbench" list
