@@ -10,6 +10,8 @@ static const struct metric_info known[] = {
     { "bandwidth", true, false },
     { "throughput", true, false },
     { "iops", true, false },
+    { "bytes_per_s", true, false },
+    { "requests", false, true },
     { "llc_bytes", false, true },
     { "tlb_reach_bytes", false, true },
 };

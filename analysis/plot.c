@@ -423,7 +423,8 @@ static int plot_virtio(const struct dataset *ds, const char *dir, struct plot_se
     size_t nw = 0;
     for (size_t i = 0; i < ds->ngroups; i++) {
         const char *w = ds->groups[i].workload;
-        if (strncmp(w, "virtio", 6) != 0 || strcmp(ds->groups[i].metric, "throughput") != 0)
+        if (strncmp(w, "virtio", 6) != 0 || (strcmp(ds->groups[i].metric, "throughput") != 0 &&
+                                              strcmp(ds->groups[i].metric, "bytes_per_s") != 0))
             continue;
         bool dup = false;
         for (size_t k = 0; k < nw && !dup; k++)
@@ -443,16 +444,19 @@ static int plot_virtio(const struct dataset *ds, const char *dir, struct plot_se
             const struct ds_group *g = &ds->groups[i];
             char sz[64], nt[64], label[200];
             uint64_t bytes;
-            if (strcmp(g->workload, wls[w]) != 0 || strcmp(g->metric, "throughput") != 0 ||
+            /* throughput in MB/s, or bytes_per_s (B/s) as vmm-min's virtio devices store it */
+            bool bps = strcmp(g->metric, "bytes_per_s") == 0;
+            if (strcmp(g->workload, wls[w]) != 0 || (!bps && strcmp(g->metric, "throughput")) ||
                 !param_value(g->params, "size", sz, sizeof sz) || vmm_parse_size(sz, &bytes))
                 continue;
             if (!param_value(g->params, "notify", nt, sizeof nt))
-                snprintf(nt, sizeof nt, "default");
+                ini_value(ds->configs[g->config].text, "notify", "default", nt, sizeof nt);
+            double k = bps ? 1e-6 : 1;
             snprintf(label, sizeof label, "%s: notify %s", ds->configs[g->config].name, nt);
             struct series *se = series_for(s, &ns, 16, label);
             if (se && se->n < 256)
-                se->p[se->n++] = (struct point){ (double)bytes, g->d.median, g->d.ci_lo,
-                                                 g->d.ci_hi };
+                se->p[se->n++] = (struct point){ (double)bytes, g->d.median * k, g->d.ci_lo * k,
+                                                 g->d.ci_hi * k };
         }
         if (!ns)
             continue;
