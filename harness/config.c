@@ -7,6 +7,8 @@
  * handler is looking at, so every error can name FILE:LINE. */
 #include "config.h"
 
+#include "vmm/virtio_plan.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -40,6 +42,21 @@ void config_default(struct bench_config *c)
     c->mem_bytes = 64ULL << 20;
     copy_str(c->source, sizeof c->source, "(built-in)");
     c->text = NULL;
+    c->io_cpu = -1;
+}
+
+void config_virtio_request(const struct bench_config *c, const char *devs[2],
+                           struct vmm_virtio_request *rq)
+{
+    memset(rq, 0, sizeof *rq);
+    for (unsigned i = 0; i < c->ndevices && i < 2; i++)
+        devs[i] = c->devices[i];
+    rq->devices = devs;
+    rq->ndevices = c->ndevices;
+    rq->notify = c->notify[0] ? c->notify : NULL;
+    rq->poll_us = c->poll_us;
+    rq->io_cpu = c->io_cpu;
+    rq->io_cpu_set = c->io_cpu >= 0;
 }
 
 void config_free(struct bench_config *c)
@@ -48,11 +65,13 @@ void config_free(struct bench_config *c)
     c->text = NULL;
 }
 
-/* The placement keys (vmm/placement.h) are parsed by vmm-min, which owns their meaning;
- * this file only places them in [vm] and reports errors at their line. */
-static const char *const placement_keys[] = { "pin", "vmm_pin", "backing", "prefault",
-                                              "guest_pages", "numa", "vnuma" };
-#define PLACEMENT_KEYS (sizeof placement_keys / sizeof placement_keys[0])
+/* The keys beyond name/vcpus/memory: placement (parsed by vmm-min, which owns their
+ * meaning) and devices. */
+static const char *const extra_keys[] = { "pin", "vmm_pin", "backing", "prefault",
+                                          "guest_pages", "numa", "vnuma", "blk", "net",
+                                          "notify", "poll_us", "io_cpu" };
+#define EXTRA_KEYS (sizeof extra_keys / sizeof extra_keys[0])
+#define FIRST_DEVICE_KEY 7
 
 /* Parser state shared by the line reader and the handler. */
 struct parse_state {
@@ -62,7 +81,7 @@ struct parse_state {
     struct bench_config *c;
     bool seen_name, seen_vcpus, seen_memory;
     int seen_line[3];          /* where each key was first set, for duplicate messages */
-    struct { const char *key; int line; } seen_placement[PLACEMENT_KEYS];
+    int seen_extra[EXTRA_KEYS]; /* line where each extra key was set, 0: not yet */
     int err_line;              /* first handler error: its line (0: none) and message */
     char err[VMM_ERR_MSG_MAX];
 };
@@ -138,22 +157,56 @@ static int mark_seen(struct parse_state *ps, bool *seen, int idx, const char *ke
     return 1;
 }
 
-static int handle_placement_key(struct parse_state *ps, const char *key, const char *value)
+/* Device keys: their values are checked here as far as their syntax goes; backends (a
+ * file that must exist, a size) are checked when the run is planned. */
+static int handle_device_key(struct parse_state *ps, const char *key, const char *value)
 {
-    for (unsigned i = 0; i < PLACEMENT_KEYS; i++) {
-        if (strcmp(key, placement_keys[i]) != 0)
+    struct bench_config *c = ps->c;
+    unsigned long v;
+    if (!strcmp(key, "blk") || !strcmp(key, "net")) {
+        bool blk = key[0] == 'b';
+        if (!value[0] || strlen(value) + 5 > sizeof c->devices[0] ||
+            (!blk && strcmp(value, "null") && strcmp(value, "loop")))
+            return handler_error(ps, blk ? "bad blk '%s'; use null[:SIZE], ram:SIZE or file:PATH"
+                                         : "bad net '%s'; use null or loop", value);
+        snprintf(c->devices[c->ndevices++], sizeof c->devices[0], "%s:%s", key, value);
+    } else if (!strcmp(key, "notify")) {
+        if (strcmp(value, "exit") && strcmp(value, "ioeventfd") && strcmp(value, "poll"))
+            return handler_error(ps, "bad notify '%s'; use exit, ioeventfd or poll", value);
+        copy_str(c->notify, sizeof c->notify, value);
+    } else if (!strcmp(key, "poll_us")) {
+        if (!parse_uint(value, &v) || v > VMM_POLL_US_MAX)
+            return handler_error(ps, "bad poll_us '%s'; use microseconds from 0 to %u", value,
+                                 VMM_POLL_US_MAX);
+        c->poll_us = (unsigned)v;
+    } else { /* io_cpu */
+        if (!parse_uint(value, &v) || v > 4095)
+            return handler_error(ps, "bad io_cpu '%s'; use a host CPU number", value);
+        c->io_cpu = (int)v;
+    }
+    return 1;
+}
+
+/* Each extra key may appear once. */
+static int handle_extra_key(struct parse_state *ps, const char *key, const char *value)
+{
+    for (unsigned i = 0; i < EXTRA_KEYS; i++) {
+        if (strcmp(key, extra_keys[i]) != 0)
             continue;
-        if (ps->seen_placement[i].line)
+        if (ps->seen_extra[i])
             return handler_error(ps, "duplicate key '%s' (first set on line %d); keep one", key,
-                                 ps->seen_placement[i].line);
-        ps->seen_placement[i].line = ps->line;
+                                 ps->seen_extra[i]);
+        ps->seen_extra[i] = ps->line;
+        if (i >= FIRST_DEVICE_KEY)
+            return handle_device_key(ps, key, value);
         struct vmm_err sub = { 0 };
         if (vmm_placement_set(&ps->c->placement, key, value, &sub) != 0)
             return handler_error(ps, "%s", sub.msg);
         return 1;
     }
     return handler_error(ps, "unknown key '%s' in [vm]; known keys are name, vcpus, memory, "
-                         "pin, vmm_pin, backing, prefault, guest_pages, numa, vnuma", key);
+                         "pin, vmm_pin, backing, prefault, guest_pages, numa, vnuma, blk, net, "
+                         "notify, poll_us, io_cpu", key);
 }
 
 static int handle_key(void *user, const char *section, const char *key, const char *value)
@@ -191,7 +244,7 @@ static int handle_key(void *user, const char *section, const char *key, const ch
                                  "use at least 16M", value);
         ps->c->mem_bytes = bytes;
     } else {
-        return handle_placement_key(ps, key, value);
+        return handle_extra_key(ps, key, value);
     }
     return 1;
 }

@@ -27,7 +27,20 @@ struct bench_config {
     char *text;               /* the whole file as read (stored with the config); owned */
     struct vmm_placement placement; /* pin, vmm_pin, backing, prefault, guest_pages, numa,
                                        vnuma: see vmm/placement.h */
+    /* Devices (vmm/virtio_plan.h): blk = null[:SIZE]|ram:SIZE|file:PATH, net = null|loop,
+     * notify = exit|ioeventfd|poll, poll_us = N, io_cpu = CPU. Backends are checked when
+     * the run is planned. */
+    char devices[2][272];       /* "blk:BACKEND", "net:BACKEND" */
+    unsigned ndevices;
+    char notify[16];
+    unsigned poll_us;
+    int io_cpu;                 /* -1: the I/O thread is not pinned */
 };
+
+/* The virtio part of a run request for this config; points into c and devs. */
+struct vmm_virtio_request;
+void config_virtio_request(const struct bench_config *c, const char *devs[2],
+                           struct vmm_virtio_request *rq);
 
 /* The configuration used when no --config is given: name "default", 1 vCPU, 64 MiB. */
 void config_default(struct bench_config *c);

@@ -51,6 +51,8 @@ int run_plan_build(const struct run_plan_request *rq, struct run_plan *plan, str
                 .mem_bytes = cfg->mem_bytes, .vcpus = cfg->vcpus, .timeout_s = rq->timeout_s,
                 .placement = cfg->placement, .topology = rq->topology,
             };
+            const char *devs[2];
+            config_virtio_request(cfg, devs, &vr.virtio);
             struct vmm_plan vp;
             struct vmm_err sub = { 0 };
             if (vmm_plan_make(&vr, &vp, &sub)) {

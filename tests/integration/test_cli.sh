@@ -139,6 +139,17 @@ ra=$?
   && pass "two concurrent runs on one database both succeed" \
   || fail "two concurrent runs on one database both succeed" "$(cat "$TMP/a.log" "$TMP/b.log")"
 
+# ---- virtio devices and notification paths as config keys ----
+printf '[vm]\nname = blk-exit\nmemory = 128M\nblk = null:1G\nnotify = exit\n' >"$TMP/blk-exit.ini"
+printf '[vm]\nname = blk-ioev\nmemory = 128M\nblk = ram:16M\nnotify = ioeventfd\n' >"$TMP/blk-ioev.ini"
+expect_exit "virtio-blk under two notification configs" 0 "$VB" run virtio-blk:iters=50,batches=3,qd=8,size=4096 --config "$TMP/blk-exit.ini" --config "$TMP/blk-ioev.ini" --reps 1 --db "$TMP/io.db"
+n=$(rows "$TMP/io.db" "SELECT count(DISTINCT c.name) FROM samples s JOIN runs r ON r.id = s.run_id JOIN configs c ON c.id = r.config_id WHERE s.metric = 'iops' AND r.status = 'ok'")
+[ "$n" = 2 ] && pass "both configs stored iops samples" || fail "both configs stored iops samples" "$n"
+printf '[vm]\nname = nofile\nmemory = 128M\nblk = file:%s/missing.img\n' "$TMP" >"$TMP/nofile.ini"
+expect_exit "a backend file that does not exist is refused before anything runs" 2 "$VB" run virtio-blk --config "$TMP/nofile.ini" --db "$TMP/nofile.db"
+expect_out "the refusal names the file and the fix" "missing.img does not exist; create it first"
+[ ! -e "$TMP/nofile.db" ] && pass "no database written for the refused plan" || fail "no database written for the refused plan"
+
 # ---- hostile guests end their run, never the harness ----
 if [ -f "$HOSTILE" ]; then
   DB=$TMP/hostile.db

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "vmm/virtio_plan.h"
 #include "testutil.h"
 
 static char dir[PATH_MAX];
@@ -190,6 +191,41 @@ static void test_syntax_errors(void **state)
     refused(text, 3, "longer than");
 }
 
+/* Placement and device keys: parsed into the config, refused at their line. */
+static void test_placement_and_device_keys(void **state)
+{
+    (void)state;
+    const char *path = write_cfg("[vm]\nname = p\npin = 1,0\nbacking = shmem\n"
+                                 "vnuma = 0:32M@host0,1:32M@host0\nblk = ram:64M\n"
+                                 "net = loop\nnotify = poll\npoll_us = 50\nio_cpu = 1\n");
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(path, &c, &e), 0);
+    assert_int_equal(c.placement.pin_policy, VMM_PIN_LIST);
+    assert_int_equal(c.placement.pin[0], 1);
+    assert_int_equal(c.placement.backing, VMM_BACKING_SHMEM);
+    assert_int_equal(c.placement.nvnodes, 2);
+    assert_int_equal(c.ndevices, 2);
+    assert_string_equal(c.devices[0], "blk:ram:64M");
+    assert_string_equal(c.devices[1], "net:loop");
+    assert_string_equal(c.notify, "poll");
+    assert_int_equal(c.poll_us, 50);
+    assert_int_equal(c.io_cpu, 1);
+    const char *devs[2];
+    struct vmm_virtio_request rq;
+    config_virtio_request(&c, devs, &rq);
+    assert_int_equal(rq.ndevices, 2);
+    assert_string_equal(rq.devices[1], "net:loop");
+    assert_true(rq.io_cpu_set);
+    config_free(&c);
+    refused("[vm]\nname = a\nbacking = anon\n", 3, "backing 'anon' is unknown");
+    refused("[vm]\nname = a\npin = 1\npin = 2\n", 4, "duplicate key 'pin' (first set on line 3)");
+    refused("[vm]\nname = a\nnotify = irq\n", 3, "bad notify 'irq'; use exit, ioeventfd or poll");
+    refused("[vm]\nname = a\nnet = tap0\n", 3, "bad net 'tap0'");
+    refused("[vm]\nname = a\npoll_us = forever\n", 3, "bad poll_us");
+    refused("[vm]\nname = a\nvnuma = 0:1G\n", 3, "vnuma '0:1G' does not parse");
+}
+
 static void test_unreadable(void **state)
 {
     (void)state;
@@ -222,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_bad_name),
         cmocka_unit_test(test_missing_name),
         cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_placement_and_device_keys),
         cmocka_unit_test(test_unreadable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
