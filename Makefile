@@ -15,12 +15,14 @@ DEPS_OK  := $(BUILD)/.deps-ok
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP \
-               -Ivmm-min/include -Iharness -Ianalysis -I$(BUILD)/gen
+               -Ivmm-min/include -Iharness -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include
 SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 HOST_LIBS   := -lsqlite3 -linih -lhwloc -lnuma -lpthread -lm
 # Statistics (random variates for the bootstrap) come from GSL.
 HOST_LIBS   += -lgsl -lgslcblas
+# Host PMU counters are encoded by libpfm4.
+HOST_LIBS   += -lpfm
 
 # Guest code is freestanding: no libc, no PIC, no red zone (interrupts share the kernel
 # stack), no stack protector (no TLS in the guest). No SSE either: code that may run at
@@ -31,6 +33,14 @@ GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-st
                 -mno-red-zone -fno-asynchronous-unwind-tables -fcf-protection=none \
                 -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
                 -Iguest-kernels/include -Ivmm-min/include -MMD -MP
+# Memory workloads (workloads/memory/) run in ring 3 only (they refuse ring=0) and may use
+# SSE: vector code is fine at CPL3, only the CPL0 emulator of PVM hosts fails on it.
+MEM_GUEST_CFLAGS := $(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -msse2
+# The same workload sources built a second time for the host (native runs: the same code,
+# buffer sizes and pinning as in the guest), with the portable part of the guest runtime
+# and against the host shim in vmm-min/lib/native_run.c.
+NATIVE_CFLAGS := -std=c11 -D_GNU_SOURCE -DVMMB_NATIVE -O2 -g $(WARN) -MMD -MP -msse2 \
+                 -fno-builtin -Iguest-kernels/include -Ivmm-min/include
 # One RWX load segment on purpose: the VMM maps all guest RAM writable and executable
 # with 2 MiB pages, so finer ELF permissions would promise a protection nobody enforces.
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-kernels/kernel/guest.ld \
@@ -47,6 +57,8 @@ HOSTILE_SRCS  := $(wildcard tests/guests/*.c)
 UNIT_TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS   := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
 BENCH_SRCS    := $(wildcard tests/bench/*.c)
+NATIVE_SRCS   := $(wildcard workloads/memory/*.c) guest-kernels/kernel/wl_common.c \
+                 guest-kernels/kernel/wl_mem.c guest-kernels/kernel/smp.c
 
 obj = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
 
@@ -56,6 +68,11 @@ SAN_LIB_OBJS  := $(call obj,asan,$(VMM_SRCS) $(HARNESS_SRCS))
 KERNEL_OBJS   := $(call obj,guest,$(KERNEL_SRCS))
 WORKLOAD_OBJS := $(call obj,guest,$(WORKLOAD_SRCS))
 HOSTILE_OBJS  := $(call obj,guest,$(HOSTILE_SRCS))
+NATIVE_OBJS   := $(call obj,native,$(NATIVE_SRCS))
+NATIVE_A      := $(BUILD)/lib/libnative.a
+# Every host program links all native workloads (found by their ELF section), ahead of the
+# libraries that hold their shim.
+NATIVE_LINK   := -Wl,--whole-archive $(NATIVE_A) -Wl,--no-whole-archive
 
 GUESTS   := $(SHARE)/guest/vmmbench-guest.elf
 TEST_GUESTS := $(BUILD)/tests/guest/hostile-guest.elf
@@ -109,12 +126,22 @@ $(BUILD)/asan/%.o: %.c Makefile $(DEPS_OK) | $(VERSION_H)
 $(BUILD)/guest/%.o: %.c Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/guest/workloads/memory/%.o: workloads/memory/%.c Makefile $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(MEM_GUEST_CFLAGS) -c $< -o $@
+$(BUILD)/native/%.o: %.c Makefile $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_CFLAGS) -c $< -o $@
 $(BUILD)/guest/%.o: %.S Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/lib/libvmm.a: $(VMM_OBJS)
 	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(NATIVE_A): $(NATIVE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/lib/libharness.a: $(HARNESS_OBJS)
 	@mkdir -p $(@D)
@@ -125,12 +152,12 @@ $(BUILD)/asan/lib/libsan.a: $(SAN_LIB_OBJS)
 
 LIBS := $(BUILD)/lib/libharness.a $(BUILD)/lib/libvmm.a
 
-$(BIN)/vmmbench: $(call obj,host,$(VMMBENCH_SRCS)) $(LIBS)
+$(BIN)/vmmbench: $(call obj,host,$(VMMBENCH_SRCS)) $(LIBS) $(NATIVE_A)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
-$(BIN)/vmm-min: $(call obj,host,$(VMMMIN_SRCS)) $(LIBS)
+	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LINK) $(LIBS) $(HOST_LIBS)
+$(BIN)/vmm-min: $(call obj,host,$(VMMMIN_SRCS)) $(LIBS) $(NATIVE_A)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LINK) $(LIBS) $(HOST_LIBS)
 
 $(SHARE)/guest/vmmbench-guest.elf: $(KERNEL_OBJS) $(WORKLOAD_OBJS) guest-kernels/kernel/guest.ld
 	@mkdir -p $(@D)
@@ -143,18 +170,18 @@ $(SHARE)/configs/%.ini: harness/configs/%.ini
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS) $(DEPS_OK)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $< $(LIBS) $(HOST_LIBS) -lcmocka
-$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/lib/libsan.a $(DEPS_OK)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(NATIVE_LINK) $(LIBS) $(HOST_LIBS) -lcmocka
+$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/lib/libsan.a $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $< $(BUILD)/asan/lib/libsan.a $(HOST_LIBS) -lcmocka
-$(BUILD)/tests/integration/%: tests/integration/%.c $(LIBS) $(DEPS_OK)
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(NATIVE_LINK) $(BUILD)/asan/lib/libsan.a $(HOST_LIBS) -lcmocka
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $< $(LIBS) $(HOST_LIBS) -lcmocka
-$(BUILD)/tests/bench/%: tests/bench/%.c $(LIBS) $(DEPS_OK)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(NATIVE_LINK) $(LIBS) $(HOST_LIBS) -lcmocka
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $< $(LIBS) $(HOST_LIBS)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(NATIVE_LINK) $(LIBS) $(HOST_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmmbench/guest \

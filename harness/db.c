@@ -567,6 +567,72 @@ static int store_placement(struct db *db, int64_t run_id, const struct vmm_place
     return rc;
 }
 
+static int store_one(struct db *db, int64_t host_id, int64_t config_id,
+                     const struct run_spec *spec, const struct vmm_result *r, int64_t *id,
+                     struct vmm_err *e)
+{
+    return store_run_row(db, host_id, config_id, spec, r, id, e) ||
+                   store_samples(db, *id, r, e) || store_placement(db, *id, &r->placement, e)
+               ? -1
+               : 0;
+}
+
+/* A sweeping run (samples with points, e.g. size=4096) is stored as one run row per
+ * point, each with the run's parameters plus the point's, so every summary, comparison
+ * and plot sees a point as an ordinary (workload, params) group. The rows share
+ * everything else (repetition, times, console, placement); *first_id is the first. */
+static int store_points(struct db *db, int64_t host_id, int64_t config_id,
+                        const struct run_spec *spec, const struct vmm_result *r,
+                        int64_t *first_id, struct vmm_err *e)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->nsamples && !any; i++)
+        any = r->samples[i].point[0] != '\0';
+    if (!any)
+        return store_one(db, host_id, config_id, spec, r, first_id, e);
+    struct vmm_sample *sub = malloc(r->nsamples * sizeof *sub);
+    if (!sub)
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "out of memory storing %zu samples",
+                           r->nsamples);
+    /* Distinct points in order of first appearance (a sweep has tens to hundreds). */
+    const char **pts = malloc(r->nsamples * sizeof *pts);
+    size_t np = 0;
+    if (!pts) {
+        free(sub);
+        return vmm_err_set(e, VMM_EXIT_DATABASE, "out of memory storing %zu samples",
+                           r->nsamples);
+    }
+    for (size_t i = 0; i < r->nsamples; i++) {
+        const char *pt = r->samples[i].point;
+        size_t k = np;
+        while (k > 0 && strcmp(pts[k - 1], pt) != 0)
+            k--;
+        if (k == 0)
+            pts[np++] = pt;
+    }
+    int rc = 0;
+    for (size_t p = 0; p < np && !rc; p++) {
+        size_t n = 0;
+        for (size_t j = 0; j < r->nsamples; j++)
+            if (strcmp(r->samples[j].point, pts[p]) == 0)
+                sub[n++] = r->samples[j];
+        struct vmm_result view = *r;
+        view.samples = sub;
+        view.nsamples = view.cap = n;
+        char params[512];
+        vmm_params_merge(spec->params ? spec->params : "", pts[p], params, sizeof params);
+        struct run_spec ps = *spec;
+        ps.params = params;
+        int64_t id = 0;
+        rc = store_one(db, host_id, config_id, &ps, &view, &id, e);
+        if (p == 0)
+            *first_id = id;
+    }
+    free(pts);
+    free(sub);
+    return rc;
+}
+
 int db_store_run(struct db *db, const struct host_info *h, const struct bench_config *c,
                  const struct run_spec *spec, const struct vmm_result *r, int64_t *run_id,
                  struct vmm_err *e)
@@ -577,9 +643,7 @@ int db_store_run(struct db *db, const struct host_info *h, const struct bench_co
         return -1;
     int64_t host_id = 0, config_id = 0, id = 0;
     if (store_host(db, h, &host_id, e) || store_config(db, c, &config_id, e) ||
-        store_run_row(db, host_id, config_id, spec, r, &id, e) ||
-        store_samples(db, id, r, e) || store_placement(db, id, &r->placement, e) ||
-        exec(db, "COMMIT", e)) {
+        store_points(db, host_id, config_id, spec, r, &id, e) || exec(db, "COMMIT", e)) {
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

@@ -127,7 +127,12 @@ static void decode(const char *buf, size_t len, struct vmm_result *res)
         struct vmm_sample x;
         memcpy(&x, &s[i], sizeof x);
         x.metric[sizeof x.metric - 1] = x.unit[sizeof x.unit - 1] = '\0';
-        if (vmm_result_add(res, x.metric, x.unit, x.batch, x.warmup, x.value)) {
+        x.point[sizeof x.point - 1] = '\0';
+        if (vmm_point_check(x.point, NULL)) {
+            vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "run child sent a garbled point");
+            return;
+        }
+        if (vmm_result_add_point(res, x.metric, x.unit, x.point, x.batch, x.warmup, x.value)) {
             vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory");
             return;
         }

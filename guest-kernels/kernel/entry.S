@@ -24,17 +24,19 @@ park:
     hlt
     jmp park
 
-/* enter_user(entry, user_rsp, arg): iretq to CPL3 with IOPL 3 so the workload may use
- * port I/O without trapping to the guest kernel. */
+/* enter_user(entry, user_rsp, arg, arg2): iretq to CPL3 with IOPL 3 so the workload may
+ * use port I/O without trapping to the guest kernel; entry(arg, arg2). */
     .text
     .globl enter_user
 enter_user:
+    sub $8, %rsi                  /* as after a call: entry sees RSP = 8 mod 16 (SSE spills) */
     push $0x1b                    /* SS: user data */
     push %rsi                     /* RSP */
     push $0x3002                  /* RFLAGS: IOPL 3, interrupts off */
     push $0x23                    /* CS: user code */
     push %rdi                     /* RIP */
     mov %rdx, %rdi                /* first argument of the user entry */
+    mov %rcx, %rsi                /* second argument */
     iretq
 
 /* Exceptions: make the frame uniform (error code on top), report the vector to the VMM,

@@ -2,6 +2,9 @@
  * normally at CPL3. Everything at CPL0 is emulated on the test host (about 500 ns an
  * instruction), so this does the least it can.
  *
+ * Secondary vCPUs of a multi-vCPU workload (VMMB_WL_SMP) do the same with their own TSS
+ * and stacks, then serve jobs in ring 3 (smp.c); for other workloads they park.
+ *
  * A workload asked to run in ring 0 (`ring=0`) is called right here instead of after
  * the drop to CPL3: there is no way back up from CPL3 on every host (PVM raises #UD for
  * `int N` from CPL3, and its `syscall` reaches LSTAR without leaving CPL3). */
@@ -39,7 +42,8 @@ struct tss {
 
 extern const uint64_t isr_table[32];
 extern char kstacks[], ustacks[];
-__attribute__((noreturn)) void enter_user(uint64_t entry, uint64_t rsp, uint64_t arg);
+__attribute__((noreturn)) void enter_user(uint64_t entry, uint64_t rsp, uint64_t arg,
+                                          uint64_t arg2);
 
 static struct idt_entry idt[IDT_VECTORS] __attribute__((aligned(16)));
 static struct tss tss[VMMB_MAX_VCPUS];
@@ -69,11 +73,18 @@ static void load_idt(void)
     __asm__ volatile("lidt %0" :: "m"(d));
 }
 
-/* Writes this vCPU's TSS descriptor into the slot the VMM left in its GDT. Every vCPU
- * uses the same selector, so each loads TR before the next one rewrites the slot
- * (secondary vCPUs start only after vCPU 0 has finished this). */
+/* Set by vCPU 0 once the IDT is filled; secondary vCPUs wait for it. */
+static volatile uint32_t idt_ready;
+/* The GDT has one TSS slot for all vCPUs: each writes its descriptor there and loads TR
+ * while holding this lock (ltr caches the descriptor, so the next vCPU may rewrite it). */
+static volatile uint32_t tss_lock;
+
+/* Writes this vCPU's TSS descriptor into the slot the VMM left in its GDT and loads TR,
+ * one vCPU at a time. */
 static void load_tss(unsigned index)
 {
+    while (__atomic_exchange_n(&tss_lock, 1, __ATOMIC_ACQUIRE))
+        cpu_pause();
     struct tss *t = &tss[index];
     t->rsp0 = (uint64_t)(uintptr_t)(kstacks + (uint64_t)(index + 1) * KSTACK_SIZE);
     t->iomap_base = (uint16_t)__builtin_offsetof(struct tss, iomap);
@@ -89,6 +100,7 @@ static void load_tss(unsigned index)
                              ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
     gdt[(VMMB_SEL_TSS >> 3) + 1] = base >> 32;
     __asm__ volatile("ltr %w0" :: "r"((uint16_t)VMMB_SEL_TSS));
+    __atomic_store_n(&tss_lock, 0, __ATOMIC_RELEASE);
 }
 
 static int wants_ring0(const struct vmmb_boot_info *bi)
@@ -105,14 +117,23 @@ __attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t i
 {
     if (bi->magic != VMMB_BOOT_MAGIC || bi->abi_version != VMMB_ABI_VERSION)
         halt_forever();
-    if (index != 0)
-        halt_forever(); /* secondary vCPUs park until multi-vCPU workloads need them */
+    uint64_t ustack = (uint64_t)(uintptr_t)(ustacks + (index + 1) * USTACK_SIZE);
+    if (index != 0) {
+        /* A secondary vCPU works only for multi-vCPU workloads, and only in ring 3; for
+         * anything else it parks (the VMM ends its thread at the HLT). */
+        if (!(bi->workload_flags & VMMB_WL_SMP) || index >= bi->nr_vcpus || wants_ring0(bi))
+            halt_forever();
+        while (!idt_ready)
+            cpu_pause();
+        load_idt();
+        load_tss((unsigned)index);
+        enter_user((uint64_t)(uintptr_t)smp_worker, ustack, (uint64_t)(uintptr_t)bi, index);
+    }
     install_idt();
+    __atomic_store_n(&idt_ready, 1, __ATOMIC_RELEASE);
     load_idt();
     load_tss((unsigned)index);
     if (wants_ring0(bi))
         workload_main(bi);
-    enter_user((uint64_t)(uintptr_t)workload_main,
-               (uint64_t)(uintptr_t)(ustacks + (index + 1) * USTACK_SIZE),
-               (uint64_t)(uintptr_t)bi);
+    enter_user((uint64_t)(uintptr_t)workload_main, ustack, (uint64_t)(uintptr_t)bi, 0);
 }

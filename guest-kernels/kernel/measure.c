@@ -5,31 +5,9 @@
 
 int tsc_end_uses_rdtscp = 1;
 
-uint64_t wl_param(const struct wl_ctx *ctx, const char *name)
-{
-    for (uint32_t i = 0; i < ctx->bi->nr_params && i < VMMB_MAX_PARAMS; i++)
-        if (strcmp(ctx->bi->params[i].name, name) == 0)
-            return ctx->bi->params[i].value;
-    return 0;
-}
-
 void wl_phase(enum vmmb_phase phase)
 {
     outl(VMMB_PORT_PHASE, phase);
-}
-
-void wl_record(struct wl_ctx *ctx, uint32_t kind, uint32_t batch, uint32_t flags,
-               uint64_t iters, uint64_t cycles)
-{
-    if (ctx->res->nr_records >= ctx->capacity)
-        wl_error(ctx, "result area full: lower batches");
-    struct vmmb_record *r = &ctx->rec[ctx->res->nr_records++];
-    r->kind = kind;
-    r->flags = flags;
-    r->batch = batch;
-    r->reserved = 0;
-    r->iters = iters;
-    r->cycles = cycles;
 }
 
 static __attribute__((noreturn)) void finish(struct wl_ctx *ctx, uint32_t status, const char *why)

@@ -29,6 +29,8 @@ void workload_main(const struct vmmb_boot_info *bi)
             ctx.desc = d;
     if (!ctx.desc)
         wl_error(&ctx, "workload not in this guest image");
+    if ((ctx.desc->flags & VMMB_WL_VECTOR) && (cs & 3) == 0)
+        wl_error(&ctx, "this workload uses SSE and runs in ring 3 only");
     ((wl_run_fn)(uintptr_t)ctx.desc->entry)(&ctx);
     ctx.res->status = VMMB_RESULT_OK;
     outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx.res);

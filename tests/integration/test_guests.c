@@ -342,6 +342,9 @@ int main(void)
          * the guest's console in test_placement.sh. */
         if (!declares(d, "batches"))
             continue;
+        /* Memory workloads sweep sizes and report per point: test_memory.c runs them. */
+        if (d->flags & VMMB_WL_VECTOR)
+            continue;
         for (unsigned r = 0; r < 2; r++) {
             if (!(d->rings & (rings[r] == 0 ? VMMB_RING0 : VMMB_RING3)))
                 continue;

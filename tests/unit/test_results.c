@@ -312,7 +312,7 @@ static void test_bad_records(void **state)
     recs(h)[1].kind = 0;
     collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "record 1 is corrupt");
     h = valid_area(f, AREA);
-    recs(h)[0].kind = VMMB_REC_LATENCY + 1;
+    recs(h)[0].kind = VMMB_REC_BYTES + 1; /* the first kind that does not exist */
     collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "record 0 is corrupt");
     h = valid_area(f, AREA);
     recs(h)[1].iters = 0;

@@ -33,7 +33,8 @@ static void usage(FILE *out)
             "Placement (see README): --pin LIST|compact|scatter|node:N, --vmm-pin LIST,\n"
             "  --backing anonymous|anonymous_thp|anonymous_hugetlb_2mb|anonymous_hugetlb_1gb|shmem,\n"
             "  --prefault yes|no, --guest-pages 4k|2m|1g, --numa bind:N|interleave:N,M|preferred:N,\n"
-            "  --vnuma 0:SIZE@hostN,1:SIZE@hostM\n"
+            "  --vnuma 0:SIZE@hostN,1:SIZE@hostM, --native (memory workloads: the same code\n"
+            "  on host threads placed like the vCPUs, over memory placed like guest memory)\n"
             "Devices (virtio-mmio; see README): --blk null[:SIZE]|ram:SIZE|file:PATH,\n"
             "  --net null|loop (each repeatable), --notify exit|ioeventfd|poll,\n"
             "  --poll-us N (poll window, default 200), --io-cpu N (pin the I/O thread)\n"
@@ -57,6 +58,10 @@ static void print_json(const struct vmm_plan *p, const struct vmm_result *r)
         json_write_string(stdout, s->metric);
         printf(",\"unit\":");
         json_write_string(stdout, s->unit);
+        if (s->point[0]) {
+            printf(",\"point\":");
+            json_write_string(stdout, s->point);
+        }
         printf(",\"batch\":%u,\"warmup\":%s,\"value\":", s->batch, s->warmup ? "true" : "false");
         json_write_number(stdout, s->value);
         printf("}");
@@ -76,20 +81,24 @@ static void print_text(const struct vmm_plan *p, const struct vmm_result *r)
     double *v = malloc((r->nsamples ? r->nsamples : 1) * sizeof *v);
     if (!v)
         return;
+    /* One line per (point, metric): a sweeping run has a point per size, node pair... */
     for (size_t i = 0; i < r->nsamples; i++) {
-        const char *m = r->samples[i].metric;
+        const char *m = r->samples[i].metric, *pt = r->samples[i].point;
         bool first = true;
         for (size_t j = 0; j < i && first; j++)
-            first = strcmp(r->samples[j].metric, m) != 0;
+            first = strcmp(r->samples[j].metric, m) != 0 || strcmp(r->samples[j].point, pt) != 0;
         if (!first)
             continue;
         size_t n = 0;
         for (size_t j = i; j < r->nsamples; j++)
-            if (!r->samples[j].warmup && strcmp(r->samples[j].metric, m) == 0)
+            if (!r->samples[j].warmup && strcmp(r->samples[j].metric, m) == 0 &&
+                strcmp(r->samples[j].point, pt) == 0)
                 v[n++] = r->samples[j].value;
         if (!n)
             continue;
         stats_sort(v, n);
+        if (pt[0])
+            printf("  [%s]", pt);
         printf("  %-16s n=%-5zu median=%-12.4g p5=%-12.4g p95=%-12.4g %s\n", m, n,
                stats_quantile_sorted(v, n, 0.5), stats_quantile_sorted(v, n, 0.05),
                stats_quantile_sorted(v, n, 0.95), r->samples[i].unit);
@@ -119,7 +128,7 @@ int main(int argc, char **argv)
         { "pin", required_argument, 0, 1000 }, { "vmm-pin", required_argument, 0, 1001 },
         { "backing", required_argument, 0, 1002 }, { "prefault", required_argument, 0, 1003 },
         { "guest-pages", required_argument, 0, 1004 }, { "numa", required_argument, 0, 1005 },
-        { "vnuma", required_argument, 0, 1006 },
+        { "vnuma", required_argument, 0, 1006 }, { "native", no_argument, 0, 1007 },
         /* devices */
         { "blk", required_argument, 0, 1100 }, { "net", required_argument, 0, 1101 },
         { "notify", required_argument, 0, 1102 }, { "poll-us", required_argument, 0, 1103 },
@@ -176,6 +185,10 @@ int main(int argc, char **argv)
         case 'j': json = true; break;
         case 'l': list = true; break;
         case 'h': usage(stdout); return 0;
+        case 1007:
+            if (vmm_placement_set(&rq.placement, "native", "yes", &e))
+                return fail(&e);
+            break;
         case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:
             if (vmm_placement_set(&rq.placement, placement_keys[c - 1000], optarg, &e))
                 return fail(&e);

@@ -89,3 +89,23 @@ int kvm_guest_has_1g_pages(void)
     free(c);
     return has;
 }
+
+unsigned long long kvm_host_tsc_khz(void)
+{
+    struct vmm_err e = { 0 };
+    int fd = kvm_open(&e);
+    if (fd < 0)
+        return 0;
+    int vm = ioctl(fd, KVM_CREATE_VM, 0);
+    int khz = -1;
+    if (vm >= 0) {
+        int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+        if (vcpu >= 0) {
+            khz = ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
+            close(vcpu);
+        }
+        close(vm);
+    }
+    close(fd);
+    return khz > 0 ? (unsigned long long)khz : 0;
+}

@@ -13,5 +13,8 @@ struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);
 /* Whether KVM lets guests use 1 GiB pages (pdpe1gb in its supported CPUID): 1, 0, or -1
  * when KVM cannot be asked. PVM hosts say no even where the CPU has them. */
 int kvm_guest_has_1g_pages(void);
+/* The TSC frequency KVM gives guests (KVM_GET_TSC_KHZ of a scratch vCPU), so native runs
+ * convert cycles exactly as guest runs do; 0 when KVM cannot say. */
+unsigned long long kvm_host_tsc_khz(void);
 
 #endif

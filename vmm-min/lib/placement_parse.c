@@ -232,6 +232,11 @@ int vmm_placement_set(struct vmm_placement *p, const char *key, const char *val,
             return vmm_err_set(e, VMM_EXIT_USAGE, "prefault '%s': use yes or no", val);
         return 0;
     }
+    if (!strcmp(key, "native")) {
+        if (vmm_parse_bool(val, &p->native))
+            return vmm_err_set(e, VMM_EXIT_USAGE, "native '%s': use yes or no", val);
+        return 0;
+    }
     return 1;
 }
 
@@ -261,6 +266,8 @@ void vmm_placement_describe(const struct vmm_placement *p, char *buf, unsigned l
     buf[0] = '\0';
     append(buf, len, &used, "backing=%s guest_pages=%s prefault=%s", vmm_backing_name(p->backing),
            vmm_guest_pages_name(p->guest_pages), p->prefault ? "yes" : "no");
+    if (p->native)
+        append(buf, len, &used, " native=yes");
     if (p->numa != VMM_NUMA_DEFAULT) {
         append(buf, len, &used, " numa=%s:", p->numa == VMM_NUMA_BIND ? "bind"
                                             : p->numa == VMM_NUMA_INTERLEAVE ? "interleave"

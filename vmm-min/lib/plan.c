@@ -1,4 +1,6 @@
 #include "vmm/plan.h"
+#include "vmm/native.h"
+#include "vmm/size.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +49,10 @@ static int set_param(struct vmm_plan *p, const char *kv, struct vmm_err *e)
         char *end;
         errno = 0;
         unsigned long long v = strtoull(val, &end, 0);
+        uint64_t sized;
+        /* Sizes may carry a suffix (64K, 256M, 1G), as --mem does. */
+        if (*val && *end && !errno && val[0] != '-' && vmm_parse_size(val, &sized) == 0)
+            v = sized, end = (char *)val + strlen(val);
         if (!*val || *end || errno || val[0] == '-')
             return vmm_err_set(e, VMM_EXIT_USAGE, "parameter %s=%s is not a whole number; "
                                "give a value from %llu to %llu", pd->name, val,
@@ -61,6 +67,87 @@ static int set_param(struct vmm_plan *p, const char *kv, struct vmm_err *e)
     }
     return vmm_err_set(e, VMM_EXIT_USAGE, "unknown parameter '%.*s' for workload %s; it takes: "
                        "%s", (int)klen, kv, d->name, known);
+}
+
+static uint64_t param_or(const struct vmm_plan *p, const char *name, uint64_t dflt)
+{
+    return vmm_plan_param(p, name, dflt);
+}
+
+static const char *mib(uint64_t b, char *buf, size_t len)
+{
+    if (b >= (1ull << 30) && b % (1ull << 30) == 0)
+        snprintf(buf, len, "%lluG", (unsigned long long)(b >> 30));
+    else if (b >= (1ull << 20))
+        snprintf(buf, len, "%lluM", (unsigned long long)(b >> 20));
+    else
+        snprintf(buf, len, "%llu bytes", (unsigned long long)b);
+    return buf;
+}
+
+/* What the memory workloads need of the VM, checked before it exists (the guest checks
+ * again: it is the one that knows exactly how much memory is left). */
+static int check_memory_workload(const struct vmm_plan *p, struct vmm_err *e)
+{
+    const char *w = p->workload->name;
+    char a[32], b[32];
+    uint64_t threads = param_or(p, "threads", 0), load = param_or(p, "load", 0);
+    if (threads > p->vcpus)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "%s: threads=%llu but the VM has %u vCPU%s; give "
+                           "threads <= %u or more vcpus", w, (unsigned long long)threads,
+                           p->vcpus, p->vcpus == 1 ? "" : "s", p->vcpus);
+    if (load && load >= p->vcpus)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "%s: load=%llu streaming vCPUs need %llu vCPUs "
+                           "(one chases) but the VM has %u; give load <= %u or more vcpus", w,
+                           (unsigned long long)load, (unsigned long long)load + 1, p->vcpus,
+                           p->vcpus - 1);
+    if (strcmp(w, "tlb") == 0) {
+        uint64_t min = param_or(p, "min", 0), max = param_or(p, "max", 0);
+        uint64_t stride = param_or(p, "stride", 64), window = param_or(p, "window", 0);
+        if (stride % 8)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "tlb: stride=%llu is not a whole number of "
+                               "pointers (8 bytes); give a multiple of 8, e.g. 64 (one per "
+                               "cache line)", (unsigned long long)stride);
+        if (min < stride)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "tlb: min=%llu holds no element of stride "
+                               "%llu; give min >= stride", (unsigned long long)min,
+                               (unsigned long long)stride);
+        if (window % stride)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "tlb: window=%llu is not a multiple of "
+                               "stride=%llu", (unsigned long long)window,
+                               (unsigned long long)stride);
+        if (max && max + (8ull << 20) > p->mem_bytes)
+            return vmm_err_set(e, VMM_EXIT_RESOURCES, "tlb: working set max=%s does not fit in "
+                               "guest memory of %s (the kernel, results and page tables need "
+                               "some too); give memory >= %s or a smaller max",
+                               mib(max, a, sizeof a), mib(p->mem_bytes, b, sizeof b),
+                               mib(max + (16ull << 20), (char[32]){ 0 }, 32));
+        if (max && min > max)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "tlb: min=%llu is larger than max=%llu",
+                               (unsigned long long)min, (unsigned long long)max);
+    }
+    if (strcmp(w, "bw") == 0) {
+        uint64_t array = param_or(p, "array", 0);
+        uint64_t need = 3 * (array ? array : 4 * (p->llc_bytes ? p->llc_bytes : 32ull << 20));
+        if (need + (8ull << 20) > p->mem_bytes)
+            return vmm_err_set(e, VMM_EXIT_RESOURCES, "bw: three arrays of %s (%s) need %s but "
+                               "guest memory is %s; give memory >= %s or a smaller array=",
+                               mib(need / 3, a, sizeof a),
+                               array ? "array=" : "4x the host's LLC, STREAM's rule",
+                               mib(need, b, sizeof b), mib(p->mem_bytes, (char[32]){ 0 }, 32),
+                               mib(need + (16ull << 20), (char[32]){ 0 }, 32));
+    }
+    if (strcmp(w, "numa-matrix") == 0) {
+        uint64_t nodes = param_or(p, "nodes", 0);
+        if (nodes && nodes != p->resolved.nvnodes)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "numa-matrix: nodes=%llu asks for a %llux%llu "
+                               "matrix but the VM's layout has %u node%s; give a vnuma layout "
+                               "with %llu nodes (e.g. vnuma = 0:1G@host0,1:1G@host1) or "
+                               "nodes=0", (unsigned long long)nodes, (unsigned long long)nodes,
+                               (unsigned long long)nodes, p->resolved.nvnodes,
+                               p->resolved.nvnodes == 1 ? "" : "s", (unsigned long long)nodes);
+    }
+    return 0;
 }
 
 int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_err *e)
@@ -116,6 +203,7 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
         topo = own;
     }
     int rc = vmm_placement_resolve(&rq->placement, rq->vcpus, rq->mem_bytes, topo, &p->resolved, e);
+    p->llc_bytes = vmm_topology_llc_bytes(topo);
     vmm_topology_free(own);
     if (rc)
         return -1;
@@ -126,6 +214,15 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     p->probe_timeout_s = rq->probe_timeout_s > 0 ? rq->probe_timeout_s
                                                  : VMM_DEFAULT_PROBE_TIMEOUT_S;
     p->echo_console = rq->echo_console;
+    if (p->placement.native && !native_find(d->name)) {
+        char nat[256];
+        native_list(nat, sizeof nat);
+        return vmm_err_set(e, VMM_EXIT_USAGE, "workload %s cannot run natively (native = yes); "
+                           "the workloads with a host build are: %s", d->name,
+                           nat[0] ? nat : "none");
+    }
+    if (check_memory_workload(p, e))
+        return -1;
     if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e))
         return -1;
 

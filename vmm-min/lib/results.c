@@ -35,6 +35,13 @@ static double calibration_floor(const struct vmmb_record *rec, uint32_t n)
 void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
                      struct vmm_result *res)
 {
+    results_collect_checked(gm, gpa, tsc_khz, VMMB_MAX_VCPUS, NULL, res);
+}
+
+void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
+                             unsigned nr_vcpus, const char *const *param_names,
+                             struct vmm_result *res)
+{
     const struct vmmb_result_header *h = guest_mem_ptr(gm, gpa, sizeof *h);
     if (!h) {
         vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area at 0x%llx is outside guest "
@@ -84,11 +91,22 @@ void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
     for (uint32_t i = 0; i < n; i++) {
         const struct vmmb_record *r = &copy[i];
         if ((r->kind != VMMB_REC_CALIBRATION && r->kind != VMMB_REC_MEASURE &&
-             r->kind != VMMB_REC_LATENCY) ||
-            r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP)) {
+             r->kind != VMMB_REC_LATENCY && r->kind != VMMB_REC_BYTES) ||
+            r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP) || r->vcpu >= nr_vcpus ||
+            (r->kind == VMMB_REC_BYTES && (r->cycles == 0 || !tsc_khz))) {
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u is corrupt (kind "
-                            "%u, flags 0x%x, %llu iterations)", i, r->kind, r->flags,
-                            (unsigned long long)r->iters);
+                            "%u, flags 0x%x, %llu iterations, %llu cycles, vCPU %u of %u)", i,
+                            r->kind, r->flags, (unsigned long long)r->iters,
+                            (unsigned long long)r->cycles, r->vcpu, nr_vcpus);
+            free(copy);
+            return;
+        }
+        const char *bad = memchr(r->point, '\0', sizeof r->point)
+                              ? vmm_point_check(r->point, param_names)
+                              : "not terminated";
+        if (bad) {
+            vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u has a bad point "
+                            "(%s)", i, bad);
             free(copy);
             return;
         }
@@ -99,8 +117,16 @@ void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
         const struct vmmb_record *r = &copy[i];
         bool warm = r->flags & VMMB_REC_WARMUP;
         double per_iter = (double)r->cycles / (double)r->iters;
+        const char *pt = r->point;
         if (r->kind == VMMB_REC_CALIBRATION) {
-            oom |= vmm_result_add(res, "timing_floor", "cycles", r->batch, warm, per_iter);
+            oom |= vmm_result_add_point(res, "timing_floor", "cycles", pt, r->batch, warm,
+                                        per_iter);
+            continue;
+        }
+        if (r->kind == VMMB_REC_BYTES) {
+            /* iters bytes in cycles TSC ticks: MB/s (1e6 bytes, as STREAM reports). */
+            double mbs = (double)r->iters * (double)tsc_khz / (double)r->cycles / 1e3;
+            oom |= vmm_result_add_point(res, "bandwidth", "MB/s", pt, r->batch, warm, mbs);
             continue;
         }
         if (r->kind == VMMB_REC_LATENCY) {
@@ -112,10 +138,10 @@ void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
             continue;
         }
         double net = per_iter - floor;
-        oom |= vmm_result_add(res, "latency_cycles", "cycles", r->batch, warm, net);
+        oom |= vmm_result_add_point(res, "latency_cycles", "cycles", pt, r->batch, warm, net);
         if (tsc_khz)
-            oom |= vmm_result_add(res, "latency", "ns", r->batch, warm,
-                                  net * 1e6 / (double)tsc_khz);
+            oom |= vmm_result_add_point(res, "latency", "ns", pt, r->batch, warm,
+                                        net * 1e6 / (double)tsc_khz);
     }
     free(copy);
     if (oom)

@@ -93,5 +93,10 @@ int devices_register(struct vm *vm);
 /* Validates the result area at gpa and converts its records into samples. */
 void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
                      struct vmm_result *res);
+/* The same, also checking each record's vCPU (< nr_vcpus) and that its point names none
+ * of param_names (NULL-terminated, may be NULL). */
+void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
+                             unsigned nr_vcpus, const char *const *param_names,
+                             struct vmm_result *res);
 
 #endif

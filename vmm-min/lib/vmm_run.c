@@ -16,6 +16,7 @@
 #include "virtio_vm.h"
 #include "vm.h"
 #include "vmm/elf_loader.h"
+#include "vmm/native.h"
 #include "vmm/vmm.h"
 #include "kvm_dev.h"
 #include "x86_setup.h"
@@ -92,7 +93,8 @@ static void supervise(struct vm *vm, double deadline)
         double now = vm_now();
         int stop = atomic_load(&vm->stop);
         if (stop == VM_RUNNING) {
-            if (atomic_load(&vm->vcpu[0].finished)) {
+            /* vCPU 0 ended, or another vCPU reported (a failure in a job). */
+            if (atomic_load(&vm->vcpu[0].finished) || vm->done) {
                 stop = VM_STOP_DONE;
             } else if (now >= deadline) {
                 stop = VM_STOP_TIMEOUT;
@@ -208,6 +210,8 @@ static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
     bi->guest_page_size = p->placement.guest_pages == VMM_GPAGES_4K   ? 4096u
                           : p->placement.guest_pages == VMM_GPAGES_1G ? 1u << 30
                                                                       : 2u << 20;
+    bi->llc_bytes = p->llc_bytes;
+    bi->workload_flags = p->workload->flags;
 }
 
 int vm_build(struct vm *vm, struct vmm_err *e)
@@ -372,6 +376,10 @@ static void observe_end(struct vm *vm)
 
 void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
 {
+    if (plan->placement.native) {
+        native_run(plan, res);
+        return;
+    }
     double t0 = vm_now();
     struct vm *vm = vm_create(plan, res);
     if (!vm)
@@ -410,8 +418,13 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
     if (res->status == VMM_STATUS_OK) {
-        if (vm->done)
-            results_collect(&vm->mem, vm->done_gpa, res->tsc_khz, res);
+        if (vm->done) {
+            const char *names[VMMB_MAX_PARAMS + 1] = { 0 };
+            for (unsigned i = 0; i < plan->nparams && i < VMMB_MAX_PARAMS; i++)
+                names[i] = plan->params[i].name;
+            results_collect_checked(&vm->mem, vm->done_gpa, res->tsc_khz, plan->vcpus, names,
+                                    res);
+        }
         else
             vmm_result_fail(res, VMM_STATUS_GUEST_CRASH, "vCPU 0 stopped without reporting "
                             "results");

@@ -6,8 +6,11 @@
  * (layout below) loaded, and
  *     rdi = guest-physical address of struct vmmb_boot_info
  *     rsi = this vCPU's index (0 is the bootstrap vCPU)
- * The guest installs its own IDT and TSS (the GDT has an empty slot for the TSS) and sets
- * its own stacks. All mappings are user-accessible and CR4.SMEP/SMAP are off, so the same
+ * All vCPUs start at once. The guest installs its own IDT and TSS (the GDT has one empty
+ * slot for the TSS, which the vCPUs fill and load in turn) and sets its own stacks.
+ * vCPU 0 runs the workload and reports; the others halt, or, for a workload flagged
+ * VMMB_WL_SMP, drop to ring 3 and run the jobs vCPU 0 hands them through shared memory
+ * (a HLT from a vCPU other than 0 just ends that vCPU). All mappings are user-accessible and CR4.SMEP/SMAP are off, so the same
  * workload code runs at CPL0 or CPL3.
  *
  * Exit: the guest writes the guest-physical address of its struct vmmb_result_header to
@@ -18,7 +21,7 @@
 
 #include <stdint.h>
 
-#define VMMB_ABI_VERSION 2
+#define VMMB_ABI_VERSION 3
 
 /* ---- I/O ports and MMIO the VMM provides ---- */
 #define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
@@ -108,6 +111,10 @@ struct vmmb_boot_info {
     uint32_t reserved2;
     /* Devices: check size covers this before reading it. */
     struct vmmb_boot_devices devices;
+    /* The host's last-level cache in bytes (hwloc), 0 when unknown: memory workloads
+     * size their arrays from it (STREAM's 4x rule). */
+    uint64_t llc_bytes;
+    uint64_t workload_flags;     /* the requested workload's VMMB_WL_* flags */
 };
 
 /* ---- Workload catalogue: the guest image describes itself ----
@@ -115,7 +122,7 @@ struct vmmb_boot_info {
  * VMMB_WORKLOAD_SECTION. The VMM reads that section (with bounds checks) to list
  * workloads and to validate a requested workload and its parameters before booting. */
 #define VMMB_WORKLOAD_SECTION ".vmmb_workloads"
-#define VMMB_MAX_WORKLOAD_PARAMS 8
+#define VMMB_MAX_WORKLOAD_PARAMS 12
 
 struct vmmb_param_desc {
     char name[16];
@@ -134,7 +141,14 @@ struct vmmb_workload_desc {
     uint32_t nr_params;
     struct vmmb_param_desc params[VMMB_MAX_WORKLOAD_PARAMS];
     uint64_t entry;              /* guest address of the run function; ignored by the VMM */
+    uint64_t flags;              /* VMMB_WL_* */
 };
+
+/* Secondary vCPUs drop to ring 3 and serve jobs (multi-vCPU workloads). */
+#define VMMB_WL_SMP (1ull << 0)
+/* Uses SSE at CPL3: the workload refuses ring 0 (CPL0 is emulated on PVM hosts, and the
+ * emulator cannot run vector instructions). */
+#define VMMB_WL_VECTOR (1ull << 1)
 
 /* ---- Result area: written by the guest, validated by the VMM ---- */
 #define VMMB_RESULT_MAGIC 0x544c5352424d4d56ull /* "VMMBRSLT" */
@@ -151,7 +165,15 @@ enum vmmb_record_kind {
     VMMB_REC_CALIBRATION = 1,    /* the same loop with an empty body: the timing floor */
     VMMB_REC_MEASURE = 2,
     VMMB_REC_LATENCY = 3,        /* one operation's own latency (iters = 1), e.g. an I/O request */
+    VMMB_REC_BYTES = 4,          /* `iters` bytes moved in `cycles`: a bandwidth */
 };
+
+/* A record's point: the coordinates of one measurement inside a sweeping run, as
+ * "key=value key=value" (keys [a-z_], values [A-Za-z0-9_.-], at most 4 pairs, no key of
+ * the run's own parameters), "" for none. The VMM validates it and stores each point of a
+ * run as its own set of samples whose parameters are the run's plus the point's. */
+#define VMMB_POINT_MAX 48
+#define VMMB_POINT_PAIRS 4
 
 #define VMMB_REC_WARMUP 1u       /* flags: declared warm-up, excluded from statistics */
 
@@ -159,9 +181,10 @@ struct vmmb_record {
     uint32_t kind;
     uint32_t flags;
     uint32_t batch;
-    uint32_t reserved;
+    uint32_t vcpu;               /* the vCPU that measured it (< nr_vcpus) */
     uint64_t iters;
     uint64_t cycles;
+    char point[VMMB_POINT_MAX];  /* NUL-terminated within the array */
 };
 
 struct vmmb_result_header {

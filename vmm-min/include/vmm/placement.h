@@ -10,7 +10,10 @@
  *   prefault     = yes | no                               touch all memory before boot
  *   guest_pages  = 4k | 2m | 1g                           page size in the guest's tables
  *   numa         = bind:N | interleave:N,M | preferred:N  host memory policy
- *   vnuma        = 0:1G@host0,1:1G@host1                  guest node:size@host node */
+ *   vnuma        = 0:1G@host0,1:1G@host1                  guest node:size@host node
+ *   native       = yes | no     the same workload code on host threads placed like the
+ *                               vCPUs, over memory placed like guest memory (memory
+ *                               workloads only): the host reference of a guest figure */
 #ifndef VMM_PLACEMENT_H
 #define VMM_PLACEMENT_H
 
@@ -45,6 +48,7 @@ struct vmm_vnode {
 };
 
 struct vmm_placement {
+    bool native;                       /* run the workload on the host, not in a guest */
     enum vmm_backing backing;
     bool prefault;
     enum vmm_guest_pages guest_pages;

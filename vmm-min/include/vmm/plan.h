@@ -44,6 +44,7 @@ struct vmm_plan {
     struct vmm_virtio_plan virtio;
     struct vmm_placement placement;
     struct vmm_resolved resolved;                /* CPUs and nodes on this host */
+    uint64_t llc_bytes;                          /* host LLC (hwloc), 0 when unknown */
 };
 
 #define VMM_DEFAULT_TIMEOUT_S 60.0

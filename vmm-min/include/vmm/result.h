@@ -23,9 +23,12 @@ const char *vmm_status_name(enum vmm_status s);
 #define VMM_METRIC_MAX 32
 #define VMM_UNIT_MAX 16
 
+#define VMM_POINT_MAX 48      /* VMMB_POINT_MAX */
+
 struct vmm_sample {
     char metric[VMM_METRIC_MAX];
     char unit[VMM_UNIT_MAX];
+    char point[VMM_POINT_MAX]; /* "size=4096": parameters of this sample beyond the run's */
     uint32_t batch;
     bool warmup;              /* declared warm-up by the workload: stored, excluded from stats */
     double value;
@@ -50,6 +53,16 @@ void vmm_result_free(struct vmm_result *r);
 /* Returns -1 only when memory runs out. */
 int vmm_result_add(struct vmm_result *r, const char *metric, const char *unit,
                    uint32_t batch, bool warmup, double value);
+/* The same for one point of a sweeping run ("" or NULL: the run's own parameters). */
+int vmm_result_add_point(struct vmm_result *r, const char *metric, const char *unit,
+                         const char *point, uint32_t batch, bool warmup, double value);
+/* Checks a point text: "key=value" pairs separated by single spaces, keys [a-z_]{1,15},
+ * values [A-Za-z0-9_.-]{1,31}, at most VMMB_POINT_PAIRS pairs, no key twice and none of
+ * the names in `taken` (NULL-terminated, may be NULL). "" is valid. Returns NULL or
+ * what is wrong. */
+const char *vmm_point_check(const char *point, const char *const *taken);
+/* Run parameters text "a=1 c=3" plus a point "b=2" as one sorted canonical text. */
+void vmm_params_merge(const char *params, const char *point, char *out, size_t cap);
 void vmm_result_fail(struct vmm_result *r, enum vmm_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
