@@ -28,6 +28,11 @@ static void check_abort(struct wl_ctx *ctx)
         wl_error(ctx, "another vCPU failed");
 }
 
+int smp_abort_flag(void)
+{
+    return smp_abort;
+}
+
 void smp_reset(void)
 {
     for (unsigned i = 0; i < VMMB_MAX_VCPUS; i++) {

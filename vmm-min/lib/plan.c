@@ -91,13 +91,13 @@ static int check_memory_workload(const struct vmm_plan *p, struct vmm_err *e)
 {
     const char *w = p->workload->name;
     char a[32], b[32];
-    uint64_t threads = param_or(p, "threads", 0), load = param_or(p, "load", 0);
+    uint64_t threads = param_or(p, "threads", 0), load = param_or(p, "streamers", 0);
     if (threads > p->vcpus)
         return vmm_err_set(e, VMM_EXIT_USAGE, "%s: threads=%llu but the VM has %u vCPU%s; give "
                            "threads <= %u or more vcpus", w, (unsigned long long)threads,
                            p->vcpus, p->vcpus == 1 ? "" : "s", p->vcpus);
     if (load && load >= p->vcpus)
-        return vmm_err_set(e, VMM_EXIT_USAGE, "%s: load=%llu streaming vCPUs need %llu vCPUs "
+        return vmm_err_set(e, VMM_EXIT_USAGE, "%s: streamers=%llu streaming vCPUs need %llu vCPUs "
                            "(one chases) but the VM has %u; give load <= %u or more vcpus", w,
                            (unsigned long long)load, (unsigned long long)load + 1, p->vcpus,
                            p->vcpus - 1);

@@ -119,6 +119,8 @@ struct wl_barrier {
     volatile uint32_t gen;
 };
 void wl_barrier_wait(struct wl_barrier *b, unsigned n);
+/* Whether the run is being torn down (a failure elsewhere): long jobs poll it. */
+int smp_abort_flag(void);
 
 /* The standard measurement: one probe call of body (so an operation the host cannot do
  * shows up as unsupported, not as a hang), then warmup+batches batches, each a timed
