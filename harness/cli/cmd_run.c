@@ -29,7 +29,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: vmmbench run [WORKLOAD[:k=v,...]]... [--suite quick|full] [--config FILE]...\n"
-            "                    [--configs A,B,...] [--interleave|--no-interleave]\n"
+            "                    [--configs A,B,...] [--interleave|--no-interleave] [--native]\n"
             "                    [--reps N] [--db PATH] [--tag NAME] [--timeout S] [--kernel FILE]\n"
             "\n"
             "Runs each workload under each config N times, every run in its own child process\n"
@@ -43,6 +43,9 @@ static void usage(FILE *out)
             "  --interleave      alternate configs run by run, A B A B ... (the default), so\n"
             "                    drift of the host spreads evenly over them\n"
             "  --no-interleave   all runs of A, then all of B (to see what drift does)\n"
+            "  --native          also run every memory workload natively on the host under a\n"
+            "                    twin of each config (NAME-native: native = yes), interleaved,\n"
+            "                    so each guest figure has its host reference in the same job\n"
             "  --reps N          repetitions of every run, each a fresh VM (default %d)\n"
             "  --db PATH         results database (default %s)\n"
             "  --tag NAME        name this run set, for later comparison (default:\n"
@@ -119,6 +122,7 @@ struct run_args {
     char configs_buf[4096];   /* --configs lists, split in place */
     size_t configs_used;
     bool no_interleave;
+    bool native;
     unsigned reps;
     double timeout_s;
 };
@@ -131,7 +135,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
         { "tag", required_argument, 0, 'T' }, { "timeout", required_argument, 0, 't' },
         { "kernel", required_argument, 0, 'k' }, { "help", no_argument, 0, 'h' },
         { "configs", required_argument, 0, 'C' }, { "interleave", no_argument, 0, 'I' },
-        { "no-interleave", no_argument, 0, 'N' }, { 0, 0, 0, 0 },
+        { "no-interleave", no_argument, 0, 'N' }, { "native", no_argument, 0, 'V' },
+        { 0, 0, 0, 0 },
     };
     memset(a, 0, sizeof *a);
     a->db_path = CLI_DEFAULT_DB;
@@ -171,6 +176,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
         }
         case 'I': a->no_interleave = false; break;
         case 'N': a->no_interleave = true; break;
+        case 'V': a->native = true; break;
         case 'r': {
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || !*optarg || v < 1 || v > 10000)
@@ -242,6 +248,38 @@ static void block_order(struct run_plan *plan, const struct bench_config *config
     free(sorted);
 }
 
+/* --native: a twin of every config that is not native already, right after it (so the
+ * interleaved order alternates guest and host runs), named NAME-native, whose stored text
+ * is the original plus `native = yes`. */
+static int add_native_twins(struct bench_config *configs, unsigned *n, struct vmm_err *e)
+{
+    unsigned orig = *n, out = 0;
+    struct bench_config tmp[MAX_CONFIGS];
+    for (unsigned i = 0; i < orig; i++) {
+        if (out + 2 > MAX_CONFIGS)
+            return vmm_err_set(e, VMM_EXIT_USAGE, "--native doubles the configs; give at most "
+                               "%d", MAX_CONFIGS / 2);
+        tmp[out++] = configs[i];
+        if (configs[i].placement.native)
+            continue;
+        struct bench_config *t = &tmp[out++];
+        *t = configs[i];
+        t->placement.native = true;
+        char name[CONFIG_NAME_MAX];
+        snprintf(name, sizeof name, "%.*s-native", CONFIG_NAME_MAX - 8, configs[i].name);
+        memcpy(t->name, name, sizeof name);
+        const char *text = configs[i].text ? configs[i].text : "";
+        size_t len = strlen(text) + 64;
+        if (!(t->text = malloc(len)))
+            return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory");
+        snprintf(t->text, len, "%s%s; vmmbench run --native\nnative = yes\n", text,
+                 *text && text[strlen(text) - 1] != '\n' ? "\n" : "");
+    }
+    memcpy(configs, tmp, out * sizeof *configs);
+    *n = out;
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_args a;
@@ -265,6 +303,8 @@ int cmd_run(int argc, char **argv)
     for (unsigned i = 0; i < a.nconfigs; i++, nconfigs++)
         if (load_config(a.config_args[i], &configs[i], &e))
             goto fail;
+    if (a.native && add_native_twins(configs, &nconfigs, &e))
+        goto fail;
     char kernel[4096];
     if (a.kernel)
         snprintf(kernel, sizeof kernel, "%s", a.kernel);
