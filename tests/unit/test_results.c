@@ -305,6 +305,60 @@ static void test_latency_records(void **state)
     }
 }
 
+/* Sweeping runs: records with points become samples tagged with them; bytes become MB/s;
+ * a record naming a vCPU the VM lacks, or a point that is malformed or repeats a run
+ * parameter, fails the whole area with no samples. */
+static void test_points_and_bytes(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = hdr_at(f, AREA);
+    put(h, VMMB_REC_MEASURE, 0, 0, 1000, 200000);
+    snprintf(recs(h)[0].point, VMMB_POINT_MAX, "size=4096");
+    put(h, VMMB_REC_BYTES, 0, 0, 24000000, 2000000); /* 24 MB in 1 ms at 2 GHz */
+    snprintf(recs(h)[1].point, VMMB_POINT_MAX, "kernel=triad vcpus=2");
+    recs(h)[1].vcpu = 1;
+    vmm_result_free(&f->res);
+    const char *names[] = { "iters", NULL };
+    results_collect_checked(&f->gm, AREA, KHZ, 2, names, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_OK);
+    bool lat = false, bw = false;
+    for (size_t i = 0; i < f->res.nsamples; i++) {
+        const struct vmm_sample *x = &f->res.samples[i];
+        if (strcmp(x->metric, "latency") == 0) {
+            assert_string_equal(x->point, "size=4096");
+            assert_float_equal(x->value, 100.0, 1e-9); /* 200 cycles at 2 GHz */
+            lat = true;
+        }
+        if (strcmp(x->metric, "bandwidth") == 0) {
+            assert_string_equal(x->point, "kernel=triad vcpus=2");
+            assert_string_equal(x->unit, "MB/s");
+            assert_float_equal(x->value, 24000.0, 1e-6);
+            bw = true;
+        }
+    }
+    assert_true(lat && bw);
+    /* a vCPU the VM does not have */
+    recs(h)[1].vcpu = 2;
+    vmm_result_free(&f->res);
+    results_collect_checked(&f->gm, AREA, KHZ, 2, names, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_GUEST_ERROR);
+    assert_int_equal(f->res.nsamples, 0);
+    recs(h)[1].vcpu = 1;
+    /* a point repeating a run parameter, and one that is not terminated */
+    snprintf(recs(h)[0].point, VMMB_POINT_MAX, "iters=5");
+    vmm_result_free(&f->res);
+    results_collect_checked(&f->gm, AREA, KHZ, 2, names, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_GUEST_ERROR);
+    assert_non_null(strstr(f->res.reason, "bad point"));
+    assert_int_equal(f->res.nsamples, 0);
+    memset(recs(h)[0].point, 'a', VMMB_POINT_MAX);
+    collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "not terminated");
+    /* bandwidth over zero cycles */
+    snprintf(recs(h)[0].point, VMMB_POINT_MAX, "size=1");
+    recs(h)[1].cycles = 0;
+    collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "record 1 is corrupt");
+}
+
 static void test_bad_records(void **state)
 {
     struct fixture *f = *state;
@@ -377,7 +431,7 @@ int main(void)
         T(test_valid_area),      T(test_even_floor_no_khz), T(test_area_at_end_of_ram),
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
         T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
-        T(test_over_max_in_big_memory), T(test_latency_records),
+        T(test_over_max_in_big_memory), T(test_latency_records), T(test_points_and_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
