@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Memory workloads on this host's real /dev/kvm, at small sizes, checked for their physics
+# rather than for fixed numbers: the chase gets slower as the working set leaves the
+# caches, 2M guest pages are not slower than 4K ones past the 4K TLB reach, two vCPUs
+# move at least as much as one, the NUMA matrix has the layout's shape, loaded latency has
+# a point per load, the native run of the same code gives a host reference in the same
+# job, and every bad input is refused with its message and exit code, storing nothing.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+BUILD=${BUILD:-build}
+VB=$BUILD/bin/vmmbench
+VM=$BUILD/bin/vmm-min
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+  skip "memory workloads on a real guest" "capability /dev/kvm (read-write) is not available"
+  t_summary; exit
+fi
+
+# med POINT METRIC: the median vmm-min printed for that point and metric in $OUT.
+med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
+# holds NAME AWK-EXPR A B: pass when the expression over a and b is true.
+holds() {
+  if [ -n "$3" ] && [ -n "$4" ] && awk -v a="$3" -v b="$4" "BEGIN{exit !($2)}"; then
+    pass "$1 (a=$3, b=$4)"
+  else fail "$1" "a=$3 b=$4, wanted $2; output: $OUT"; fi
+}
+
+# ---- tlb: latency grows with the working set ----
+T="--workload tlb --mem 256M --param iters=200000 --param batches=3"
+expect_exit "tlb sweep 4K..64M runs" 0 "$VM" $T --param max=64M
+expect_out "tlb reports a point per size" "\[size=67108864\]  latency "
+holds "tlb: 64 MiB (past the L2, TLB reach) is over 3x slower per access than 16 KiB (L1)" \
+  "a > 3 * b" "$(med size=67108864 latency)" "$(med size=16384 latency)"
+holds "tlb: latency does not fall from 1 MiB to 64 MiB" "a >= b * 0.9" \
+  "$(med size=67108864 latency)" "$(med size=1048576 latency)"
+expect_exit "tlb with a 4 KiB TLB-locality window" 0 "$VM" $T --param min=16M --param max=16M --param window=4096
+w=$(med size=16777216 latency)
+expect_exit "tlb without a window, same size" 0 "$VM" $T --param min=16M --param max=16M
+holds "tlb: a 4 KiB window (one page at a time) is faster than a page-random chase" "a < b" "$w" "$(med size=16777216 latency)"
+
+# ---- guest page size: 2M not slower than 4K past the 4K TLB reach (64 MiB set) ----
+OUT4=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages 4k 2>&1); OUT=$OUT4
+l4=$(med size=67108864 latency)
+OUT=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages 2m 2>&1)
+holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (10% noise band)" "a <= b * 1.1" "$(med size=67108864 latency)" "$l4"
+
+# ---- bw: STREAM on 1 and 2 vCPUs ----
+expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
+expect_out "bw reports every kernel per vCPU count" "\[kernel=triad vcpus=2\]  bandwidth .*MB/s"
+holds "bw: triad on 2 vCPUs is at least that on 1 vCPU (15% noise band)" "a >= b * 0.85" \
+  "$(med 'kernel=triad vcpus=2' bandwidth)" "$(med 'kernel=triad vcpus=1' bandwidth)"
+holds "bw: copy bandwidth is a plausible memory figure (0.5..1000 GB/s)" "a > 500 && a < 1000000" \
+  "$(med 'kernel=copy vcpus=1' bandwidth)" 1
+
+# ---- numa-matrix: the layout's shape ----
+N="--workload numa-matrix --param size=16M --param iters=50000 --param batches=2"
+expect_exit "numa-matrix on a two-node vNUMA layout" 0 "$VM" $N --vcpus 2 --mem 128M --vnuma 0:64M@host0,1:64M@host0
+for c in 0 1; do for m in 0 1; do
+  expect_out "matrix cell cpu_node=$c mem_node=$m has a latency" "\[cpu_node=$c mem_node=$m\]  latency "
+  expect_out "matrix cell cpu_node=$c mem_node=$m has a bandwidth" "\[cpu_node=$c mem_node=$m\]  bandwidth .*MB/s"
+done; done
+n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
+[ "$n" -eq 4 ] && pass "two nodes give a 2x2 matrix" || fail "two nodes give a 2x2 matrix" "$n cells: $OUT"
+expect_exit "numa-matrix on one node" 0 "$VM" $N --mem 64M --console
+expect_out "one node says it is a 1x1 matrix" "a 1x1 matrix"
+n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
+[ "$n" -eq 1 ] && pass "one node gives one cell" || fail "one node gives one cell" "$OUT"
+expect_exit "a 2x2 matrix asked of a one-node layout is refused" 2 "$VM" $N --mem 64M --param nodes=2
+expect_out "the refusal names the layout and the fix" "nodes=2 asks for a 2x2 matrix but the VM's layout has 1 node; give a vnuma layout"
+
+# ---- contention: loaded latency ----
+expect_exit "contention with 0 and 1 streaming vCPUs" 0 "$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=3
+expect_out "contention: unloaded point" "\[load=0 layout=uma\]  latency "
+expect_out "contention: loaded point with the streamer's bandwidth" "\[load=1 layout=uma\]  bandwidth .*MB/s"
+
+# ---- native: the same code on the host, same sizes ----
+expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M
+expect_out "the native run says so" "native=yes"
+nat=$(med size=33554432 latency)
+OUT=$("$VM" $T --param min=32M --param max=32M 2>&1)
+holds "guest/host chase ratio at 32 MiB is within 0.5..2" "a / b > 0.5 && a / b < 2" "$(med size=33554432 latency)" "$nat"
+expect_exit "bw natively on 2 threads" 0 "$VM" --native --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=3
+expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  bandwidth"
+
+DB=$TMP/r.db
+expect_exit "vmmbench run --native stores guest and host runs" 0 "$VB" run --native --reps 1 --db "$DB" \
+  tlb:min=1M,max=2M,iters=100000,batches=2 cpuid:iters=10,batches=2
+rows=$(sqlite3 "$DB" "SELECT c.name||' '||r.params FROM runs r JOIN configs c ON c.id=r.config_id WHERE r.workload='tlb' ORDER BY 1")
+OUT=$rows
+expect_out "one run row per size, guest" "^default batches=2 .*size=2097152"
+expect_out "one run row per size, host twin" "^default-native batches=2 .*size=1048576"
+n=$(sqlite3 "$DB" "SELECT count(*) FROM runs r JOIN configs c ON c.id=r.config_id WHERE c.name='default-native' AND r.workload='cpuid'")
+[ "$n" = 0 ] && pass "workloads without a host build do not run under the native twin" || fail "cpuid not native" "$n rows"
+
+# ---- bad input: a clear message, its exit code, nothing stored ----
+expect_exit "a working set larger than guest memory" 7 "$VM" --workload tlb --mem 64M --param max=1G
+expect_out "...names the sizes and the fix" "working set max=1G does not fit in guest memory of 64M.*give memory >="
+expect_exit "a stride smaller than a pointer" 2 "$VM" --workload tlb --param stride=4
+expect_out "...says what a stride may be" "stride=4 is out of range.*from 8"
+expect_exit "a stride that is not whole pointers" 2 "$VM" --workload tlb --param stride=12
+expect_out "...names the pointer size" "not a whole number of pointers \(8 bytes\)"
+expect_exit "more bw threads than vCPUs" 2 "$VM" --workload bw --vcpus 2 --param threads=3 --param array=1M
+expect_out "...names the vCPU count" "threads=3 but the VM has 2 vCPUs"
+expect_exit "more streamers than vCPUs" 2 "$VM" --workload contention --vcpus 2 --param streamers=2
+expect_out "...names the vCPU count" "streamers=2 streaming vCPUs need 3 vCPUs"
+expect_exit "bw arrays larger than guest memory" 7 "$VM" --workload bw --mem 64M --param array=64M
+expect_out "...names the arrays and the fix" "bw: three arrays of 64M .* need 192M but guest memory is 64M"
+expect_exit "memory workloads refuse ring 0" 2 "$VM" --workload tlb --param ring=0
+expect_exit "a workload without a host build cannot run natively" 2 "$VM" --native --workload cpuid
+expect_out "...lists the ones that can" "cannot run natively.*bw, .*tlb"
+DB2=$TMP/bad.db
+expect_exit "vmmbench refuses the bad plan before running anything" 7 "$VB" run --db "$DB2" tlb:max=1G cpuid
+[ ! -e "$DB2" ] || [ "$(sqlite3 "$DB2" 'SELECT count(*) FROM runs' 2>/dev/null || echo 0)" = 0 ] \
+  && pass "no rows for a refused plan" || fail "no rows for a refused plan" "$(sqlite3 "$DB2" 'SELECT * FROM runs')"
+t_summary
