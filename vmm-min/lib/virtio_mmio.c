@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmm/virtio.h"
 
@@ -60,6 +61,11 @@ bool virtio_dev_live(const struct virtio_dev *d)
 {
     return (d->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
            VIRTIO_STATUS_DRIVER_OK;
+}
+
+bool virtio_dev_has_input(const struct virtio_dev *d)
+{
+    return d->type->input && d->type->input_fd && d->type->input_fd(d) >= 0;
 }
 
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit)
@@ -133,8 +139,19 @@ unsigned virtio_dev_serve(struct virtio_dev *d, unsigned qi)
         return 0;
     struct virtq *q = &d->vq[qi];
     if (d->type->takes_buffers && !d->type->takes_buffers(d, qi)) {
-        vq_notify_disable(q); /* its buffers are taken when the backend has data */
-        return 0;
+        if (!virtio_dev_has_input(d)) {
+            vq_notify_disable(q); /* its buffers are taken when the backend has data */
+            return 0;
+        }
+        /* New buffers for a backend with input: fill them with what is waiting, and tell
+         * the thread that reads the backend to look again. */
+        bool starved;
+        unsigned n = d->type->input(d, &starved);
+        uint64_t one = 1;
+        if (d->input_wake_fd >= 0 && write(d->input_wake_fd, &one, sizeof one) < 0) {
+            /* an eventfd write fails only at a counter of 2^64 - 1: it is awake then */
+        }
+        return n;
     }
     unsigned n = 0;
     for (;;) {
@@ -156,6 +173,7 @@ int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_type *type, co
     d->mem = mem;
     d->mmio_gpa = mmio_gpa;
     d->on_kick = default_kick;
+    d->input_wake_fd = -1;
     if (type->create(d, args, e))
         return -1;
     d->host_features |= VIRTIO_TRANSPORT_FEATURES;

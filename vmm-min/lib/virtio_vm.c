@@ -2,7 +2,13 @@
  * VMMB_VIRTIO_MMIO_BASE, listed in the boot info, served on the notification path the
  * plan names, and measured: over the guest's measuring phase the VMM counts kicks, exits
  * it saw, KVM's own exit counter (which also sees ioeventfd kicks that never reach this
- * process), completed chains, and CPU time of the process and the I/O thread. */
+ * process), completed chains, and CPU time of the process and the I/O thread.
+ *
+ * The I/O thread serves queue notifications (ioeventfd, poll) and also waits on backends
+ * with input of their own (a tap device's descriptor), but only while their device has
+ * receive buffers posted: without buffers the backend asks for a kick on the receive
+ * queue instead, and that wakes the thread (the queue's eventfd, or with --notify exit,
+ * where the thread only reads such backends, a wake eventfd the kick handler signals). */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -34,8 +40,10 @@ struct virtio_vm {
     int io_cpu;
     int efd[VMMB_MAX_DEVICES][VIRTIO_MAX_QUEUES];
     int stop_efd;
+    int wake_efd;                /* --notify exit with a backend that has input */
+    bool has_input;              /* some device's backend has input of its own */
     pthread_t io_thread;
-    bool io_started;
+    bool io_started, io_used;
     atomic_bool io_stop;
     int stats_fd;                /* vCPU 0's KVM binary statistics, -1 when unavailable */
     uint64_t stats_exits_off;
@@ -165,6 +173,7 @@ int virtio_vm_attach(struct vm *vm, struct vmm_err *e)
     vv->poll_us = p->poll_us;
     vv->io_cpu = p->io_cpu;
     vv->stop_efd = -1;
+    vv->wake_efd = -1;
     vv->stats_fd = -1;
     for (unsigned i = 0; i < VMMB_MAX_DEVICES; i++)
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
@@ -185,6 +194,8 @@ int virtio_vm_attach(struct vm *vm, struct vmm_err *e)
         bi->devices.dev[i] = (struct vmmb_device){ d->type->device_id,
                                                    VMMB_TRANSPORT_VIRTIO_MMIO, gpa,
                                                    VMMB_VIRTIO_MMIO_SLOT };
+        if (virtio_dev_has_input(d))
+            vv->has_input = true;
         if (vv->notify == VMM_NOTIFY_EXIT)
             continue;
         /* Kicks become eventfd signals inside KVM; the I/O thread serves them. A
@@ -208,9 +219,16 @@ int virtio_vm_attach(struct vm *vm, struct vmm_err *e)
     }
     bi->devices.nr_devices = p->ndev;
     bi->devices.notify = (uint32_t)p->notify;
-    if (vv->notify != VMM_NOTIFY_EXIT &&
+    if ((vv->notify != VMM_NOTIFY_EXIT || vv->has_input) &&
         (vv->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
         return vmm_err_set(e, VMM_EXIT_INTERNAL, "eventfd: %s", strerror(errno));
+    if (vv->notify == VMM_NOTIFY_EXIT && vv->has_input) {
+        if ((vv->wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+            return vmm_err_set(e, VMM_EXIT_INTERNAL, "eventfd: %s", strerror(errno));
+        for (unsigned i = 0; i < vv->ndev; i++)
+            if (virtio_dev_has_input(&vv->dev[i]))
+                vv->dev[i].input_wake_fd = vv->wake_efd;
+    }
     open_stats(vv);
     return 0;
 }
@@ -220,18 +238,27 @@ static bool takes(const struct virtio_dev *d, unsigned q)
     return !d->type->takes_buffers || d->type->takes_buffers(d, q);
 }
 
-/* One pass over every queue with notifications off. */
-static unsigned serve_all(struct virtio_vm *vv)
+/* One pass over every queue with notifications off (when `queues`: not on the plain-exit
+ * path, whose kicks the vCPU thread serves), then over backend input. in_fd[i] is the
+ * descriptor to wait on for device i's input afterwards, or -1 (none, or no buffers). */
+static unsigned serve_all(struct virtio_vm *vv, bool queues, int in_fd[])
 {
     unsigned work = 0;
     for (unsigned i = 0; i < vv->ndev; i++) {
         struct virtio_dev *d = &vv->dev[i];
         pthread_mutex_lock(&d->lock);
-        for (unsigned q = 0; q < d->type->nqueues && virtio_dev_live(d); q++) {
+        for (unsigned q = 0; queues && q < d->type->nqueues && virtio_dev_live(d); q++) {
             if (!d->vq[q].ready || !takes(d, q))
                 continue;
             vq_notify_disable(&d->vq[q]);
             work += virtio_dev_process(d, q);
+        }
+        in_fd[i] = -1;
+        if (virtio_dev_has_input(d)) {
+            bool starved;
+            work += d->type->input(d, &starved);
+            if (!starved)
+                in_fd[i] = d->type->input_fd(d);
         }
         pthread_mutex_unlock(&d->lock);
     }
@@ -250,7 +277,7 @@ static unsigned arm_all(struct virtio_vm *vv)
                 continue;
             if (takes(d, q))
                 pending += vq_notify_enable(&d->vq[q]);
-            else
+            else if (!virtio_dev_has_input(d)) /* else the backend's input set it */
                 vq_notify_disable(&d->vq[q]);
         }
         pthread_mutex_unlock(&d->lock);
@@ -261,22 +288,14 @@ static unsigned arm_all(struct virtio_vm *vv)
 static void *io_thread(void *arg)
 {
     struct virtio_vm *vv = arg;
-    struct pollfd pfd[VMMB_MAX_DEVICES * VIRTIO_MAX_QUEUES + 1];
+    bool queues = vv->notify != VMM_NOTIFY_EXIT;
+    struct pollfd pfd[VMMB_MAX_DEVICES * (VIRTIO_MAX_QUEUES + 1) + 2];
     unsigned who[VMMB_MAX_DEVICES * VIRTIO_MAX_QUEUES][2];
-    unsigned n = 0;
-    for (unsigned i = 0; i < vv->ndev; i++)
-        for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
-            if (vv->efd[i][q] >= 0) {
-                pfd[n] = (struct pollfd){ .fd = vv->efd[i][q], .events = POLLIN };
-                who[n][0] = i;
-                who[n][1] = q;
-                n++;
-            }
-    pfd[n] = (struct pollfd){ .fd = vv->stop_efd, .events = POLLIN };
+    int in_fd[VMMB_MAX_DEVICES];
     double window = vv->notify == VMM_NOTIFY_POLL ? vv->poll_us * 1e-6 : 0;
     double last_work = vm_now();
     while (!atomic_load(&vv->io_stop)) {
-        if (serve_all(vv)) {
+        if (serve_all(vv, queues, in_fd)) {
             if (window > 0)
                 last_work = vm_now();
             continue;
@@ -285,11 +304,27 @@ static void *io_thread(void *arg)
             __asm__ volatile("pause");
             continue;
         }
-        if (arm_all(vv))
+        if (queues && arm_all(vv))
             continue;
-        if (poll(pfd, n + 1, -1) < 0 && errno != EINTR)
+        unsigned n = 0;
+        for (unsigned i = 0; queues && i < vv->ndev; i++)
+            for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+                if (vv->efd[i][q] >= 0) {
+                    pfd[n] = (struct pollfd){ .fd = vv->efd[i][q], .events = POLLIN };
+                    who[n][0] = i;
+                    who[n][1] = q;
+                    n++;
+                }
+        unsigned nq = n;
+        for (unsigned i = 0; i < vv->ndev; i++)
+            if (in_fd[i] >= 0)
+                pfd[n++] = (struct pollfd){ .fd = in_fd[i], .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = vv->stop_efd, .events = POLLIN };
+        if (vv->wake_efd >= 0)
+            pfd[n++] = (struct pollfd){ .fd = vv->wake_efd, .events = POLLIN };
+        if (poll(pfd, n, -1) < 0 && errno != EINTR)
             break;
-        for (unsigned k = 0; k < n; k++) {
+        for (unsigned k = 0; k < nq; k++) {
             uint64_t cnt;
             if (!(pfd[k].revents & POLLIN) || read(pfd[k].fd, &cnt, sizeof cnt) != sizeof cnt)
                 continue;
@@ -299,6 +334,11 @@ static void *io_thread(void *arg)
             virtio_dev_kick(d, who[k][1]); /* counts one, records misuse */
             pthread_mutex_unlock(&d->lock);
         }
+        uint64_t cnt;
+        if (vv->wake_efd >= 0 && (pfd[n - 1].revents & POLLIN) &&
+            read(vv->wake_efd, &cnt, sizeof cnt) != sizeof cnt) {
+            /* another reader cannot exist; a failed read only means nothing was there */
+        }
         last_work = vm_now();
     }
     return NULL;
@@ -307,11 +347,11 @@ static void *io_thread(void *arg)
 int virtio_vm_start(struct vm *vm, struct vmm_err *e)
 {
     struct virtio_vm *vv = vm->virtio;
-    if (!vv || vv->notify == VMM_NOTIFY_EXIT)
+    if (!vv || (vv->notify == VMM_NOTIFY_EXIT && !vv->has_input))
         return 0;
     if (pthread_create(&vv->io_thread, NULL, io_thread, vv) != 0)
         return vmm_err_set(e, VMM_EXIT_INTERNAL, "cannot start the I/O thread");
-    vv->io_started = true;
+    vv->io_started = vv->io_used = true;
     if (vv->io_cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -382,7 +422,7 @@ void virtio_vm_collect(struct vm *vm, struct vmm_result *res)
             (double)(vv->s1.kvm_exits - vv->s0.kvm_exits) / reqs, &oom);
     add(res, "vmm_cpu", "cores", (vv->s1.cpu - vv->s0.cpu) / wall, &oom);
     add(res, "cpu_per_req", "us", (vv->s1.cpu - vv->s0.cpu) * 1e6 / reqs, &oom);
-    if (vv->notify != VMM_NOTIFY_EXIT)
+    if (vv->io_used)
         add(res, "io_thread_cpu", "cores", (vv->s1.io_cpu - vv->s0.io_cpu) / wall, &oom);
     /* Per batch: the guest's time per request as rates, with the request size. */
     uint64_t size = vmm_plan_param(vm->plan, "size", 0);
@@ -415,6 +455,8 @@ void virtio_vm_destroy(struct vm *vm)
                 close(vv->efd[i][q]);
     if (vv->stop_efd >= 0)
         close(vv->stop_efd);
+    if (vv->wake_efd >= 0)
+        close(vv->wake_efd);
     if (vv->stats_fd >= 0)
         close(vv->stats_fd);
     free(vv);

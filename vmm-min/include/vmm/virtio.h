@@ -59,6 +59,14 @@ struct virtio_dev_type {
     /* Optional: false when queue q's buffers wait for the backend instead of being taken
      * as they come (a receive queue fed by transmitted frames). */
     bool (*takes_buffers)(const struct virtio_dev *d, unsigned q);
+    /* Optional, for a backend with input of its own (a tap device): the descriptor that
+     * becomes readable when it has some, or -1. */
+    int (*input_fd)(const struct virtio_dev *d);
+    /* Moves pending backend input into the buffers the driver posted, publishing each.
+     * Leaves the queue's notifications on when it ran out of buffers (*starved = true:
+     * the driver's next post must wake the device; do not wait on input_fd) and off when
+     * the backend ran dry. Returns the chains completed. Lock held. */
+    unsigned (*input)(struct virtio_dev *d, bool *starved);
 };
 
 const struct virtio_dev_type *virtio_type_find(const char *name);
@@ -82,6 +90,9 @@ struct virtio_dev {
     /* Called with the lock held on a valid QueueNotify write that reached the VMM
      * process (the plain-exit path); default virtio_dev_process. */
     void (*on_kick)(struct virtio_dev *d, unsigned q);
+    /* An eventfd signalled when a kick on the plain-exit path fed buffers to a backend
+     * with input (so the thread reading it looks again); -1 for none. */
+    int input_wake_fd;
 
     /* Counters, under the lock. */
     uint64_t kicks;               /* notifications the device received, any path */
@@ -121,6 +132,8 @@ unsigned virtio_dev_serve(struct virtio_dev *d, unsigned q);
 /* The device is live: DRIVER_OK set, not NEEDS_RESET. */
 bool virtio_dev_live(const struct virtio_dev *d);
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit);
+/* The backend has input of its own to wait for (input_fd gives a descriptor). */
+bool virtio_dev_has_input(const struct virtio_dev *d);
 
 /* Records an error of `kind` (the first one's text is kept). virtio_dev_fail also puts
  * the device in DEVICE_NEEDS_RESET (a broken ring or queue setup); virtio_dev_note only
