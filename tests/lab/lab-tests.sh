@@ -52,3 +52,24 @@ check "1 GiB guest pages work under SVM KVM (refused on PVM)" "guest_page 107374
 check "the 1g guest completes" "workload layout .*: ok"
 OUT=$($VM $SMALL --mem 64M --guest-pages 4k --vnuma 0:32M@host0,1:32M@host1 --vcpus 2 2>&1)
 check "4k guest pages with vNUMA complete" "workload cpuid .*: ok"
+
+# Memory workloads on a real two-node layout (issue 4): the matrix is 2x2 and each guest
+# node's vCPU and memory sit on the host node asked for.
+MEMP="--param size=4M --param iters=5000 --param batches=2 --param warmup=0 --timeout 300"
+OUT=$($VM --workload numa-matrix $MEMP --param nodes=2 --vcpus 2 --mem 64M --vnuma 0:32M@host0,1:32M@host1 --prefault yes 2>&1)
+check "numa-matrix on two nodes completes" "workload numa-matrix .*: ok"
+check "matrix cell 0->0" "\[cpu_node=0 mem_node=0\]  latency "
+check "matrix cell 0->1" "\[cpu_node=0 mem_node=1\]  latency "
+check "matrix cell 1->0" "\[cpu_node=1 mem_node=0\]  bandwidth "
+check "matrix cell 1->1" "\[cpu_node=1 mem_node=1\]  bandwidth "
+n=$(echo "$OUT" | grep -c '\[cpu_node=.*\]  latency ')
+if [ "$n" = 4 ]; then echo "LAB: ok - matrix is 2x2 (4 latency cells)"
+else echo "LAB: not ok - matrix is 2x2 (4 latency cells)"; echo "LAB:    | $n cells"; fi
+check "matrix: vCPU of guest node 0 ran on CPU 0 (host node 0)" "vcpu 0: pinned cpu 0, affinity 0, ran on 0$"
+check "matrix: vCPU of guest node 1 ran on CPU 1 (host node 1)" "vcpu 1: pinned cpu 1, affinity 1, ran on 1$"
+check "matrix: guest node 1 memory on host node 1" "memory at end: guest node 1 asked host node 1: 16 sampled, 16 there, 0 elsewhere"
+OUT=$($VM --workload contention $MEMP --vcpus 2 --mem 64M --vnuma 0:32M@host0,1:32M@host1 --param size=2M 2>&1)
+check "contention on a split layout completes" "workload contention .*: ok"
+check "contention: the streamer on node 1 loads node 0 (layout numa)" "\[load=1 layout=numa\]  bandwidth "
+OUT=$($VM --workload numa-matrix $MEMP --param nodes=2 --mem 64M 2>&1)
+check "a 2x2 matrix on one node is refused" "asks for a 2x2 matrix but the VM's layout has 1 node"
