@@ -166,9 +166,10 @@ static int handle_device_key(struct parse_state *ps, const char *key, const char
     if (!strcmp(key, "blk") || !strcmp(key, "net")) {
         bool blk = key[0] == 'b';
         if (!value[0] || strlen(value) + 5 > sizeof c->devices[0] ||
-            (!blk && strcmp(value, "null") && strcmp(value, "loop")))
+            (!blk && strcmp(value, "null") && strcmp(value, "loop") &&
+             (strncmp(value, "tap:", 4) || !value[4])))
             return handler_error(ps, blk ? "bad blk '%s'; use null[:SIZE], ram:SIZE or file:PATH"
-                                         : "bad net '%s'; use null or loop", value);
+                                         : "bad net '%s'; use null, loop or tap:NAME", value);
         snprintf(c->devices[c->ndevices++], sizeof c->devices[0], "%s:%s", key, value);
     } else if (!strcmp(key, "notify")) {
         if (strcmp(value, "exit") && strcmp(value, "ioeventfd") && strcmp(value, "poll"))

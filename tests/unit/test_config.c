@@ -222,6 +222,13 @@ static void test_placement_and_device_keys(void **state)
     refused("[vm]\nname = a\npin = 1\npin = 2\n", 4, "duplicate key 'pin' (first set on line 3)");
     refused("[vm]\nname = a\nnotify = irq\n", 3, "bad notify 'irq'; use exit, ioeventfd or poll");
     refused("[vm]\nname = a\nnet = tap0\n", 3, "bad net 'tap0'");
+    refused("[vm]\nname = a\nnet = tap:\n", 3, "use null, loop or tap:NAME");
+    /* A tap is taken by name here; whether it may be used is the plan's question. */
+    const char *tpath = write_cfg("[vm]\nname = t\nnet = tap:vmmb0\n");
+    assert_int_equal(config_load(tpath, &c, &e), 0);
+    assert_int_equal(c.ndevices, 1);
+    assert_string_equal(c.devices[0], "net:tap:vmmb0");
+    config_free(&c);
     refused("[vm]\nname = a\npoll_us = forever\n", 3, "bad poll_us");
     refused("[vm]\nname = a\nvnuma = 0:1G\n", 3, "vnuma '0:1G' does not parse");
 }
