@@ -1,16 +1,29 @@
 /* virtio: split virtqueue handling (chains, indirect tables, every kind of broken ring),
  * event-idx arithmetic with wrap-around, the virtio-mmio register file driven as a guest
  * driver would (and as a hostile one would), the virtio-blk backends (null, ram, file)
- * and the virtio-net backends (null, loop), and the checking of device specs. */
+ * and the virtio-net backends (null, loop, tap: its name checks, the refusal without
+ * permission, and as root frames to and from the host stack in a network namespace of
+ * its own), and the checking of device specs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -731,6 +744,212 @@ static void test_net_loop_and_null(void **state)
     free(d);
 }
 
+
+/* ---- virtio-net tap ---- */
+
+static int plan_one(const char *dev, struct vmm_err *e)
+{
+    struct vmm_virtio_plan p;
+    struct vmm_virtio_request r = { .devices = &dev, .ndevices = 1 };
+    *e = (struct vmm_err){ 0 };
+    return vmm_virtio_plan_make(&r, &p, e);
+}
+
+static bool can_make_taps(void)
+{
+    return geteuid() == 0 && access("/dev/net/tun", F_OK) == 0;
+}
+
+static void test_tap_args(void **state)
+{
+    (void)state;
+    struct { const char *dev, *word; } bad[] = {
+        { "net:tap", "needs a device name: tap:NAME" },
+        { "net:tap:", "needs a device name" },
+        { "net:tap:vmmb0123456789abc", "longer than the 15 characters" },
+        { "net:tap:a/b", "is not an interface name" },
+        { "net:tap:a b", "is not an interface name" },
+        { "net:tap:..", "is not an interface name" },
+        { "net:tapx", "use null, loop or tap:NAME" },
+    };
+    struct vmm_err e;
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(plan_one(bad[i].dev, &e), -1);
+        assert_int_equal(e.code, VMM_EXIT_USAGE);
+        if (!strstr(e.msg, bad[i].word))
+            fail_msg("'%s': message '%s' lacks '%s'", bad[i].dev, e.msg, bad[i].word);
+    }
+    if (!can_make_taps()) {
+        printf("SKIP: the permission refusal needs root (to drop to nobody) and /dev/net/tun\n");
+        return;
+    }
+    /* As nobody (no CAP_NET_ADMIN) a tap cannot be made: refused at plan time, naming
+     * both fixes. */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+            setresuid(65534, 65534, 65534))
+            _exit(3);
+        int rc = plan_one("net:tap:vmmbu9", &e);
+        if (write(pfd[1], e.msg, strlen(e.msg)) < 0)
+            _exit(4);
+        _exit(rc == -1 && e.code == VMM_EXIT_USAGE ? 0 : 1);
+    }
+    close(pfd[1]);
+    char msg[VMM_ERR_MSG_MAX + 1] = { 0 };
+    ssize_t got = read(pfd[0], msg, sizeof msg - 1);
+    close(pfd[0]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("as nobody, tap:vmmbu9 was not refused (status 0x%x): %s", st, msg);
+    assert_true(got > 0);
+    assert_non_null(strstr(msg, "no permission to use tap device 'vmmbu9'"));
+    assert_non_null(strstr(msg, "CAP_NET_ADMIN"));
+    assert_non_null(strstr(msg, "ip tuntap add vmmbu9 mode tap user"));
+}
+
+static void if_up(const char *name, const char *addr)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(s >= 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ifr.ifr_addr;
+    sin->sin_family = AF_INET;
+    if (addr) {
+        assert_int_equal(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+        if (ioctl(s, SIOCSIFADDR, &ifr))
+            fail_msg("SIOCSIFADDR %s: %s", name, strerror(errno));
+        assert_int_equal(inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr), 1);
+        assert_int_equal(ioctl(s, SIOCSIFNETMASK, &ifr), 0);
+    }
+    assert_int_equal(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
+    ifr.ifr_flags |= IFF_UP;
+    assert_int_equal(ioctl(s, SIOCSIFFLAGS, &ifr), 0);
+    close(s);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* An ARP request from 198.18.0.2 for 198.18.0.1, as a tx chain (header, frame). */
+static void arp_request(uint8_t *hdr, uint8_t *f)
+{
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x76, 0x6d, 0x62 };
+    memset(hdr, 0, 12);
+    memset(f, 0, 60);
+    memset(f, 0xff, 6);
+    memcpy(f + 6, mac, 6);
+    f[12] = 0x08, f[13] = 0x06, f[15] = 1, f[16] = 0x08, f[18] = 6, f[19] = 4, f[21] = 1;
+    memcpy(f + 22, mac, 6);
+    f[28] = 198, f[29] = 18, f[30] = 0, f[31] = 2;
+    f[38] = 198, f[39] = 18, f[40] = 0, f[41] = 1;
+}
+
+/* Frames both ways through a real tap, in a network namespace made for the test: an ARP
+ * request goes out, the host kernel's reply waits in the tap while no receive buffer is
+ * posted (notifications on, so the driver's next post kicks), then fills the buffer the
+ * driver posts (notifications off again). */
+static void test_tap_frames(void **state)
+{
+    struct env *v = *state;
+    if (!can_make_taps()) {
+        printf("SKIP: frames through a tap need root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and "
+               "/dev/net/tun\n");
+        skip();
+    }
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    assert_true(home >= 0);
+    if (unshare(CLONE_NEWNET)) {
+        close(home);
+        printf("SKIP: cannot make a network namespace (%s)\n", strerror(errno));
+        skip();
+    }
+    struct virtio_dev *d = malloc(sizeof *d);
+    make_dev(v, d, "net", "tap:vmmbu0");
+    assert_true(virtio_dev_has_input(d));
+    if_up("vmmbu0", "198.18.0.1");
+    driver_up(d, V1, 2, 16);
+    struct virtq_desc *rxd = (struct virtq_desc *)(v->ram + DESC);
+    struct virtq_avail *rxa = (struct virtq_avail *)(v->ram + AVAIL);
+    struct virtq_used *rxu = (struct virtq_used *)(v->ram + USED);
+    struct virtq_desc *txd = (struct virtq_desc *)(v->ram + DESC + 0x40000);
+    struct virtq_avail *txa = (struct virtq_avail *)(v->ram + AVAIL + 0x40000);
+    struct virtq_used *txu = (struct virtq_used *)(v->ram + USED + 0x40000);
+    /* The ARP request, header and frame in separate descriptors. */
+    arp_request(v->ram + BUF + 0x10000, v->ram + BUF + 0x20000);
+    set_desc(txd, 0, BUF + 0x10000, 12, VIRTQ_DESC_F_NEXT, 1);
+    set_desc(txd, 1, BUF + 0x20000, 60, 0, 0);
+    txa->ring[0] = 0;
+    txa->idx = 1;
+    wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_TXQ);
+    assert_int_equal(txu->idx, 1);
+    assert_int_equal(d->bytes, 60);
+    assert_int_equal(rxu->idx, 0);
+    /* no buffer: the device asks to be kicked when one comes */
+    assert_int_equal(rxu->flags & VIRTQ_USED_F_NO_NOTIFY, 0);
+    usleep(20000);
+    /* Post receive buffers one at a time until the ARP reply comes (IPv6 chatter from the
+     * new interface may come first). */
+    bool found = false;
+    uint16_t idx = 0;
+    for (double t0 = now_s(); !found && now_s() - t0 < 2;) {
+        if (rxa->idx == rxu->idx) {
+            set_desc(rxd, idx % 16, BUF + (idx % 16) * 0x1000ull, 2048, VIRTQ_DESC_F_WRITE, 0);
+            rxa->ring[idx % 16] = idx % 16;
+            rxa->idx = ++idx;
+            wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_RXQ);
+        }
+        if (rxu->idx != (uint16_t)(idx - 1) + 1) {
+            usleep(1000);
+            continue;
+        }
+        const struct virtq_used_elem *u = &rxu->ring[(idx - 1) % 16];
+        const uint8_t *h = v->ram + BUF + (uint64_t)u->id * 0x1000, *f = h + 12;
+        assert_int_equal(((const struct virtio_net_hdr *)h)->num_buffers, 1);
+        assert_true(u->len >= 12 + 14);
+        if (u->len >= 12 + 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 2) {
+            static const uint8_t host_ip[4] = { 198, 18, 0, 1 }, mac[6] = { 0x52, 0x54, 0x00,
+                                                                          0x76, 0x6d, 0x62 };
+            assert_memory_equal(f + 28, host_ip, 4);
+            assert_memory_equal(f, mac, 6);
+            found = true;
+        }
+    }
+    if (!found)
+        fail_msg("no ARP reply from the host through the tap within 2 s (%u frames came)",
+                 (unsigned)rxu->idx);
+    /* a buffer in hand and the tap dry: no kicks wanted */
+    set_desc(rxd, idx % 16, BUF + (idx % 16) * 0x1000ull, 2048, VIRTQ_DESC_F_WRITE, 0);
+    rxa->ring[idx % 16] = idx % 16;
+    rxa->idx = ++idx;
+    wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_RXQ);
+    if (rxu->idx != idx)
+        assert_int_equal(rxu->flags & VIRTQ_USED_F_NO_NOTIFY, VIRTQ_USED_F_NO_NOTIFY);
+    /* A frame shorter than an Ethernet header is the driver's error, not a write. */
+    set_desc(txd, 1, BUF + 0x20000, 10, 0, 0);
+    txa->ring[1] = 0;
+    txa->idx = 2;
+    wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_NET_TXQ);
+    assert_int_equal(txu->idx, 2);
+    assert_int_equal(d->errors[VIRTIO_ERR_REQUEST], 1);
+    assert_true(virtio_dev_live(d));
+    virtio_dev_destroy(d);
+    free(d);
+    assert_int_equal(setns(home, CLONE_NEWNET), 0);
+    close(home);
+}
+
 /* ---- device specs ---- */
 
 static void test_plan(void **state)
@@ -788,6 +1007,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blk_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_net_loop_and_null, setup, teardown),
         cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_tap_args),
+        cmocka_unit_test_setup_teardown(test_tap_frames, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
