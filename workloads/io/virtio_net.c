@@ -263,9 +263,8 @@ static void ping_resolve(struct wl_ctx *ctx)
                 return;
         }
     }
-    wl_error(ctx, "virtio-net ping: no ARP reply from 198.18.0.`host` through the tap: give "
-                  "the host side that address and bring it up (ip addr add 198.18.0.1/24 dev "
-                  "TAP; ip link set TAP up)");
+    wl_error(ctx, "ping: no ARP reply through the tap: on the host, ip addr add "
+                  "198.18.0.<host>/24 dev TAP; ip link set TAP up");
 }
 
 static void ping_setup(struct wl_ctx *ctx)
@@ -342,7 +341,7 @@ static void ping(struct wl_ctx *ctx, uint64_t n, uint32_t batch, uint32_t flags)
             uint32_t rl;
             int slot = ping_recv(ctx, deadline, &r, &rl);
             if (slot < 0)
-                wl_error(ctx, "virtio-net ping: an echo request got no reply within a second");
+                wl_error(ctx, "ping: an echo request got no reply within a second");
             uint64_t t = tsc_end();
             const uint8_t *rip = r + ETH_HLEN_G, *ric = rip + 20;
             int mine = rl == w.size && get16(r + 12) == 0x0800 && rip[0] == 0x45 &&
