@@ -68,7 +68,7 @@ else echo "LAB: not ok - matrix is 2x2 (4 latency cells)"; echo "LAB:    | $n ce
 check "matrix: vCPU of guest node 0 ran on CPU 0 (host node 0)" "vcpu 0: pinned cpu 0, affinity 0, ran on 0$"
 check "matrix: vCPU of guest node 1 ran on CPU 1 (host node 1)" "vcpu 1: pinned cpu 1, affinity 1, ran on 1$"
 check "matrix: guest node 1 memory on host node 1" "memory at end: guest node 1 asked host node 1: 16 sampled, 16 there, 0 elsewhere"
-OUT=$($VM --workload contention $MEMP --vcpus 2 --mem 64M --vnuma 0:32M@host0,1:32M@host1 --param size=2M 2>&1)
+OUT=$($VM --workload contention $MEMP --param iters=50000 --vcpus 2 --mem 64M --vnuma 0:32M@host0,1:32M@host1 --param size=2M 2>&1)
 check "contention on a split layout completes" "workload contention .*: ok"
 check "contention: the streamer on node 1 loads node 0 (layout numa)" "\[load=1 layout=numa\]  bandwidth "
 OUT=$($VM --workload numa-matrix $MEMP --param nodes=2 --mem 64M 2>&1)

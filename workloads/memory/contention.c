@@ -29,12 +29,14 @@ static void stream_job(struct wl_ctx *ctx, unsigned v, void *arg)
     struct ct_job *j = arg;
     double *src = j->sbuf[v], *dst = j->sbuf[v] + j->sbytes / 2 / sizeof(double);
     uint64_t chunks = j->sbytes / 2 / CHUNK, per = CHUNK / sizeof(double), c = 0;
-    __atomic_add_fetch(&j->started, 1, __ATOMIC_RELEASE);
+    int first = 1;
     while (!j->stop && !smp_abort_flag()) {
         double *s = src + c * per, *d = dst + c * per;
         for (uint64_t i = 0; i < per; i++)
             d[i] = s[i];
         j->count[v].bytes += 2 * CHUNK;
+        if (first) /* measuring starts once every streamer is moving data */
+            __atomic_add_fetch(&j->started, 1, __ATOMIC_RELEASE), first = 0;
         for (uint64_t p = 0; p < j->delay; p++)
             __asm__ volatile("pause");
         if (++c == chunks)
