@@ -5,8 +5,9 @@
  *   ioeventfd  KVM_IOEVENTFD turns it into an eventfd signal; an I/O thread serves it
  *   poll       an I/O thread busy-polls the rings for poll_us after its last work
  *              (notifications suppressed meanwhile), then blocks on the ioeventfd
- * Checked at plan time: unknown types or backends and backend files that do not exist
- * are refused before anything runs. */
+ * Checked at plan time: unknown types or backends, backend files that do not exist and
+ * tap devices ("net:tap:NAME") this process may not attach to are refused before
+ * anything runs. */
 #ifndef VMM_VIRTIO_PLAN_H
 #define VMM_VIRTIO_PLAN_H
 
