@@ -8,6 +8,7 @@
 #  4. analysis over 1,000 runs / 1,000,000 samples: `vmmbench show` under 2 s, `vmmbench
 #     report` (with a comparison, plots through gnuplot) under 20 s; the figures are the
 #     median of 3 whole-process runs, printed with their ratio to the target.
+#  M1-M3. memory workloads vs their host-native runs: tests/bench/memory-bench.sh.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -85,4 +86,6 @@ echo "   show: $show_s s ($(awk -v v="$show_s" 'BEGIN{printf "%.2f", v/2}') of t
 verdict "vmmbench show, 1e6 samples (s)" "$show_s" "<" 2
 verdict "vmmbench report, 1e6 samples (s)" "$report_s" "<" 20
 rm -rf "$(dirname "$ADB")"
+# M1-M3. memory workloads against their host-native runs (issue 4; its own script, same job)
+BUILD=$BUILD bash tests/bench/memory-bench.sh || status=1
 exit $status
