@@ -21,6 +21,10 @@ fi
 
 # med POINT METRIC: the median vmm-min printed for that point and metric in $OUT.
 med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
+# The best batches (p5 of latency, p95 of bandwidth): this 2-core machine is shared, and
+# the undisturbed batches carry the physics; the medians move with whoever else runs.
+p5() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p5=\([^ ]*\).*/\1/p' | head -1; }
+p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
 # holds NAME AWK-EXPR A B: pass when the expression over a and b is true.
 holds() {
   if [ -n "$3" ] && [ -n "$4" ] && awk -v a="$3" -v b="$4" "BEGIN{exit !($2)}"; then
@@ -29,7 +33,7 @@ holds() {
 }
 
 # ---- tlb: latency grows with the working set ----
-T="--workload tlb --mem 256M --param iters=200000 --param batches=3"
+T="--workload tlb --mem 256M --param iters=200000 --param batches=7"
 expect_exit "tlb sweep 4K..64M runs" 0 "$VM" $T --param max=64M
 expect_out "tlb reports a point per size" "\[size=67108864\]  latency "
 holds "tlb: 64 MiB (past the L2, TLB reach) is over 3x slower per access than 16 KiB (L1)" \
@@ -37,21 +41,21 @@ holds "tlb: 64 MiB (past the L2, TLB reach) is over 3x slower per access than 16
 holds "tlb: latency does not fall from 1 MiB to 64 MiB" "a >= b * 0.9" \
   "$(med size=67108864 latency)" "$(med size=1048576 latency)"
 expect_exit "tlb with a 4 KiB TLB-locality window" 0 "$VM" $T --param min=16M --param max=16M --param window=4096
-w=$(med size=16777216 latency)
+w=$(p5 size=16777216 latency)
 expect_exit "tlb without a window, same size" 0 "$VM" $T --param min=16M --param max=16M
-holds "tlb: a 4 KiB window (one page at a time) is faster than a page-random chase" "a < b" "$w" "$(med size=16777216 latency)"
+holds "tlb: a 4 KiB window (one page at a time) is faster than a page-random chase" "a < b" "$w" "$(p5 size=16777216 latency)"
 
 # ---- guest page size: 2M not slower than 4K past the 4K TLB reach (64 MiB set) ----
 OUT4=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages 4k 2>&1); OUT=$OUT4
-l4=$(med size=67108864 latency)
+l4=$(p5 size=67108864 latency)
 OUT=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages 2m 2>&1)
-holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (10% noise band)" "a <= b * 1.1" "$(med size=67108864 latency)" "$l4"
+holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (10% noise band)" "a <= b * 1.1" "$(p5 size=67108864 latency)" "$l4"
 
 # ---- bw: STREAM on 1 and 2 vCPUs ----
 expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
 expect_out "bw reports every kernel per vCPU count" "\[kernel=triad vcpus=2\]  bandwidth .*MB/s"
 holds "bw: triad on 2 vCPUs is at least that on 1 vCPU (15% noise band)" "a >= b * 0.85" \
-  "$(med 'kernel=triad vcpus=2' bandwidth)" "$(med 'kernel=triad vcpus=1' bandwidth)"
+  "$(p95 'kernel=triad vcpus=2' bandwidth)" "$(p95 'kernel=triad vcpus=1' bandwidth)"
 holds "bw: copy bandwidth is a plausible memory figure (0.5..1000 GB/s)" "a > 500 && a < 1000000" \
   "$(med 'kernel=copy vcpus=1' bandwidth)" 1
 
@@ -79,9 +83,9 @@ expect_out "contention: loaded point with the streamer's bandwidth" "\[load=1 la
 # ---- native: the same code on the host, same sizes ----
 expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M
 expect_out "the native run says so" "native=yes"
-nat=$(med size=33554432 latency)
+nat=$(p5 size=33554432 latency)
 OUT=$("$VM" $T --param min=32M --param max=32M 2>&1)
-holds "guest/host chase ratio at 32 MiB is within 0.5..2" "a / b > 0.5 && a / b < 2" "$(med size=33554432 latency)" "$nat"
+holds "guest/host chase ratio at 32 MiB is within 0.5..2" "a / b > 0.5 && a / b < 2" "$(p5 size=33554432 latency)" "$nat"
 expect_exit "bw natively on 2 threads" 0 "$VM" --native --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=3
 expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  bandwidth"
 
