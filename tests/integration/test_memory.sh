@@ -46,10 +46,17 @@ expect_exit "tlb without a window, same size" 0 "$VM" $T --param min=16M --param
 holds "tlb: a 4 KiB window (one page at a time) is faster than a page-random chase" "a < b" "$w" "$(p5 size=16777216 latency)"
 
 # ---- guest page size: 2M not slower than 4K past the 4K TLB reach (64 MiB set) ----
-OUT4=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages 4k 2>&1); OUT=$OUT4
-l4=$(p5 size=67108864 latency)
-OUT=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages 2m 2>&1)
-holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (10% noise band)" "a <= b * 1.1" "$(p5 size=67108864 latency)" "$l4"
+# Three alternating pairs; the best batch of each side, with a 15% noise band (on PVM hosts
+# the shadow tables follow the host's pages, so the two are close).
+b4=""; b2=""
+for r in 1 2 3; do
+  for gp in 4k 2m; do
+    OUT=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages $gp 2>&1)
+    v=$(p5 size=67108864 latency)
+    if [ $gp = 4k ]; then b4=$(printf '%s\n' $b4 $v | sort -g | head -1); else b2=$(printf '%s\n' $b2 $v | sort -g | head -1); fi
+  done
+done
+holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (best of 3 alternating runs, 15% band)" "a <= b * 1.15" "$b2" "$b4"
 
 # ---- bw: STREAM on 1 and 2 vCPUs ----
 expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
@@ -83,9 +90,14 @@ expect_out "contention: loaded point with the streamer's bandwidth" "\[load=1 la
 # ---- native: the same code on the host, same sizes ----
 expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M
 expect_out "the native run says so" "native=yes"
-nat=$(p5 size=33554432 latency)
-OUT=$("$VM" $T --param min=32M --param max=32M 2>&1)
-holds "guest/host chase ratio at 32 MiB is within 0.5..2" "a / b > 0.5 && a / b < 2" "$(p5 size=33554432 latency)" "$nat"
+nat=$(p5 size=33554432 latency); gst=""
+for r in 1 2; do  # alternating, best batch of each side: others share this machine
+  OUT=$("$VM" $T --param min=32M --param max=32M 2>&1)
+  gst=$(printf '%s\n' $gst "$(p5 size=33554432 latency)" | sort -g | head -1)
+  OUT=$("$VM" --native $T --param min=32M --param max=32M 2>&1)
+  nat=$(printf '%s\n' $nat "$(p5 size=33554432 latency)" | sort -g | head -1)
+done
+holds "guest/host chase ratio at 32 MiB is within 0.5..2" "a / b > 0.5 && a / b < 2" "$gst" "$nat"
 expect_exit "bw natively on 2 threads" 0 "$VM" --native --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=3
 expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  bandwidth"
 
