@@ -507,7 +507,7 @@ static int plot_numa(const struct dataset *ds, const char *dir, struct plot_set 
             for (size_t i = 0; i < ds->ngroups; i++) {
                 const struct ds_group *g = &ds->groups[i];
                 char a[16], b[16];
-                if (g->config != c || strcmp(g->workload, "numa") != 0 ||
+                if (g->config != c || strcmp(g->workload, "numa-matrix") != 0 ||
                     strcmp(g->metric, metrics[m]) != 0 ||
                     !param_value(g->params, "cpu_node", a, sizeof a) ||
                     !param_value(g->params, "mem_node", b, sizeof b))
@@ -564,7 +564,7 @@ static int plot_numa(const struct dataset *ds, const char *dir, struct plot_set 
         }
     }
     if (!drawn)
-        note(ps, "NUMA matrices: no %s data (workload numa, cpu_node= mem_node=) yet; plot "
+        note(ps, "NUMA matrices: no %s data (workload numa-matrix, cpu_node= mem_node=) yet; plot "
              "skipped", "numa");
     return 0;
 }
@@ -578,7 +578,7 @@ static int plot_loaded(const struct dataset *ds, const char *dir, struct plot_se
     size_t ns = 0;
     for (size_t i = 0; i < ds->ngroups; i++) {
         const struct ds_group *g = &ds->groups[i];
-        if (strcmp(g->workload, "loaded-latency") != 0 || strcmp(g->metric, "latency") != 0)
+        if (strcmp(g->workload, "contention") != 0 || strcmp(g->metric, "latency") != 0)
             continue;
         const struct ds_group *bw = NULL;
         for (size_t k = 0; k < ds->ngroups && !bw; k++)
@@ -598,7 +598,7 @@ static int plot_loaded(const struct dataset *ds, const char *dir, struct plot_se
             se->p[se->n++] = (struct point){ bw->d.median, g->d.median, g->d.ci_lo, g->d.ci_hi };
     }
     if (!ns) {
-        note(ps, "loaded latency: no %s data (workload loaded-latency, metrics latency and "
+        note(ps, "loaded latency: no %s data (workload contention, metrics latency and "
              "bandwidth per load=, layout=) yet; plot skipped", "loaded-latency");
         return 0;
     }

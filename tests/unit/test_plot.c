@@ -82,14 +82,14 @@ static int setup(void **state)
             char p[64];
             snprintf(p, sizeof p, "cpu_node=%d mem_node=%d", cn, mn);
             double v[] = { cn == mn ? 100 : 150, cn == mn ? 9000 : 6000 };
-            store(db, "huge", t2m, "numa", p, "syn", lb, v, 2);
+            store(db, "huge", t2m, "numa-matrix", p, "syn", lb, v, 2);
         }
     for (int load = 0; load < 4; load++)
         for (int l = 0; l < 2; l++) {
             char p[64];
             snprintf(p, sizeof p, "layout=%s load=%d", l ? "remote" : "local", load);
             double v[] = { 100 + load * 40 + l * 50, 1000 + load * 2000 - l * 500 };
-            store(db, "huge", t2m, "loaded-latency", p, "syn", lb, v, 2);
+            store(db, "huge", t2m, "contention", p, "syn", lb, v, 2);
         }
     for (int i = 0; i < 4; i++)
         for (int n = 0; n < 2; n++) {
