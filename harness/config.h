@@ -35,6 +35,7 @@ struct bench_config {
     char notify[16];
     unsigned poll_us;
     int io_cpu;                 /* -1: the I/O thread is not pinned */
+    char counters[256];         /* counters = dtlb,walk,llc or libpfm4 events (vmm/pmu.h) */
 };
 
 /* The virtio part of a run request for this config; points into c and devs. */

@@ -69,6 +69,7 @@ int run_plan_build(const struct run_plan_request *rq, struct run_plan *plan, str
             };
             const char *devs[2];
             config_virtio_request(cfg, devs, &vr.virtio);
+            vr.counters = cfg->counters;
             struct vmm_plan vp;
             struct vmm_err sub = { 0 };
             if (vmm_plan_make(&vr, &vp, &sub)) {

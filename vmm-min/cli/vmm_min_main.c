@@ -30,6 +30,8 @@ static void usage(FILE *out)
             "  --console         copy the guest console to stderr as it comes\n"
             "  --json            print the result as JSON, every sample included\n"
             "  --list            list the workloads in the kernel image and exit\n"
+            "  --counters LIST   host PMU counters on the vCPU threads (libpfm4): aliases\n"
+            "                    dtlb, walk, ept, llc, instructions, cycles, or event strings\n"
             "Placement (see README): --pin LIST|compact|scatter|node:N, --vmm-pin LIST,\n"
             "  --backing anonymous|anonymous_thp|anonymous_hugetlb_2mb|anonymous_hugetlb_1gb|shmem,\n"
             "  --prefault yes|no, --guest-pages 4k|2m|1g, --numa bind:N|interleave:N,M|preferred:N,\n"
@@ -107,6 +109,10 @@ static void print_text(const struct vmm_plan *p, const struct vmm_result *r)
     printf("  tsc %llu kHz, %llu exits seen by the VMM, %.3f s\n",
            (unsigned long long)r->tsc_khz, (unsigned long long)r->exits, r->wall_seconds);
     vmm_observe_print(stdout, &r->placement);
+    /* The VMM's own notes about the run (counters, devices) are in the console log. */
+    for (const char *l = r->console; l && (l = strstr(l, "vmm: ")); l++)
+        if (l == r->console || l[-1] == '\n')
+            printf("  %.*s\n", (int)strcspn(l, "\n"), l);
 }
 
 static int fail(const struct vmm_err *e)
@@ -132,7 +138,8 @@ int main(int argc, char **argv)
         /* devices */
         { "blk", required_argument, 0, 1100 }, { "net", required_argument, 0, 1101 },
         { "notify", required_argument, 0, 1102 }, { "poll-us", required_argument, 0, 1103 },
-        { "io-cpu", required_argument, 0, 1104 }, { 0, 0, 0, 0 },
+        { "io-cpu", required_argument, 0, 1104 }, { "counters", required_argument, 0, 1200 },
+        { 0, 0, 0, 0 },
     };
     static const char *const placement_keys[] = { "pin", "vmm_pin", "backing", "prefault",
                                                   "guest_pages", "numa", "vnuma" };
@@ -205,6 +212,7 @@ int main(int argc, char **argv)
             break;
         }
         case 1102: rq.virtio.notify = optarg; break;
+        case 1200: rq.counters = optarg; break;
         case 1103:
         case 1104: {
             long v = strtol(optarg, &end, 10);

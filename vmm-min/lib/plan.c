@@ -207,6 +207,8 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     vmm_topology_free(own);
     if (rc)
         return -1;
+    if (rq->counters && *rq->counters && vmm_counters_parse(rq->counters, &p->counters, e))
+        return -1;
     p->placement = rq->placement;
     p->mem_bytes = rq->mem_bytes;
     p->vcpus = rq->vcpus;

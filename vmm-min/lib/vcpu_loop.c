@@ -114,10 +114,32 @@ static bool handle_exit(struct vcpu *v)
     return false;
 }
 
+void vcpu_counters_start(struct vcpu *v)
+{
+    const struct vmm_counters *cs = &v->vm->plan->counters;
+    if (!cs->n)
+        return;
+    char why[192];
+    if (vmm_counters_open(cs, v->pmu_fd, why, sizeof why) < 0) {
+        if (v->index == 0)
+            vm_console_note(v->vm, "host counters unavailable, run goes on without them: %s",
+                            why);
+        return;
+    }
+    v->pmu_open = true;
+}
+
+void vcpu_counters_stop(struct vcpu *v)
+{
+    if (v->pmu_open) /* pmu_open stays set: the counts are valid from here on */
+        vmm_counters_close(&v->vm->plan->counters, v->pmu_fd, v->pmu_count);
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct vm *vm = v->vm;
+    vcpu_counters_start(v);
     for (;;) {
         if (atomic_load(&vm->stop) != VM_RUNNING) {
             note_position(v);
@@ -141,6 +163,7 @@ void *vcpu_thread(void *arg)
         if (!handle_exit(v))
             break;
     }
+    vcpu_counters_stop(v);
     cpu_set_t set;
     if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) == 0)
         for (int c = 0; c < VMM_CPUSET_WORDS * 64 && c < CPU_SETSIZE; c++)

@@ -41,6 +41,9 @@ struct vcpu {
     _Atomic double probe_deadline; /* monotonic seconds; 0 when not probing */
     uint64_t exits;
     uint64_t ran_on[VMM_CPUSET_WORDS]; /* host CPUs seen after KVM_RUN returned */
+    int pmu_fd[VMM_MAX_COUNTERS];
+    uint64_t pmu_count[VMM_MAX_COUNTERS];
+    bool pmu_open;                     /* counters opened on this thread (then read) */
     uint64_t affinity[VMM_CPUSET_WORDS];
     uint64_t stuck_rip;          /* where it was when the supervisor stopped it */
     uint8_t stuck_bytes[4];
@@ -83,6 +86,12 @@ int vm_build(struct vm *vm, struct vmm_err *e);
 void vm_destroy(struct vm *vm);   /* does not free vm */
 
 void *vcpu_thread(void *arg);
+
+/* Appends "vmm: ..." to the run's console log, where notes about the run go. */
+void vm_console_note(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Host PMU counters on a vCPU thread: opened first thing, read last thing. */
+void vcpu_counters_start(struct vcpu *v);
+void vcpu_counters_stop(struct vcpu *v);
 
 /* Samples guest memory placement once, when vCPU 0 starts measuring: by then the guest
  * has touched what it uses. */

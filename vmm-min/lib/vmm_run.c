@@ -28,6 +28,47 @@ double vm_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+void vm_console_note(struct vm *vm, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    pthread_mutex_lock(&vm->lock);
+    struct vmm_result *r = vm->res;
+    if (r->console) {
+        int w = snprintf(r->console + r->console_len, VMM_CONSOLE_KEEP + 1 - r->console_len,
+                         "vmm: %s\n", msg);
+        if (w > 0)
+            r->console_len += (size_t)w < VMM_CONSOLE_KEEP - r->console_len
+                                  ? (size_t)w : VMM_CONSOLE_KEEP - r->console_len;
+    }
+    pthread_mutex_unlock(&vm->lock);
+}
+
+/* Host counters per vCPU, as samples: metric counter.NAME, batch = the vCPU. */
+static void collect_counters(struct vm *vm)
+{
+    const struct vmm_counters *cs = &vm->plan->counters;
+    if (cs->dropped[0])
+        vm_console_note(vm, "counters dropped: %s", cs->dropped);
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        const struct vcpu *v = &vm->vcpu[i];
+        if (!v->pmu_open)
+            continue;
+        for (unsigned k = 0; k < cs->n; k++) {
+            char metric[VMM_METRIC_MAX];
+            snprintf(metric, sizeof metric, "counter.%s", cs->c[k].name);
+            if (v->pmu_count[k] != UINT64_MAX &&
+                vmm_result_add(vm->res, metric, "events", i, false, (double)v->pmu_count[k]))
+                vm_fail(vm, VMM_STATUS_HOST_ERROR, "out of memory storing counters");
+        }
+    }
+}
+
 void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
 {
     char msg[sizeof vm->res->reason];
@@ -415,6 +456,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     explain_stop(vm);
     virtio_vm_stop(vm);
     observe_end(vm);
+    collect_counters(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
     if (res->status == VMM_STATUS_OK) {

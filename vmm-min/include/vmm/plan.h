@@ -11,6 +11,7 @@
 #include "vmm/guest_abi.h"
 #include "vmm/image.h"
 #include "vmm/placement.h"
+#include "vmm/pmu.h"
 #include "vmm/topology.h"
 #include "vmm/virtio_plan.h"
 
@@ -29,6 +30,7 @@ struct vmm_request {
     struct vmm_virtio_request virtio; /* devices and their notification path */
     struct vmm_placement placement;
     const struct vmm_topology *topology; /* NULL: load this host's */
+    const char *counters;        /* host PMU counters on the vCPU threads (vmm/pmu.h); NULL: none */
 };
 
 struct vmm_plan {
@@ -44,6 +46,7 @@ struct vmm_plan {
     struct vmm_virtio_plan virtio;
     struct vmm_placement placement;
     struct vmm_resolved resolved;                /* CPUs and nodes on this host */
+    struct vmm_counters counters;
     uint64_t llc_bytes;                          /* host LLC (hwloc), 0 when unknown */
 };
 
