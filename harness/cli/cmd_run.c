@@ -294,6 +294,7 @@ int cmd_run(int argc, char **argv)
     unsigned nconfigs = 0;
     struct vmm_image *img = NULL;
     struct db *db = NULL;
+    struct vmm_topology *topo = NULL;
     struct run_plan plan = { 0 };
     int exit_code = VMM_EXIT_OK;
     if (!a.nconfigs) {
@@ -314,9 +315,12 @@ int cmd_run(int argc, char **argv)
     }
     if (vmm_image_open(kernel, &img, &e))
         goto fail;
+    /* One topology for the whole plan: every (workload, config) pair resolves against it. */
+    if (vmm_topology_load(NULL, &topo, &e))
+        goto fail;
     struct run_plan_request prq = {
         .image = img, .configs = configs, .nconfigs = nconfigs, .specs = a.specs,
-        .nspecs = a.nspecs, .reps = a.reps, .timeout_s = a.timeout_s,
+        .nspecs = a.nspecs, .reps = a.reps, .timeout_s = a.timeout_s, .topology = topo,
     };
     if (run_plan_build(&prq, &plan, &e) || vmm_kvm_check(&e) ||
         prepare_default_db_dir(a.db_path, &e) || db_open(a.db_path, &db, &e))
@@ -371,6 +375,7 @@ out:
     if (db)
         db_close(db);
     run_plan_free(&plan);
+    vmm_topology_free(topo);
     vmm_image_close(img);
     for (unsigned i = 0; i < nconfigs; i++)
         config_free(&configs[i]);
