@@ -87,6 +87,13 @@ void vm_destroy(struct vm *vm);   /* does not free vm */
 
 void *vcpu_thread(void *arg);
 
+/* vm_supervise.c: SIGUSR1 without SA_RESTART, so a signal makes KVM_RUN return EINTR. */
+void vm_install_kick_handler(void);
+/* Waits for vCPU 0, enforcing both timeouts, then stops every vCPU. */
+void vm_supervise(struct vm *vm, double deadline);
+/* After a forced stop: the run's status and reason (timeout or unsupported, with RIP). */
+void vm_explain_stop(struct vm *vm);
+
 /* Appends "vmm: ..." to the run's console log, where notes about the run go. */
 void vm_console_note(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Host PMU counters on a vCPU thread: opened first thing, read last thing. */

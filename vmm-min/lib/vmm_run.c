@@ -1,25 +1,17 @@
-/* Builds one VM from a plan, runs it under supervision (run timeout, probe timeout,
- * stopping the other vCPUs once vCPU 0 is done) and collects its results. */
-#include <errno.h>
+/* Runs one VM from a plan: builds it (vm_build.c), starts the vCPU threads (pinned as
+ * planned), supervises them (vm_supervise.c), and collects results, counters and the
+ * observed placement. */
 #include <sched.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "virtio_vm.h"
 #include "vm.h"
-#include "vmm/elf_loader.h"
 #include "vmm/native.h"
 #include "vmm/vmm.h"
-#include "kvm_dev.h"
-#include "x86_setup.h"
 
 double vm_now(void)
 {
@@ -79,275 +71,6 @@ void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
     pthread_mutex_lock(&vm->lock);
     vmm_result_fail(vm->res, s, "%s", msg);
     pthread_mutex_unlock(&vm->lock);
-}
-
-/* Kicks vCPU threads out of KVM_RUN: immediate_exit covers a thread about to enter,
- * the signal one already inside. */
-static void kick_all(struct vm *vm)
-{
-    for (unsigned i = 0; i < vm->nvcpus; i++) {
-        struct vcpu *v = &vm->vcpu[i];
-        if (!v->started || atomic_load(&v->finished))
-            continue;
-        v->run->immediate_exit = 1;
-        pthread_kill(v->thread, SIGUSR1);
-    }
-}
-
-static void on_kick(int sig)
-{
-    (void)sig;
-}
-
-static void install_kick_handler(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_kick; /* no SA_RESTART: KVM_RUN must return EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-}
-
-static bool all_finished(struct vm *vm)
-{
-    for (unsigned i = 0; i < vm->nvcpus; i++)
-        if (vm->vcpu[i].started && !atomic_load(&vm->vcpu[i].finished))
-            return false;
-    return true;
-}
-
-static struct timespec abs_time(double mono_s)
-{
-    struct timespec t;
-    t.tv_sec = (time_t)mono_s;
-    t.tv_nsec = (long)((mono_s - (double)t.tv_sec) * 1e9);
-    return t;
-}
-
-/* Waits for vCPU 0 to finish, enforcing both timeouts, then stops every vCPU. */
-static void supervise(struct vm *vm, double deadline)
-{
-    pthread_mutex_lock(&vm->lock);
-    for (;;) {
-        if (all_finished(vm))
-            break;
-        double now = vm_now();
-        int stop = atomic_load(&vm->stop);
-        if (stop == VM_RUNNING) {
-            /* vCPU 0 ended, or another vCPU reported (a failure in a job). */
-            if (atomic_load(&vm->vcpu[0].finished) || vm->done) {
-                stop = VM_STOP_DONE;
-            } else if (now >= deadline) {
-                stop = VM_STOP_TIMEOUT;
-            } else {
-                for (unsigned i = 0; i < vm->nvcpus; i++) {
-                    double pd = atomic_load(&vm->vcpu[i].probe_deadline);
-                    if (pd > 0 && now >= pd)
-                        stop = VM_STOP_PROBE_TIMEOUT;
-                }
-            }
-            atomic_store(&vm->stop, stop);
-        }
-        double wake;
-        if (stop != VM_RUNNING) {
-            pthread_mutex_unlock(&vm->lock);
-            kick_all(vm);
-            pthread_mutex_lock(&vm->lock);
-            wake = now + 0.01; /* keep kicking until every thread has left KVM_RUN */
-        } else {
-            wake = deadline;
-            for (unsigned i = 0; i < vm->nvcpus; i++) {
-                double pd = atomic_load(&vm->vcpu[i].probe_deadline);
-                if (pd > 0 && pd < wake)
-                    wake = pd;
-            }
-        }
-        struct timespec ts = abs_time(wake);
-        pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
-    }
-    pthread_mutex_unlock(&vm->lock);
-}
-
-static const char *insn_name(const uint8_t *b)
-{
-    if (b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xc1)
-        return "vmcall";
-    if (b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xd9)
-        return "vmmcall";
-    return "instruction";
-}
-
-static void explain_stop(struct vm *vm)
-{
-    int stop = atomic_load(&vm->stop);
-    if (stop != VM_STOP_TIMEOUT && stop != VM_STOP_PROBE_TIMEOUT)
-        return;
-    unsigned who = 0;
-    for (unsigned i = 0; i < vm->nvcpus; i++)
-        if (atomic_load(&vm->vcpu[i].probe_deadline) > 0)
-            who = i;
-    struct vcpu *v = &vm->vcpu[who];
-    char where[128];
-    if (v->stuck_bytes_ok)
-        snprintf(where, sizeof where, "vCPU %u at RIP 0x%llx (%s, bytes %02x %02x %02x)", who,
-                 (unsigned long long)v->stuck_rip, insn_name(v->stuck_bytes),
-                 v->stuck_bytes[0], v->stuck_bytes[1], v->stuck_bytes[2]);
-    else
-        snprintf(where, sizeof where, "vCPU %u at RIP 0x%llx", who,
-                 (unsigned long long)v->stuck_rip);
-    if (stop == VM_STOP_PROBE_TIMEOUT)
-        vm_fail(vm, VMM_STATUS_UNSUPPORTED, "workload %s: its operation did not return within "
-                "the %.1f s probe on this host; stopped %s", vm->plan->workload->name,
-                vm->plan->probe_timeout_s, where);
-    else
-        vm_fail(vm, VMM_STATUS_TIMEOUT, "run exceeded its %.1f s timeout in phase %d; stopped "
-                "%s", vm->plan->timeout_s, atomic_load(&v->phase), where);
-}
-
-/* Guest RAM ranges per guest node: RAM offsets run through slot 0 then slot 1, and each
- * guest node owns a contiguous stretch of them. */
-static void fill_mem_ranges(struct vm *vm, struct vmmb_boot_info *bi)
-{
-    const struct vmm_resolved *r = &vm->plan->resolved;
-    uint64_t node_start = 0;
-    bi->nr_mem = 0;
-    for (unsigned n = 0; n < r->nvnodes; n++) {
-        uint64_t a = node_start, b = node_start + r->vnode_size[n], slot_off = 0;
-        for (unsigned s = 0; s < vm->mem.nslots; s++) {
-            const struct guest_ram_slot *sl = &vm->mem.slot[s];
-            uint64_t lo = a > slot_off ? a : slot_off;
-            uint64_t hi = b < slot_off + sl->size ? b : slot_off + sl->size;
-            if (lo < hi && bi->nr_mem < VMMB_MAX_MEM_RANGES)
-                bi->mem[bi->nr_mem++] = (struct vmmb_mem_range){ sl->gpa + (lo - slot_off), hi - lo,
-                                                                  VMMB_MEM_RAM, n };
-            slot_off += sl->size;
-        }
-        node_start = b;
-    }
-}
-
-static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
-{
-    const struct vmm_plan *p = vm->plan;
-    struct vmmb_boot_info *bi = guest_mem_ptr(&vm->mem, X86_BOOT_INFO_GPA, sizeof *bi);
-    memset(bi, 0, sizeof *bi);
-    bi->magic = VMMB_BOOT_MAGIC;
-    bi->abi_version = VMMB_ABI_VERSION;
-    bi->size = sizeof *bi;
-    bi->tsc_khz = tsc_khz;
-    bi->nr_vcpus = p->vcpus;
-    snprintf(bi->workload, sizeof bi->workload, "%s", p->workload->name);
-    bi->nr_params = p->nparams;
-    memcpy(bi->params, p->params, sizeof bi->params);
-    fill_mem_ranges(vm, bi);
-    uint64_t free_gpa = (image_end + 0xfff) & ~0xfffull;
-    bi->free_gpa = free_gpa;
-    bi->free_size = vm->tables.gpa > free_gpa ? vm->tables.gpa - free_gpa : 0;
-    bi->nr_vnodes = p->resolved.nvnodes;
-    for (unsigned i = 0; i < p->vcpus; i++)
-        bi->vcpu_node[i] = (uint8_t)p->resolved.vcpu_vnode[i];
-    bi->tables_gpa = vm->tables.gpa;
-    bi->tables_size = vm->tables.size;
-    bi->guest_page_size = p->placement.guest_pages == VMM_GPAGES_4K   ? 4096u
-                          : p->placement.guest_pages == VMM_GPAGES_1G ? 1u << 30
-                                                                      : 2u << 20;
-    bi->llc_bytes = p->llc_bytes;
-    bi->workload_flags = p->workload->flags;
-}
-
-int vm_build(struct vm *vm, struct vmm_err *e)
-{
-    uint64_t *tsc_khz = &vm->res->tsc_khz;
-    const struct vmm_plan *p = vm->plan;
-    if ((vm->kvm_fd = kvm_open(e)) < 0)
-        return -1;
-    if ((vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0)
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_CREATE_VM failed: %s", strerror(errno));
-    int rs = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    if (rs < (int)sizeof(struct kvm_run))
-        return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_GET_VCPU_MMAP_SIZE failed");
-    vm->run_size = (size_t)rs;
-    if (guest_mem_create_placed(&vm->mem, p->mem_bytes, &p->placement, &p->resolved, e) ||
-        x86_build_tables(&vm->mem, p->placement.guest_pages, p->image->end, &vm->tables, e))
-        return -1;
-    for (unsigned i = 0; i < vm->mem.nslots; i++) {
-        struct kvm_userspace_memory_region r = {
-            .slot = i, .guest_phys_addr = vm->mem.slot[i].gpa,
-            .memory_size = vm->mem.slot[i].size,
-            .userspace_addr = (uint64_t)(uintptr_t)vm->mem.slot[i].host,
-        };
-        if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-            return vmm_err_set(e, VMM_EXIT_RESOURCES, "KVM_SET_USER_MEMORY_REGION failed: %s",
-                               strerror(errno));
-    }
-    uint64_t entry, end;
-    if (elf_load(p->image->data, p->image->len, &vm->mem, &entry, &end, e))
-        return -1;
-    if (devices_register(vm))
-        return vmm_err_set(e, VMM_EXIT_INTERNAL, "device ranges overlap");
-    for (unsigned i = 0; i < p->vcpus; i++) {
-        struct vcpu *v = &vm->vcpu[i];
-        v->vm = vm;
-        v->index = i;
-        if ((v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i)) < 0)
-            return vmm_err_set(e, VMM_EXIT_RESOURCES, "KVM_CREATE_VCPU %u failed: %s", i,
-                               strerror(errno));
-        vm->nvcpus = i + 1;
-        v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-        if (v->run == MAP_FAILED) {
-            v->run = NULL;
-            return vmm_err_set(e, VMM_EXIT_RESOURCES, "mmap of vCPU %u failed", i);
-        }
-        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry, vm->tables.cr3) < 0)
-            return vmm_err_set(e, VMM_EXIT_NO_KVM, "setting up vCPU %u failed: %s", i,
-                               strerror(errno));
-    }
-    int khz = ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
-    *tsc_khz = khz > 0 ? (uint64_t)khz : 0;
-    fill_boot_info(vm, end, *tsc_khz);
-    if (virtio_vm_attach(vm, e))
-        return -1;
-    return 0;
-}
-
-void vm_destroy(struct vm *vm)
-{
-    for (unsigned i = 0; i < vm->nvcpus; i++) {
-        if (vm->vcpu[i].run)
-            munmap(vm->vcpu[i].run, vm->run_size);
-        if (vm->vcpu[i].fd >= 0)
-            close(vm->vcpu[i].fd);
-    }
-    virtio_vm_destroy(vm);
-    guest_mem_destroy(&vm->mem);
-    if (vm->vm_fd >= 0)
-        close(vm->vm_fd);
-    if (vm->kvm_fd >= 0)
-        close(vm->kvm_fd);
-    pthread_cond_destroy(&vm->cond);
-    pthread_mutex_destroy(&vm->lock);
-}
-
-struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res)
-{
-    vmm_result_init(res);
-    res->console = calloc(1, VMM_CONSOLE_KEEP + 1);
-    static const struct vm zero;
-    struct vm *vm = malloc(sizeof *vm);
-    if (!res->console || !vm) {
-        free(vm);
-        vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory");
-        return NULL;
-    }
-    *vm = zero;
-    vm->plan = plan;
-    vm->res = res;
-    vm->kvm_fd = vm->vm_fd = -1;
-    for (unsigned i = 0; i < VMMB_MAX_VCPUS; i++)
-        vm->vcpu[i].fd = -1;
-    pthread_mutex_init(&vm->lock, NULL);
-    pthread_cond_init(&vm->cond, NULL);
-    return vm;
 }
 
 /* A pinned vCPU thread is created pinned: it never runs anywhere else, not even for
@@ -425,7 +148,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     struct vm *vm = vm_create(plan, res);
     if (!vm)
         return;
-    install_kick_handler();
+    vm_install_kick_handler();
     cpu_set_t saved;
     bool pinned = pin_supervisor(&plan->placement, &saved);
 
@@ -449,11 +172,11 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         }
         v->started = true;
     }
-    supervise(vm, deadline);
+    vm_supervise(vm, deadline);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         if (vm->vcpu[i].started)
             pthread_join(vm->vcpu[i].thread, NULL);
-    explain_stop(vm);
+    vm_explain_stop(vm);
     virtio_vm_stop(vm);
     observe_end(vm);
     collect_counters(vm);
