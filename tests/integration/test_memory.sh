@@ -46,17 +46,19 @@ expect_exit "tlb without a window, same size" 0 "$VM" $T --param min=16M --param
 holds "tlb: a 4 KiB window (one page at a time) is faster than a page-random chase" "a < b" "$w" "$(p5 size=16777216 latency)"
 
 # ---- guest page size: 2M not slower than 4K past the 4K TLB reach (64 MiB set) ----
-# Three alternating pairs; the best batch of each side, with a 15% noise band (on PVM hosts
-# the shadow tables follow the host's pages, so the two are close).
+# Three alternating pairs on THP-backed memory (so 2M guest pages can be 2M all the way
+# down); each side's median of run medians, with a 15% noise band: single batches swing
+# by a third on this shared PVM host, run medians by a few percent.
 b4=""; b2=""
 for r in 1 2 3; do
   for gp in 4k 2m; do
-    OUT=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages $gp 2>&1)
-    v=$(p5 size=67108864 latency)
-    if [ $gp = 4k ]; then b4=$(printf '%s\n' $b4 $v | sort -g | head -1); else b2=$(printf '%s\n' $b2 $v | sort -g | head -1); fi
+    OUT=$("$VM" $T --param min=64M --param max=64M --param batches=5 --guest-pages $gp --backing anonymous_thp --prefault yes 2>&1)
+    v=$(med size=67108864 latency)
+    if [ $gp = 4k ]; then b4="$b4 $v"; else b2="$b2 $v"; fi
   done
 done
-holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (best of 3 alternating runs, 15% band)" "a <= b * 1.15" "$b2" "$b4"
+b4=$(printf '%s\n' $b4 | sort -g | sed -n 2p); b2=$(printf '%s\n' $b2 | sort -g | sed -n 2p)
+holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (median of 3 alternating runs, 15% band)" "a <= b * 1.15" "$b2" "$b4"
 
 # ---- bw: STREAM on 1 and 2 vCPUs ----
 expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
