@@ -305,6 +305,29 @@ static void test_latency_records(void **state)
     }
 }
 
+/* Info records carry a fact the run measured against (LLC size, TLB reach) as a value;
+ * an id this VMM does not know fails the area. */
+static void test_info_records(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = valid_area(f, AREA);
+    put(h, VMMB_REC_INFO, VMMB_INFO_LLC_BYTES, 0, 32u << 20, 0);
+    put(h, VMMB_REC_INFO, VMMB_INFO_TLB_REACH_BYTES, 0, 1536u * 4096, 0);
+    vmm_result_free(&f->res);
+    results_collect(&f->gm, AREA, KHZ, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_OK);
+    const struct vmm_sample *llc = find_sample(&f->res, "llc_bytes", 0);
+    const struct vmm_sample *reach = find_sample(&f->res, "tlb_reach_bytes", 0);
+    assert_non_null(llc);
+    assert_non_null(reach);
+    assert_true(llc->value == (double)(32u << 20));
+    assert_true(reach->value == 1536.0 * 4096);
+    assert_string_equal(llc->unit, "bytes");
+    h = valid_area(f, AREA);
+    put(h, VMMB_REC_INFO, 7, 0, 1, 0);
+    collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "corrupt");
+}
+
 /* Sweeping runs: records with points become samples tagged with them; bytes become MB/s;
  * a record naming a vCPU the VM lacks, or a point that is malformed or repeats a run
  * parameter, fails the whole area with no samples. */
@@ -432,6 +455,7 @@ int main(void)
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
         T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
         T(test_over_max_in_big_memory), T(test_latency_records), T(test_points_and_bytes),
+        T(test_info_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

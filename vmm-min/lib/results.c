@@ -32,6 +32,14 @@ static double calibration_floor(const struct vmmb_record *rec, uint32_t n)
     return floor;
 }
 
+/* The metric an info record is stored as; NULL for an id this VMM does not know. */
+static const char *info_name(uint32_t id)
+{
+    return id == VMMB_INFO_LLC_BYTES         ? "llc_bytes"
+           : id == VMMB_INFO_TLB_REACH_BYTES ? "tlb_reach_bytes"
+                                             : NULL;
+}
+
 void results_collect(const struct guest_mem *gm, uint64_t gpa, uint64_t tsc_khz,
                      struct vmm_result *res)
 {
@@ -91,7 +99,9 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
     for (uint32_t i = 0; i < n; i++) {
         const struct vmmb_record *r = &copy[i];
         if ((r->kind != VMMB_REC_CALIBRATION && r->kind != VMMB_REC_MEASURE &&
-             r->kind != VMMB_REC_LATENCY && r->kind != VMMB_REC_BYTES) ||
+             r->kind != VMMB_REC_LATENCY && r->kind != VMMB_REC_BYTES &&
+             r->kind != VMMB_REC_INFO) ||
+            (r->kind == VMMB_REC_INFO && !info_name(r->batch)) ||
             r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP) || r->vcpu >= nr_vcpus ||
             (r->kind == VMMB_REC_BYTES && (r->cycles == 0 || !tsc_khz))) {
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u is corrupt (kind "
@@ -121,6 +131,11 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
         if (r->kind == VMMB_REC_CALIBRATION) {
             oom |= vmm_result_add_point(res, "timing_floor", "cycles", pt, r->batch, warm,
                                         per_iter);
+            continue;
+        }
+        if (r->kind == VMMB_REC_INFO) {
+            oom |= vmm_result_add_point(res, info_name(r->batch), "bytes", pt, 0, false,
+                                        (double)r->iters);
             continue;
         }
         if (r->kind == VMMB_REC_BYTES) {

@@ -9,9 +9,40 @@
 #include "guest/lib.h"
 #include "guest/tsc.h"
 #include "guest/workload.h"
+#include "guest/x86.h"
 #include "memlib.h"
 
 #define TLB_MAX_DEFAULT (4ull << 30)
+
+/* The largest data (or unified) TLB's reach for pages of `page` bytes, from CPUID: Intel's
+ * deterministic address translation leaf 0x18, else AMD's L2 TLB leaves. 0: unknown (a
+ * hypervisor may hide these leaves). */
+static uint64_t tlb_reach(uint64_t page)
+{
+    uint32_t a, b, c, d, best = 0;
+    cpuid(0, 0, &a, &b, &c, &d);
+    if (a >= 0x18) {
+        uint32_t max_sub;
+        cpuid(0x18, 0, &max_sub, &b, &c, &d);
+        unsigned bit = page == 4096 ? 0 : page == (2u << 20) ? 1 : page == (1u << 30) ? 3 : 9;
+        for (uint32_t sub = 0; sub <= max_sub && sub < 64 && bit < 4; sub++) {
+            cpuid(0x18, sub, &a, &b, &c, &d);
+            uint32_t type = d & 0x1f; /* 1 data, 3 unified, 4 load-only */
+            if ((type != 1 && type != 3 && type != 4) || !(b >> bit & 1))
+                continue;
+            uint32_t ways = b >> 16, entries = (d >> 8 & 1) ? ways : ways * c;
+            if (entries > best)
+                best = entries;
+        }
+        return (uint64_t)best * page;
+    }
+    cpuid(0x80000000, 0, &a, &b, &c, &d);
+    if (a >= 0x80000006) {
+        cpuid(0x80000006, 0, &a, &b, &c, &d);
+        best = page == 4096 ? (b >> 16 & 0xfff) : page == (2u << 20) ? (a >> 16 & 0xfff) : 0;
+    }
+    return (uint64_t)best * page;
+}
 
 static void measure(struct wl_ctx *ctx)
 {
@@ -36,6 +67,13 @@ static void measure(struct wl_ctx *ctx)
     if (min > max)
         wl_error(ctx, "min is larger than max (or than the guest memory left for it)");
     wl_phase(VMMB_PHASE_MEASURE);
+    /* What the curve's knees are read against (the plot marks them). */
+    uint64_t page = ctx->bi->guest_page_size ? ctx->bi->guest_page_size : 4096;
+    uint64_t reach = tlb_reach(page);
+    if (ctx->bi->llc_bytes)
+        wl_record_point(ctx, 0, VMMB_REC_INFO, VMMB_INFO_LLC_BYTES, 0, ctx->bi->llc_bytes, 0, "");
+    if (reach)
+        wl_record_point(ctx, 0, VMMB_REC_INFO, VMMB_INFO_TLB_REACH_BYTES, 0, reach, 0, "");
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     for (uint64_t k = 0;; k++) {
         /* min * 2^(k/steps), a multiple of stride */

@@ -166,6 +166,8 @@ enum vmmb_record_kind {
     VMMB_REC_MEASURE = 2,
     VMMB_REC_LATENCY = 3,        /* one operation's own latency (iters = 1), e.g. an I/O request */
     VMMB_REC_BYTES = 4,          /* `iters` bytes moved in `cycles`: a bandwidth */
+    VMMB_REC_INFO = 5,           /* a fact the run measured against: `iters` is its value,
+                                    `batch` which fact (enum vmmb_info), `cycles` unused */
 };
 
 /* A record's point: the coordinates of one measurement inside a sweeping run, as
@@ -174,6 +176,11 @@ enum vmmb_record_kind {
  * run as its own set of samples whose parameters are the run's plus the point's. */
 #define VMMB_POINT_MAX 48
 #define VMMB_POINT_PAIRS 4
+
+enum vmmb_info {
+    VMMB_INFO_LLC_BYTES = 1,     /* last-level cache size the workload sized against */
+    VMMB_INFO_TLB_REACH_BYTES = 2, /* largest data TLB's entries x the guest page size */
+};
 
 #define VMMB_REC_WARMUP 1u       /* flags: declared warm-up, excluded from statistics */
 
