@@ -1,6 +1,9 @@
 #include "placement_report.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
+
+#include "json.h"
 
 static const char *text(sqlite3_stmt *st, int col)
 {
@@ -61,4 +64,46 @@ static int all_runs(sqlite3 *db, FILE *out)
 int placement_report_print(sqlite3 *db, int64_t run_id, FILE *out)
 {
     return run_id > 0 ? one_run(db, run_id, out) : all_runs(db, out);
+}
+
+static void json_text(FILE *out, const char *key, sqlite3_stmt *st, int col, bool first)
+{
+    fprintf(out, "%s\"%s\":", first ? "" : ",", key);
+    json_write_string(out, text(st, col));
+}
+
+int placement_report_json(sqlite3 *db, int64_t run_id, FILE *out)
+{
+    sqlite3_stmt *st;
+    const char *sql = run_id > 0
+        ? "SELECT run_id, kind, subject, moment, requested, observed, ok FROM placement "
+          "WHERE run_id = ? ORDER BY rowid"
+        : "SELECT r.id, c.name, r.workload, r.placement_mismatch FROM runs r JOIN configs c "
+          "ON c.id = r.config_id WHERE r.placement_mismatch <> '' ORDER BY r.id";
+    fputc('[', out);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fputc(']', out);
+        return -1;
+    }
+    if (run_id > 0)
+        sqlite3_bind_int64(st, 1, run_id);
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        fprintf(out, "%s{\"run\":%lld", n ? "," : "", (long long)sqlite3_column_int64(st, 0));
+        if (run_id > 0) {
+            json_text(out, "kind", st, 1, false);
+            fprintf(out, ",\"subject\":%d", sqlite3_column_int(st, 2));
+            json_text(out, "moment", st, 3, false);
+            json_text(out, "requested", st, 4, false);
+            json_text(out, "observed", st, 5, false);
+            fprintf(out, ",\"ok\":%s}", sqlite3_column_int(st, 6) ? "true" : "false");
+        } else {
+            json_text(out, "config", st, 1, false);
+            json_text(out, "workload", st, 2, false);
+            json_text(out, "mismatch", st, 3, false);
+            fputc('}', out);
+        }
+    }
+    sqlite3_finalize(st);
+    fputc(']', out);
+    return 0;
 }

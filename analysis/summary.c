@@ -11,6 +11,7 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "placement_report.h"
 #include "stats.h"
 
 static int db_error(sqlite3 *db, struct vmm_err *e, const char *what)
@@ -250,6 +251,9 @@ int summary_print(struct sqlite3 *db, int64_t run_id, bool json, FILE *out, stru
         }
         fputs("],", out);
         print_failed(&ds, true, out);
+        fputs(",\"placement\":", out);
+        if (placement_report_json(db, run_id, out) < 0)
+            vmm_err_set(e, VMM_EXIT_DATABASE, "reading placement from %s failed", file);
         fputs("}\n", out);
     } else {
         if (ds.ngroups)

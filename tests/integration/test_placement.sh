@@ -113,6 +113,8 @@ expect_exit "vmmbench run with placement keys" 0 "$VB" run cpuid:iters=20,batche
 expect_exit "show --run prints placement" 0 "$VB" show --run 1 --db "$TMP/p.db"
 expect_out "vCPU placement row" "vcpu +0 +run +cpu 0 +affinity 0, ran on 0 +ok"
 expect_out "memory placement rows" "memory +0 +at_end"
+expect_exit "show --run --json" 0 "$VB" show --run 1 --json --db "$TMP/p.db"
+expect_out "json carries the placement facts" '"placement":\[\{"run":1,"kind":"vcpu","subject":0,"moment":"run","requested":"cpu 0","observed":"affinity 0, ran on 0","ok":true\}'
 n=$(sqlite3 "$TMP/p.db" "SELECT count(*) FROM placement WHERE run_id = 1 AND ok = 1")
 [ "$n" -ge 5 ] && pass "placement facts stored ($n)" || fail "placement facts stored" "$n"
 printf '[vm]\nname = x\npin = 0\nfrobs = 1\n' >"$TMP/badkey.ini" # frobs on line 4
@@ -132,6 +134,8 @@ if [ "$(id -u)" -eq 0 ] && [ -w "$THP" ]; then
   expect_exit "show lists the mismatching run" 0 "$VB" show --db "$TMP/m.db"
   expect_out "show has a mismatch section" "runs whose placement did not match the request"
   expect_out "show names the run and the mismatch" "^  1 thp cpuid: anonymous_thp: only 0 of 65536 KiB"
+  expect_exit "show --json" 0 "$VB" show --json --db "$TMP/m.db"
+  expect_out "json lists the mismatching run" '"placement":\[\{"run":1,"config":"thp","workload":"cpuid","mismatch":"anonymous_thp: only 0 of 65536 KiB'
   echo "$saved_thp" >$THP
 else
   skip "THP refusal flagged" "needs root to switch transparent hugepages off"
