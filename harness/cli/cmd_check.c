@@ -144,26 +144,11 @@ int cmd_check(int argc, char **argv)
         case 'M': md = optarg; break;
         case 'F': fail_improve = true; break;
         case 'd': db = optarg; break;
-        case 'm': rc = cli_add_filter("check", "--metric", optarg, o.metrics, &o.nmetrics); break;
-        case 'w': rc = cli_add_filter("check", "--workload", optarg, o.workloads, &o.nworkloads); break;
-        case 'i': rc = cli_add_filter("check", "--ignore-param", optarg, o.ignore, &o.nignore); break;
-        case 't':
-            if (!cli_parse_pct(optarg, &o.band))
-                return cli_usage("check", "--threshold %s: give a percentage above 0 and below 1000",
-                                 optarg);
-            break;
-        case 'a': {
-            char *end;
-            o.alpha = strtod(optarg, &end);
-            if (*end || !(o.alpha > 0 && o.alpha < 1))
-                return cli_usage("check", "--alpha %s: give a probability between 0 and 1",
-                                 optarg);
-            break;
-        }
-        case 'u': rc = cli_parse_unit("check", optarg, &o.unit); break;
         case 'h': usage(stdout); return CHECK_OK;
         case ':': return cli_usage("check", "%s needs a value", argv[optind - 1]);
-        default: return cli_usage("check", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if ((rc = cli_cmp_option("check", c, optarg, &o)) < 0)
+                return cli_usage("check", "unknown option '%s'", argv[optind - 1]);
         }
         if (rc)
             return CHECK_ERROR;

@@ -86,3 +86,25 @@ int cli_parse_unit(const char *cmd, const char *s, int *unit)
         return cli_usage(cmd, "--unit %s: say auto, run or batch", s);
     return 0;
 }
+
+int cli_cmp_option(const char *cmd, int c, char *arg, struct cmp_opts *o)
+{
+    char *end;
+    switch (c) {
+    case 'm': return cli_add_filter(cmd, "--metric", arg, o->metrics, &o->nmetrics);
+    case 'w': return cli_add_filter(cmd, "--workload", arg, o->workloads, &o->nworkloads);
+    case 'i': return cli_add_filter(cmd, "--ignore-param", arg, o->ignore, &o->nignore);
+    case 't':
+        if (!cli_parse_pct(arg, &o->band))
+            return cli_usage(cmd, "--threshold %s: give a percentage above 0 and below 1000",
+                             arg);
+        return 0;
+    case 'a':
+        o->alpha = strtod(arg, &end);
+        if (*end || !(o->alpha > 0 && o->alpha < 1))
+            return cli_usage(cmd, "--alpha %s: give a probability between 0 and 1", arg);
+        return 0;
+    case 'u': return cli_parse_unit(cmd, arg, &o->unit);
+    default: return -1;
+    }
+}

@@ -19,6 +19,11 @@ int cli_parse_unit(const char *cmd, const char *s, int *unit);
 /* Adds VALUE to a filter list (--metric, --workload, --ignore-param); comma lists too. */
 int cli_add_filter(const char *cmd, const char *opt, char *value, const char **list,
                    size_t *n);
+/* The comparison options compare and check share, by their getopt letters: m --metric,
+ * w --workload, i --ignore-param, t --threshold, a --alpha, u --unit. Returns 0 when c
+ * was one and is applied, an exit code (2, message printed) when its value is bad, -1
+ * when c is not a comparison option. */
+int cli_cmp_option(const char *cmd, int c, char *arg, struct cmp_opts *o);
 /* A baseline: an existing file, DIR(db)/baselines/NAME.db, or a selector in db. */
 int cli_resolve_baseline(const char *arg, const char *db_path, struct selector *s,
                          struct vmm_err *e);

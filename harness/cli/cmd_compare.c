@@ -55,29 +55,14 @@ int cmd_compare(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         int rc = 0;
         switch (c) {
-        case 'm': rc = cli_add_filter("compare", "--metric", optarg, o.metrics, &o.nmetrics); break;
-        case 'w': rc = cli_add_filter("compare", "--workload", optarg, o.workloads, &o.nworkloads); break;
-        case 'i': rc = cli_add_filter("compare", "--ignore-param", optarg, o.ignore, &o.nignore); break;
-        case 't':
-            if (!cli_parse_pct(optarg, &o.band))
-                return cli_usage("compare", "--threshold %s: give a percentage above 0 and below 1000",
-                                 optarg);
-            break;
-        case 'a': {
-            char *end;
-            o.alpha = strtod(optarg, &end);
-            if (*end || !(o.alpha > 0 && o.alpha < 1))
-                return cli_usage("compare", "--alpha %s: give a probability between 0 and 1",
-                                 optarg);
-            break;
-        }
         case 'j': json = true; break;
         case 'M': md = optarg; break;
         case 'd': db = optarg; break;
-        case 'u': rc = cli_parse_unit("compare", optarg, &o.unit); break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("compare", "%s needs a value", argv[optind - 1]);
-        default: return cli_usage("compare", "unknown option '%s'", argv[optind - 1]);
+        default:
+            if ((rc = cli_cmp_option("compare", c, optarg, &o)) < 0)
+                return cli_usage("compare", "unknown option '%s'", argv[optind - 1]);
         }
         if (rc)
             return rc;
