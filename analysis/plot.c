@@ -90,6 +90,21 @@ static FILE *open_in(const char *dir, const char *name, const char *ext)
     return fopen(path, "w");
 }
 
+/* NAME.dat and NAME.gp, both or neither. */
+static int open_pair(const char *dir, const char *name, FILE **d, FILE **f, struct vmm_err *e)
+{
+    *d = open_in(dir, name, "dat");
+    *f = open_in(dir, name, "gp");
+    if (*d && *f)
+        return 0;
+    int err = errno;
+    if (*d)
+        fclose(*d);
+    if (*f)
+        fclose(*f);
+    return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(err));
+}
+
 /* The head of every script: both terminals in one loop, body follows inside. */
 static void script_head(FILE *f, const char *name, int w, int h)
 {
@@ -375,15 +390,9 @@ static int plot_tlb(const struct dataset *ds, const char *dir, struct plot_set *
     if (!nmarks)
         note(ps, "TLB curve: %s not recorded (metrics llc_bytes, tlb_reach_bytes); not marked",
              "LLC size and TLB reach");
-    FILE *d = open_in(dir, "tlb", "dat");
-    FILE *f = open_in(dir, "tlb", "gp");
-    if (!d || !f) {
-        if (d)
-            fclose(d);
-        if (f)
-            fclose(f);
-        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
-    }
+    FILE *d, *f;
+    if (open_pair(dir, "tlb", &d, &f, e))
+        return -1;
     write_series(d, s, ns);
     fclose(d);
     script_head(f, "tlb", 1000, 560);
@@ -463,14 +472,9 @@ static int plot_virtio(const struct dataset *ds, const char *dir, struct plot_se
         char name[128], title[200];
         snprintf(name, sizeof name, "virtio-%s", wls[w] + (wls[w][6] == '-' ? 7 : 6));
         snprintf(title, sizeof title, "%s throughput against request size", wls[w]);
-        FILE *d = open_in(dir, name, "dat"), *f = open_in(dir, name, "gp");
-        if (!d || !f) {
-            if (d)
-                fclose(d);
-            if (f)
-                fclose(f);
-            return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
-        }
+        FILE *d, *f;
+        if (open_pair(dir, name, &d, &f, e))
+            return -1;
         write_series(d, s, ns);
         fclose(d);
         script_head(f, name, 1000, 560);
@@ -525,15 +529,9 @@ static int plot_numa(const struct dataset *ds, const char *dir, struct plot_set 
             snprintf(name, sizeof name, "numa-%s-%s", ds->configs[c].name, metrics[m]);
             snprintf(title, sizeof title, "NUMA %s matrix (%s), config %s", metrics[m],
                      m ? "MB/s" : "ns", ds->configs[c].name);
-            FILE *d = open_in(dir, name, "dat"), *f = open_in(dir, name, "gp");
-            if (!d || !f) {
-                if (d)
-                    fclose(d);
-                if (f)
-                    fclose(f);
-                return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir,
-                                   strerror(errno));
-            }
+            FILE *d, *f;
+            if (open_pair(dir, name, &d, &f, e))
+                return -1;
             fprintf(d, "# rows: CPU node 0..%d, columns: memory node 0..%d, median %s\n", maxc,
                     maxm, metrics[m]);
             for (int i = 0; i <= maxc; i++) {
@@ -602,14 +600,9 @@ static int plot_loaded(const struct dataset *ds, const char *dir, struct plot_se
              "bandwidth per load=, layout=) yet; plot skipped", "loaded-latency");
         return 0;
     }
-    FILE *d = open_in(dir, "loaded-latency", "dat"), *f = open_in(dir, "loaded-latency", "gp");
-    if (!d || !f) {
-        if (d)
-            fclose(d);
-        if (f)
-            fclose(f);
-        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
-    }
+    FILE *d, *f;
+    if (open_pair(dir, "loaded-latency", &d, &f, e))
+        return -1;
     write_series(d, s, ns);
     fclose(d);
     script_head(f, "loaded-latency", 1000, 560);
