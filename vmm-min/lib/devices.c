@@ -22,17 +22,9 @@ static enum io_result serial_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t 
     }
     if (off != 0)
         return IO_CONTINUE;
-    pthread_mutex_lock(&vm->lock);
-    struct vmm_result *r = vm->res;
-    vm->console_total++;
-    bool flood = vm->console_total > VMM_CONSOLE_FLOOD;
-    if (r->console_len < VMM_CONSOLE_KEEP) {
-        r->console[r->console_len++] = (char)data[0];
-        r->console[r->console_len] = '\0';
-    } else {
-        r->console_truncated = true;
-    }
-    pthread_mutex_unlock(&vm->lock);
+    /* Counted apart from what is kept: a flood is named even after the log is full. */
+    bool flood = atomic_fetch_add(&vm->console_total, 1) + 1 > VMM_CONSOLE_FLOOD;
+    vm_console_put(vm, (const char *)data, 1);
     if (vm->plan->echo_console)
         fputc(data[0], stderr);
     if (flood) {
@@ -77,8 +69,10 @@ static enum io_result control_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t
         atomic_store(&v->phase, (int)ph);
         atomic_store(&v->probe_deadline,
                      ph == VMMB_PHASE_PROBE ? vm_now() + vm->plan->probe_timeout_s : 0.0);
+        /* The placement sample walks smaps and asks move_pages: the supervisor does it,
+         * so this vCPU goes straight back to measuring. */
         if (ph == VMMB_PHASE_MEASURE && vcpu == 0)
-            vm_observe_after_touch(vm);
+            atomic_store(&vm->touch_requested, true);
         if (vcpu == 0)
             virtio_vm_phase(vm, ph);
         pthread_mutex_lock(&vm->lock);

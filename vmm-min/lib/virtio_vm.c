@@ -44,6 +44,7 @@ struct virtio_vm {
     bool has_input;              /* some device's backend has input of its own */
     pthread_t io_thread;
     bool io_started, io_used;
+    double io_cpu_total;         /* the I/O thread's CPU time, read as it stops */
     atomic_bool io_stop;
     int stats_fd;                /* vCPU 0's KVM binary statistics, -1 when unavailable */
     uint64_t stats_exits_off;
@@ -349,17 +350,25 @@ int virtio_vm_start(struct vm *vm, struct vmm_err *e)
     struct virtio_vm *vv = vm->virtio;
     if (!vv || (vv->notify == VMM_NOTIFY_EXIT && !vv->has_input))
         return 0;
-    if (pthread_create(&vv->io_thread, NULL, io_thread, vv) != 0)
-        return vmm_err_set(e, VMM_EXIT_INTERNAL, "cannot start the I/O thread");
-    vv->io_started = vv->io_used = true;
+    /* Created where it will run: on io_cpu, or off vmm_pin's CPUs. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
     if (vv->io_cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(vv->io_cpu, &set);
-        if (pthread_setaffinity_np(vv->io_thread, sizeof set, &set) != 0)
-            return vmm_err_set(e, VMM_EXIT_USAGE, "cannot pin the I/O thread to CPU %d",
-                               vv->io_cpu);
+        pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+    } else {
+        vm_attr_others(vm, &attr);
     }
+    int rc = pthread_create(&vv->io_thread, &attr, io_thread, vv);
+    pthread_attr_destroy(&attr);
+    if (rc == EINVAL && vv->io_cpu >= 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot pin the I/O thread to CPU %d",
+                           vv->io_cpu);
+    if (rc != 0)
+        return vmm_err_set(e, VMM_EXIT_INTERNAL, "cannot start the I/O thread");
+    vv->io_started = vv->io_used = true;
     return 0;
 }
 
@@ -373,8 +382,15 @@ void virtio_vm_stop(struct vm *vm)
     if (write(vv->stop_efd, &one, sizeof one) < 0) {
         /* the counter cannot overflow from one write; nothing else can fail here */
     }
+    vv->io_cpu_total = thread_cpu(vv->io_thread); /* the thread still exists until joined */
     pthread_join(vv->io_thread, NULL);
     vv->io_started = false;
+}
+
+double virtio_vm_io_cpu(const struct vm *vm)
+{
+    const struct virtio_vm *vv = vm->virtio;
+    return vv && vv->io_used ? vv->io_cpu_total : -1;
 }
 
 static void add(struct vmm_result *res, const char *metric, const char *unit, double v,
@@ -389,7 +405,6 @@ void virtio_vm_collect(struct vm *vm, struct vmm_result *res)
     if (!vv)
         return;
     int oom = 0;
-    char line[256];
     for (unsigned i = 0; i < vv->ndev; i++) {
         struct virtio_dev *d = &vv->dev[i];
         for (unsigned k = 0; k < VIRTIO_ERR_COUNT; k++) {
@@ -399,14 +414,8 @@ void virtio_vm_collect(struct vm *vm, struct vmm_result *res)
             snprintf(m, sizeof m, "virtio_err_%s", virtio_err_name(k));
             add(res, m, "count", (double)d->errors[k], &oom);
         }
-        if (d->first_error[0] && res->console) {
-            /* The VMM's note of what the driver did wrong, kept with the console log. */
-            int n = snprintf(line, sizeof line, "vmm: %s\n", d->first_error);
-            if (n > 0 && res->console_len + (size_t)n <= VMM_CONSOLE_KEEP) {
-                memcpy(res->console + res->console_len, line, (size_t)n + 1);
-                res->console_len += (size_t)n;
-            }
-        }
+        if (d->first_error[0]) /* what the driver did wrong, kept with the console log */
+            vm_console_note(vm, "%s", d->first_error);
     }
     if (res->status != VMM_STATUS_OK || !vv->window_done)
         goto out;

@@ -16,6 +16,8 @@ int virtio_vm_attach(struct vm *vm, struct vmm_err *e);
 /* Starts the I/O thread for the ioeventfd and poll paths (before the vCPUs run). */
 int virtio_vm_start(struct vm *vm, struct vmm_err *e);
 void virtio_vm_stop(struct vm *vm);
+/* The I/O thread's CPU time over the run (after virtio_vm_stop), or -1 without one. */
+double virtio_vm_io_cpu(const struct vm *vm);
 /* The measuring window: opened when vCPU 0 enters VMMB_PHASE_MEASURE, closed when it
  * reports (VMMB_PORT_DONE). Called on the vCPU thread. */
 void virtio_vm_phase(struct vm *vm, uint32_t phase);

@@ -5,6 +5,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +49,7 @@ struct vcpu {
     uint64_t stuck_rip;          /* where it was when the supervisor stopped it */
     uint8_t stuck_bytes[4];
     bool stuck_bytes_ok;
+    double cpu_s;                /* this thread's CPU time, read as it ends */
 };
 
 struct vm {
@@ -65,10 +67,16 @@ struct vm {
     struct vmm_result *res;
     bool done;                   /* the guest wrote VMMB_PORT_DONE */
     uint64_t done_gpa;
-    uint64_t console_total;
+    atomic_uint_fast64_t console_total; /* serial bytes the guest wrote, kept or not */
     struct virtio_vm *virtio;    /* the run's virtio devices (virtio_vm.c); NULL without */
     struct x86_tables tables;
-    atomic_bool touch_observed;  /* the after-touch placement sample was taken */
+    atomic_bool touch_requested; /* vCPU 0 began measuring: the supervisor samples placement */
+    bool touch_observed;         /* the after-touch placement sample was taken */
+    /* Where threads that have no CPU of their own may run: the CPUs the process had,
+     * less vmm_pin's, so only the supervisor is on vmm_pin CPUs (others_set: vmm_pin given). */
+    cpu_set_t others;
+    bool others_set;
+    double supervisor_cpu_s;     /* the supervisor's CPU time while the guest ran */
 };
 
 double vm_now(void);
@@ -94,15 +102,19 @@ void vm_supervise(struct vm *vm, double deadline);
 /* After a forced stop: the run's status and reason (timeout or unsupported, with RIP). */
 void vm_explain_stop(struct vm *vm);
 
-/* Appends "vmm: ..." to the run's console log, where notes about the run go. */
+/* console.c, the console log's one writer: appends bytes (truncating at the limit),
+ * or a line "vmm: ..." with a note about the run. */
+void vm_console_put(struct vm *vm, const char *s, size_t n);
 void vm_console_note(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Host PMU counters on a vCPU thread: opened first thing, read last thing. */
 void vcpu_counters_start(struct vcpu *v);
 void vcpu_counters_stop(struct vcpu *v);
 
 /* Samples guest memory placement once, when vCPU 0 starts measuring: by then the guest
- * has touched what it uses. */
+ * has touched what it uses. Called on the supervisor, never on a vCPU thread. */
 void vm_observe_after_touch(struct vm *vm);
+/* Applies vm->others to a thread about to be created (no-op without vmm_pin). */
+void vm_attr_others(struct vm *vm, pthread_attr_t *attr);
 
 int devices_register(struct vm *vm);
 

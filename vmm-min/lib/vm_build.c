@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_dev.h"
@@ -156,6 +157,12 @@ struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res)
     for (unsigned i = 0; i < VMMB_MAX_VCPUS; i++)
         vm->vcpu[i].fd = -1;
     pthread_mutex_init(&vm->lock, NULL);
-    pthread_cond_init(&vm->cond, NULL);
+    /* The supervisor's deadlines are CLOCK_MONOTONIC (vm_now): the condition variable
+     * must wait on that clock, or every timed wait returns at once and it spins. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->cond, &ca);
+    pthread_condattr_destroy(&ca);
     return vm;
 }

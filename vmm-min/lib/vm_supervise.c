@@ -50,29 +50,60 @@ static struct timespec abs_time(double mono_s)
     return t;
 }
 
-/* Waits for vCPU 0 to finish, enforcing both timeouts, then stops every vCPU. */
+/* What the supervisor must do now: the stop it decides on (VM_RUNNING: none yet). */
+static int decide_stop(struct vm *vm, double now, double deadline)
+{
+    /* vCPU 0 ended, or another vCPU reported (a failure in a job). */
+    if (atomic_load(&vm->vcpu[0].finished) || vm->done)
+        return VM_STOP_DONE;
+    if (now >= deadline)
+        return VM_STOP_TIMEOUT;
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        double pd = atomic_load(&vm->vcpu[i].probe_deadline);
+        if (pd > 0 && now >= pd)
+            return VM_STOP_PROBE_TIMEOUT;
+    }
+    return VM_RUNNING;
+}
+
+static double next_wake(struct vm *vm, double deadline)
+{
+    double wake = deadline;
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        double pd = atomic_load(&vm->vcpu[i].probe_deadline);
+        if (pd > 0 && pd < wake)
+            wake = pd;
+    }
+    return wake;
+}
+
+static double thread_cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Waits for vCPU 0 to finish, enforcing both timeouts, then stops every vCPU. While the
+ * guest runs it sleeps on vm->cond until the next deadline or an event (a vCPU ending or
+ * changing phase), and writes vm->stop once, so it costs the guest nothing; its CPU time
+ * is kept in vm->supervisor_cpu_s as the proof. */
 void vm_supervise(struct vm *vm, double deadline)
 {
+    double cpu0 = thread_cpu_now();
     pthread_mutex_lock(&vm->lock);
+    int stop = atomic_load(&vm->stop);
     for (;;) {
         if (all_finished(vm))
             break;
         double now = vm_now();
-        int stop = atomic_load(&vm->stop);
-        if (stop == VM_RUNNING) {
-            /* vCPU 0 ended, or another vCPU reported (a failure in a job). */
-            if (atomic_load(&vm->vcpu[0].finished) || vm->done) {
-                stop = VM_STOP_DONE;
-            } else if (now >= deadline) {
-                stop = VM_STOP_TIMEOUT;
-            } else {
-                for (unsigned i = 0; i < vm->nvcpus; i++) {
-                    double pd = atomic_load(&vm->vcpu[i].probe_deadline);
-                    if (pd > 0 && now >= pd)
-                        stop = VM_STOP_PROBE_TIMEOUT;
-                }
-            }
+        if (stop == VM_RUNNING && (stop = decide_stop(vm, now, deadline)) != VM_RUNNING)
             atomic_store(&vm->stop, stop);
+        if (stop == VM_RUNNING && atomic_exchange(&vm->touch_requested, false)) {
+            pthread_mutex_unlock(&vm->lock);
+            vm_observe_after_touch(vm);
+            pthread_mutex_lock(&vm->lock);
+            continue;
         }
         double wake;
         if (stop != VM_RUNNING) {
@@ -81,17 +112,13 @@ void vm_supervise(struct vm *vm, double deadline)
             pthread_mutex_lock(&vm->lock);
             wake = now + 0.01; /* keep kicking until every thread has left KVM_RUN */
         } else {
-            wake = deadline;
-            for (unsigned i = 0; i < vm->nvcpus; i++) {
-                double pd = atomic_load(&vm->vcpu[i].probe_deadline);
-                if (pd > 0 && pd < wake)
-                    wake = pd;
-            }
+            wake = next_wake(vm, deadline);
         }
         struct timespec ts = abs_time(wake);
         pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
     }
     pthread_mutex_unlock(&vm->lock);
+    vm->supervisor_cpu_s = thread_cpu_now() - cpu0;
 }
 
 static const char *insn_name(const uint8_t *b)

@@ -20,27 +20,6 @@ double vm_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-void vm_console_note(struct vm *vm, const char *fmt, ...)
-{
-    char msg[320];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    pthread_mutex_lock(&vm->lock);
-    struct vmm_result *r = vm->res;
-    if (r->console) {
-        int w = snprintf(r->console + r->console_len, VMM_CONSOLE_KEEP + 1 - r->console_len,
-                         "vmm: %s\n", msg);
-        if (w > 0)
-            r->console_len += (size_t)w < VMM_CONSOLE_KEEP - r->console_len
-                                  ? (size_t)w : VMM_CONSOLE_KEEP - r->console_len;
-    }
-    pthread_mutex_unlock(&vm->lock);
-}
-
 /* Host counters per vCPU, as samples: metric counter.NAME, batch = the vCPU. */
 static void collect_counters(struct vm *vm)
 {
@@ -73,8 +52,14 @@ void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
     pthread_mutex_unlock(&vm->lock);
 }
 
+void vm_attr_others(struct vm *vm, pthread_attr_t *attr)
+{
+    if (vm->others_set)
+        pthread_attr_setaffinity_np(attr, sizeof vm->others, &vm->others);
+}
+
 /* A pinned vCPU thread is created pinned: it never runs anywhere else, not even for
- * its first instructions. */
+ * its first instructions. An unpinned one keeps off vmm_pin's CPUs. */
 static int start_vcpu_thread(struct vm *vm, struct vcpu *v)
 {
     pthread_attr_t attr;
@@ -85,16 +70,35 @@ static int start_vcpu_thread(struct vm *vm, struct vcpu *v)
         CPU_ZERO(&set);
         CPU_SET(cpu, &set);
         pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+    } else {
+        vm_attr_others(vm, &attr);
     }
     int rc = pthread_create(&v->thread, &attr, vcpu_thread, v);
     pthread_attr_destroy(&attr);
     return rc;
 }
 
-/* The supervisor is the VMM's own thread: vmm_pin places it; returns whether it did. */
-static bool pin_supervisor(const struct vmm_placement *p, cpu_set_t *saved)
+/* vmm_pin is for the supervisor alone: every other thread gets the CPUs the process
+ * had less vmm_pin's (all it had, if that leaves none). Computed before anything is
+ * pinned, so no thread inherits the supervisor's CPUs. */
+static void plan_thread_masks(struct vm *vm, cpu_set_t *saved)
 {
-    if (!p->nvmm_pin || pthread_getaffinity_np(pthread_self(), sizeof *saved, saved) != 0)
+    const struct vmm_placement *p = &vm->plan->placement;
+    if (!p->nvmm_pin)
+        return;
+    vm->others = *saved;
+    for (unsigned i = 0; i < p->nvmm_pin; i++)
+        CPU_CLR(p->vmm_pin[i], &vm->others);
+    if (CPU_COUNT(&vm->others) == 0)
+        vm->others = *saved;
+    vm->others_set = true;
+}
+
+/* The supervisor is the VMM's own thread: vmm_pin places it, once every other thread
+ * exists; returns whether it did. */
+static bool pin_supervisor(const struct vmm_placement *p)
+{
+    if (!p->nvmm_pin)
         return false;
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -103,10 +107,29 @@ static bool pin_supervisor(const struct vmm_placement *p, cpu_set_t *saved)
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 }
 
+/* The VMM's own CPU time, per kind of thread, as samples (unit s): the supervisor's
+ * while the guest ran, the I/O thread's, and each vCPU thread's (batch = the vCPU).
+ * These come from the kernel's per-thread accounting, the figure behind
+ * /proc/self/task/TID/schedstat. */
+static void collect_vmm_cpu(struct vm *vm)
+{
+    int oom = vmm_result_add(vm->res, "vmm_cpu_supervisor", "s", 0, false,
+                             vm->supervisor_cpu_s);
+    double io = virtio_vm_io_cpu(vm);
+    if (io >= 0)
+        oom |= vmm_result_add(vm->res, "vmm_cpu_io_thread", "s", 0, false, io);
+    for (unsigned i = 0; i < vm->nvcpus; i++)
+        if (vm->vcpu[i].started)
+            oom |= vmm_result_add(vm->res, "vmm_cpu_vcpu", "s", i, false, vm->vcpu[i].cpu_s);
+    if (oom)
+        vm_fail(vm, VMM_STATUS_HOST_ERROR, "out of memory storing the VMM's CPU time");
+}
+
 void vm_observe_after_touch(struct vm *vm)
 {
-    if (atomic_exchange(&vm->touch_observed, true))
+    if (vm->touch_observed)
         return;
+    vm->touch_observed = true;
     struct vmm_mem_obs obs;
     vmm_observe_memory(&vm->mem, &vm->plan->resolved, &obs);
     pthread_mutex_lock(&vm->lock);
@@ -150,7 +173,10 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         return;
     vm_install_kick_handler();
     cpu_set_t saved;
-    bool pinned = pin_supervisor(&plan->placement, &saved);
+    bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+    if (have_saved)
+        plan_thread_masks(vm, &saved);
+    bool pinned = false;
 
     struct vmm_err e = { 0 };
     if (vm_build(vm, &e)) {
@@ -172,6 +198,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         }
         v->started = true;
     }
+    pinned = have_saved && pin_supervisor(&plan->placement);
     vm_supervise(vm, deadline);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         if (vm->vcpu[i].started)
@@ -182,6 +209,8 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     collect_counters(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
+    if (res->status == VMM_STATUS_OK)
+        collect_vmm_cpu(vm);
     if (res->status == VMM_STATUS_OK) {
         if (vm->done) {
             const char *names[VMMB_MAX_PARAMS + 1] = { 0 };
