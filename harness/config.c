@@ -68,10 +68,11 @@ void config_free(struct bench_config *c)
 /* The keys beyond name/vcpus/memory: placement (parsed by vmm-min, which owns their
  * meaning) and devices. */
 static const char *const extra_keys[] = { "pin", "vmm_pin", "backing", "prefault",
-                                          "guest_pages", "numa", "vnuma", "blk", "net",
+                                          "guest_pages", "numa", "vnuma", "vmm_pin_shared",
+                                          "blk", "net",
                                           "notify", "poll_us", "io_cpu", "counters" };
 #define EXTRA_KEYS (sizeof extra_keys / sizeof extra_keys[0])
-#define FIRST_DEVICE_KEY 7
+#define FIRST_DEVICE_KEY 8
 
 /* Parser state shared by the line reader and the handler. */
 struct parse_state {
@@ -213,7 +214,8 @@ static int handle_extra_key(struct parse_state *ps, const char *key, const char 
         return 1;
     }
     return handler_error(ps, "unknown key '%s' in [vm]; known keys are name, vcpus, memory, "
-                         "pin, vmm_pin, backing, prefault, guest_pages, numa, vnuma, blk, net, "
+                         "pin, vmm_pin, vmm_pin_shared, backing, prefault, guest_pages, numa, vnuma, "
+                         "blk, net, "
                          "notify, poll_us, io_cpu, counters", key);
 }
 

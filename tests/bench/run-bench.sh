@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: speed targets as ratios against a reference measured in the same job.
-#  1. pio-user exit latency through vmm-min vs the bare KVM_RUN loop (bare_kvm), same
-#     guest, interleaved; target: ratio of medians <= 1.05.
+#  E1. pio-user, mmio-user and cpuid exits, ring 3 and 0, in three placements, through
+#     vmm-min vs the bare KVM_RUN loop (bare_kvm), same guest, alternating; target: ratio
+#     of medians <= 1.03 (tests/bench/exit-bench.sh).
 #  2. whole vmm-min process for a 64 MiB guest running null vs the bare-loop program's
 #     whole process; target: <= 3x, and under 20 ms.
 #  3. storing 1e6 samples vs a plain prepared-insert loop; target: <= 1.2x, under 2 s.
@@ -29,21 +30,8 @@ verdict() { # name value op limit
   else echo "FAIL $1: $2 (target $3 $4)"; status=1; fi
 }
 
-echo "== 1. pio-user exit latency, vmm-min vs bare KVM_RUN loop ($ROUNDS interleaved rounds)"
-P="batches=30 iters=200 warmup=3"
-: >"$B/pio-vmm.txt"; : >"$B/pio-bare.txt"
-for r in $(seq "$ROUNDS"); do
-  # shellcheck disable=SC2086
-  $VM --kernel "$GUEST" --workload pio-user $(printf -- '--param %s ' $P) |
-    awk '$1=="latency"{sub("median=","",$3); print $3}' >>"$B/pio-vmm.txt"
-  # shellcheck disable=SC2086
-  "$B/bare_kvm" "$GUEST" pio-user $P | awk '{print $2}' >>"$B/pio-bare.txt"
-done
-vm_ns=$(median <"$B/pio-vmm.txt"); bare_ns=$(median <"$B/pio-bare.txt")
-ratio=$(awk -v a="$vm_ns" -v b="$bare_ns" 'BEGIN{printf "%.3f", a/b}')
-echo "   vmm-min median of medians: $vm_ns ns; bare loop: $bare_ns ns"
-verdict "pio-user vmm-min/bare ratio" "$ratio" "<=" 1.05
-
+# E1. exit latency in three placements against the bare loop (its own script, same job)
+BUILD=$BUILD bash tests/bench/exit-bench.sh || status=1
 echo "== 2. whole process, 64 MiB guest running null"
 NP="--param batches=5 --param iters=1000 --param warmup=1"
 vmm_ms=$("$B/proc_time" 31 "$VM" --kernel "$GUEST" --mem 64M --workload null $NP | awk '{print $2}')

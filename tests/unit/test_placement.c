@@ -194,6 +194,15 @@ static void test_refusals(void **state)
     expect_refusal(thp_odd, 1, 65 * MiB, VMM_EXIT_USAGE, "not a multiple");
     const char *vmm_pin[] = { "vmm_pin", "12", NULL };
     expect_refusal(vmm_pin, 1, 64 * MiB, VMM_EXIT_USAGE, "vmm_pin: host CPU 12");
+    /* The supervisor on a vCPU's CPU takes the guest's time: refused unless asked for. */
+    const char *overlap[] = { "pin", "2,3", "vmm_pin", "1,3", NULL };
+    expect_refusal(overlap, 2, 64 * MiB, VMM_EXIT_USAGE, "vmm_pin CPU 3 is also vCPU 1's CPU");
+    struct vmm_resolved r;
+    struct vmm_err e = { 0 };
+    const char *shared[] = { "pin", "2,3", "vmm_pin", "3", "vmm_pin_shared", "yes", NULL };
+    assert_int_equal(resolve(TWO_NODES, shared, 2, 64 * MiB, &r, &e), 0);
+    const char *apart[] = { "pin", "2,3", "vmm_pin", "1", NULL };
+    assert_int_equal(resolve(TWO_NODES, apart, 2, 64 * MiB, &r, &e), 0);
 }
 
 /* A fake sysfs with a 2 MiB pool of `free` pages on node `node` (-1: system-wide) and

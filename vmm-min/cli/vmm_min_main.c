@@ -32,7 +32,8 @@ static void usage(FILE *out)
             "  --list            list the workloads in the kernel image and exit\n"
             "  --counters LIST   host PMU counters on the vCPU threads (libpfm4): aliases\n"
             "                    dtlb, walk, ept, llc, instructions, cycles, or event strings\n"
-            "Placement (see README): --pin LIST|compact|scatter|node:N, --vmm-pin LIST,\n"
+            "Placement (see README): --pin LIST|compact|scatter|node:N, --vmm-pin LIST\n"
+            "  [--vmm-pin-shared],\n"
             "  --backing anonymous|anonymous_thp|anonymous_hugetlb_2mb|anonymous_hugetlb_1gb|shmem,\n"
             "  --prefault yes|no, --guest-pages 4k|2m|1g, --numa bind:N|interleave:N,M|preferred:N,\n"
             "  --vnuma 0:SIZE@hostN,1:SIZE@hostM, --native (memory workloads: the same code\n"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
         { "backing", required_argument, 0, 1002 }, { "prefault", required_argument, 0, 1003 },
         { "guest-pages", required_argument, 0, 1004 }, { "numa", required_argument, 0, 1005 },
         { "vnuma", required_argument, 0, 1006 }, { "native", no_argument, 0, 1007 },
+        { "vmm-pin-shared", no_argument, 0, 1008 },
         /* devices */
         { "blk", required_argument, 0, 1100 }, { "net", required_argument, 0, 1101 },
         { "notify", required_argument, 0, 1102 }, { "poll-us", required_argument, 0, 1103 },
@@ -192,8 +194,9 @@ int main(int argc, char **argv)
         case 'j': json = true; break;
         case 'l': list = true; break;
         case 'h': usage(stdout); return 0;
-        case 1007:
-            if (vmm_placement_set(&rq.placement, "native", "yes", &e))
+        case 1007: case 1008:
+            if (vmm_placement_set(&rq.placement, c == 1007 ? "native" : "vmm_pin_shared", "yes",
+                                  &e))
                 return fail(&e);
             break;
         case 1000: case 1001: case 1002: case 1003: case 1004: case 1005: case 1006:

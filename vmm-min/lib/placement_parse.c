@@ -227,6 +227,11 @@ int vmm_placement_set(struct vmm_placement *p, const char *key, const char *val,
         return vmm_parse_pin(val, p, e);
     if (!strcmp(key, "vmm_pin"))
         return vmm_parse_cpulist(val, p->vmm_pin, VMMB_MAX_VCPUS, &p->nvmm_pin, e);
+    if (!strcmp(key, "vmm_pin_shared")) {
+        if (vmm_parse_bool(val, &p->vmm_pin_shared))
+            return vmm_err_set(e, VMM_EXIT_USAGE, "vmm_pin_shared '%s': use yes or no", val);
+        return 0;
+    }
     if (!strcmp(key, "prefault")) {
         if (vmm_parse_bool(val, &p->prefault))
             return vmm_err_set(e, VMM_EXIT_USAGE, "prefault '%s': use yes or no", val);
@@ -296,5 +301,7 @@ void vmm_placement_describe(const struct vmm_placement *p, char *buf, unsigned l
     if (p->nvmm_pin) {
         append(buf, len, &used, " vmm_pin=");
         append_list(buf, len, &used, p->vmm_pin, p->nvmm_pin);
+        if (p->vmm_pin_shared)
+            append(buf, len, &used, " vmm_pin_shared=yes");
     }
 }

@@ -228,9 +228,19 @@ int vmm_placement_resolve(const struct vmm_placement *p, unsigned vcpus, uint64_
     r->vcpus = vcpus;
     if (resolve_vnodes(p, mem_bytes, t, r, e) || resolve_cpus(p, vcpus, t, r, e))
         return -1;
-    for (unsigned i = 0; i < p->nvmm_pin; i++)
+    for (unsigned i = 0; i < p->nvmm_pin; i++) {
         if (check_cpu(t, p->vmm_pin[i], "vmm_pin", e))
             return -1;
+        /* The supervisor sleeps while the guest runs, but it wakes for deadlines, phase
+         * changes and the placement sample: on a vCPU's CPU that time is the guest's. */
+        for (unsigned v = 0; v < vcpus && !p->vmm_pin_shared; v++)
+            if (r->vcpu_cpu[v] == p->vmm_pin[i])
+                return vmm_err_set(e, VMM_EXIT_USAGE, "vmm_pin CPU %d is also vCPU %u's CPU: "
+                                   "the VMM's thread would run on the guest's time; give "
+                                   "vmm_pin another CPU, or set vmm_pin_shared = yes "
+                                   "(--vmm-pin-shared) to measure that on purpose",
+                                   p->vmm_pin[i], v);
+    }
     if (p->guest_pages == VMM_GPAGES_1G && kvm_guest_has_1g_pages() == 0)
         return vmm_err_set(e, VMM_EXIT_USAGE, "guest_pages=1g: this host's KVM does not offer "
                            "guests 1 GiB pages (no pdpe1gb in KVM_GET_SUPPORTED_CPUID, as on PVM "

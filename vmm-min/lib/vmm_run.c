@@ -209,8 +209,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     collect_counters(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
-    if (res->status == VMM_STATUS_OK)
-        collect_vmm_cpu(vm);
+    collect_vmm_cpu(vm); /* a run that failed or overstayed cost the host too */
     if (res->status == VMM_STATUS_OK) {
         if (vm->done) {
             const char *names[VMMB_MAX_PARAMS + 1] = { 0 };

@@ -5,6 +5,8 @@
  * Keys (INI and vmm-min flags alike):
  *   pin          = 2,3,4-5 | compact | scatter | node:N   vCPU placement
  *   vmm_pin      = CPU list                               the VMM's own (supervisor) thread
+ *   vmm_pin_shared = yes | no   allow vmm_pin on a vCPU's CPU (refused by default: the
+ *                               VMM's thread would take its time from the guest's)
  *   backing      = anonymous | anonymous_thp | anonymous_hugetlb_2mb |
  *                  anonymous_hugetlb_1gb | shmem          (the KVM selftests names)
  *   prefault     = yes | no                               touch all memory before boot
@@ -62,6 +64,7 @@ struct vmm_placement {
     int pin[VMMB_MAX_VCPUS];           /* for a list */
     unsigned nvmm_pin;
     int vmm_pin[VMMB_MAX_VCPUS];
+    bool vmm_pin_shared;               /* vmm_pin may be a vCPU's CPU: measured on purpose */
 };
 
 /* Each parser sets one field from its text and reports what was wrong with it.

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make bench`, exit section (run from tests/bench/run-bench.sh): vmm-min's exit latency
+# against a bare KVM_RUN loop (bare_kvm) running the same guest image, workload and
+# parameters, side by side in this job. Whatever vmm-min's threads, locks and
+# bookkeeping add to a timed exit shows up as a ratio above 1.
+#  E1. pio-user, mmio-user, cpuid, each in ring 3 and ring 0, in three placements:
+#      separate  vCPU on CPU 0, vmm-min's supervisor on CPU 1 (bare loop on CPU 0)
+#      unpinned  nothing pinned (both left to the scheduler)
+#      2vcpu     2 vCPUs, nothing pinned (vCPU 1 parks in both)
+#      target: median of run medians, vmm-min / bare <= 1.03 (BENCH_EXIT_LIMIT).
+# The two programs alternate run by run (A B B A ...), so drift on this shared host lands
+# on both. A figure that is missing (a run that failed) fails its verdict.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+B=$BUILD/tests/bench
+GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
+VM=$BUILD/bin/vmm-min
+ROUNDS=${BENCH_EXIT_ROUNDS:-8}
+LIMIT=${BENCH_EXIT_LIMIT:-1.03}
+P=${BENCH_EXIT_PARAMS:-"batches=20 iters=200 warmup=3"}
+status=0
+median() { sort -g | awk 'NF{v[++n]=$1} END {if (n) print (n%2) ? v[(n+1)/2] : (v[n/2]+v[n/2+1])/2}'; }
+is_number() { [[ $1 =~ ^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+verdict() { # name value op limit
+  if ! is_number "$2"; then echo "FAIL $1: no figure ('$2')"; status=1
+  elif awk -v v="$2" -v l="$4" "BEGIN{exit !(v $3 l)}"; then echo "PASS $1: $2 (target $3 $4)"
+  else echo "FAIL $1: $2 (target $3 $4)"; status=1; fi
+}
+if [ "$(nproc)" -lt 2 ]; then echo "SKIP E1: needs 2 CPUs (host has $(nproc))"; exit 0; fi
+
+placement_vmm() { case $1 in separate) echo "--pin 0 --vmm-pin 1";; unpinned) echo "";; 2vcpu) echo "--vcpus 2";; esac; }
+placement_bare() { case $1 in separate) echo "--pin 0";; unpinned) echo "";; 2vcpu) echo "--vcpus 2";; esac; }
+params() { printf -- '--param %s ' $P ring="$1"; }
+
+run_vmm() { # placement workload ring
+  # shellcheck disable=SC2046
+  $VM --kernel "$GUEST" --workload "$2" $(placement_vmm "$1") $(params "$3") 2>/dev/null |
+    awk '$1=="latency"{sub("median=","",$3); print $3}'
+}
+run_bare() { # placement workload ring
+  # shellcheck disable=SC2046,SC2086
+  "$B/bare_kvm" $(placement_bare "$1") "$GUEST" "$2" $P ring="$3" 2>/dev/null | awk '{print $2}'
+}
+
+echo "== E1. exit latency, vmm-min vs a bare KVM_RUN loop, same guest ($ROUNDS alternating rounds each)"
+printf '   %-9s %-10s %-5s %12s %12s %7s\n' placement workload ring "vmm-min ns" "bare ns" ratio
+for pl in separate unpinned 2vcpu; do
+  for w in pio-user mmio-user cpuid; do
+    for ring in 3 0; do
+      : >"$B/exit-vmm.txt"; : >"$B/exit-bare.txt"
+      for r in $(seq "$ROUNDS"); do
+        if [ $((r % 2)) -eq 1 ]; then
+          run_vmm "$pl" "$w" "$ring" >>"$B/exit-vmm.txt"; run_bare "$pl" "$w" "$ring" >>"$B/exit-bare.txt"
+        else
+          run_bare "$pl" "$w" "$ring" >>"$B/exit-bare.txt"; run_vmm "$pl" "$w" "$ring" >>"$B/exit-vmm.txt"
+        fi
+      done
+      vm_ns=$(median <"$B/exit-vmm.txt"); bare_ns=$(median <"$B/exit-bare.txt")
+      ratio=""
+      if is_number "$vm_ns" && is_number "$bare_ns"; then
+        ratio=$(awk -v a="$vm_ns" -v b="$bare_ns" 'BEGIN{if (b > 0) printf "%.3f", a/b}')
+      fi
+      printf '   %-9s %-10s %-5s %12s %12s %7s\n' "$pl" "$w" "$ring" "${vm_ns:--}" "${bare_ns:--}" "${ratio:--}"
+      verdict "exit $pl $w ring $ring vmm-min/bare" "$ratio" "<=" "$LIMIT" >>"$B/exit-verdicts.txt.$$"
+    done
+  done
+done
+cat "$B/exit-verdicts.txt.$$"; rm -f "$B/exit-verdicts.txt.$$"
+exit $status
