@@ -18,7 +18,7 @@ VB=$BUILD/bin/vmmbench
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-CHECKS="supervisor-schedstat supervisor-stored vcpu-cpu-stored vmm_pin-vcpus vmm_pin-io-thread overlap-refused overlap-allowed overlap-config-refused"
+CHECKS="supervisor-schedstat supervisor-stored vcpu-cpu-stored vmm_pin-vcpus vmm_pin-io-thread overlap-refused overlap-allowed overlap-config-refused req-latency-every-batch"
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   for c in $CHECKS; do skip "$c" "capability /dev/kvm (read-write) is not available"; done
   t_summary; exit
@@ -106,4 +106,17 @@ printf '[vm]\nname = shared\nvcpus = 1\nmemory = 64M\npin = 0\nvmm_pin = 0\n' >"
 expect_exit "overlap-config-refused: vmmbench refuses the config before anything runs" 2 \
   "$VB" run null:batches=2,warmup=1 --config "$TMP/shared.ini" --db "$TMP/o.db"
 expect_out "overlap-config-refused: and says why" "vmm_pin CPU 0 is also vCPU 0's CPU"
+
+# ---- per-request latencies are kept out of the timed batches, the same in each ----
+# 6000 requests a batch, more than the 4096 kept: every batch (warm-up included) keeps
+# the same number, spread over it, written after its clock stopped.
+"$VM" --workload virtio-blk --blk null --param qd=8 --param size=4096 --param iters=6000 \
+    --param batches=3 --param warmup=1 --json >"$TMP/blk.json" 2>"$TMP/blk.err"
+counts=$(grep -o '"metric":"req_latency","unit":"ns","batch":[0-9]*' "$TMP/blk.json" | sed 's/.*://' | sort -n | uniq -c | awk '{print $1}' | tr '\n' ' ')
+if [ "$(wc -w <<<"$counts")" -eq 4 ] && [ "$(tr ' ' '\n' <<<"$counts" | sort -u | grep -c .)" -eq 1 ] &&
+   awk -v c="${counts%% *}" 'BEGIN{exit !(c >= 1000 && c <= 4096)}'; then
+  pass "req-latency-every-batch: each of the 4 batches keeps the same number of request latencies ($counts)"
+else
+  fail "req-latency-every-batch: each of the 4 batches keeps the same number of request latencies" "per batch: '$counts' $(cat "$TMP/blk.err")"
+fi
 t_summary

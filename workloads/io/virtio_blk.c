@@ -27,7 +27,7 @@ static struct {
     uint64_t t_submit[MAX_QD], pos[MAX_QD];
     uint16_t free_slot[MAX_QD];
     unsigned nfree;
-    uint64_t lat_budget;
+    struct wl_lat lat;           /* cap 0 while probing: nothing kept */
 } w;
 
 /* The verify pattern: a function of the byte offset on the device, so the host can
@@ -77,9 +77,8 @@ static void submit(unsigned s, uint32_t type, uint64_t pos, int fill)
 }
 
 /* Runs n requests of `type` at most qd deep; `verify` checks reads against the pattern
- * and fills writes with it. Records each request's latency while the budget lasts. */
-static void run(struct wl_ctx *ctx, uint64_t n, uint32_t type, int verify, uint32_t batch,
-                uint32_t flags)
+ * and fills writes with it. Keeps request latencies in w.lat (written after the batch). */
+static void run(struct wl_ctx *ctx, uint64_t n, uint32_t type, int verify)
 {
     uint64_t submitted = 0, done = 0;
     int in = type == VIRTIO_BLK_T_IN;
@@ -111,10 +110,7 @@ static void run(struct wl_ctx *ctx, uint64_t n, uint32_t type, int verify, uint3
                         wl_error(ctx, "virtio-blk verify: data read back differs from what "
                                       "was written");
             }
-            if (w.lat_budget) {
-                w.lat_budget--;
-                wl_record(ctx, VMMB_REC_LATENCY, batch, flags, 1, t - w.t_submit[s]);
-            }
+            wl_lat_add(&w.lat, t - w.t_submit[s]);
             w.free_slot[w.nfree++] = (uint16_t)s;
             done++;
         } while (gvq_used(w.q, &id, &len));
@@ -160,13 +156,10 @@ static void measure(struct wl_ctx *ctx)
     uint64_t nrec = warmup + batches;
     if (nrec + 1 > ctx->capacity)
         wl_error(ctx, "result area too small for warmup+batches: lower batches");
-    w.lat_budget = ctx->capacity - nrec - 1;
 
     wl_phase(VMMB_PHASE_PROBE);
-    uint64_t keep = w.lat_budget;
-    w.lat_budget = 0;
-    run(ctx, 1, VIRTIO_BLK_T_IN, 0, 0, 0);
-    w.lat_budget = keep;
+    run(ctx, 1, VIRTIO_BLK_T_IN, 0);
+    wl_lat_init(ctx, &w.lat, nrec, op == OP_VERIFY ? 2 * iters : iters);
     wl_phase(VMMB_PHASE_MEASURE);
 
     for (uint64_t b = 0; b < nrec; b++) {
@@ -174,15 +167,16 @@ static void measure(struct wl_ctx *ctx)
         uint64_t t0 = tsc_begin(), n = iters;
         if (op == OP_VERIFY) {
             w.next = 0;
-            run(ctx, iters, VIRTIO_BLK_T_OUT, 1, (uint32_t)b, flags);
+            run(ctx, iters, VIRTIO_BLK_T_OUT, 1);
             w.next = 0;
-            run(ctx, iters, VIRTIO_BLK_T_IN, 1, (uint32_t)b, flags);
+            run(ctx, iters, VIRTIO_BLK_T_IN, 1);
             n = 2 * iters;
         } else {
-            run(ctx, iters, writes ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, 0, (uint32_t)b, flags);
+            run(ctx, iters, writes ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, 0);
         }
         uint64_t t1 = tsc_end();
         wl_record(ctx, VMMB_REC_MEASURE, (uint32_t)b, flags, n, t1 - t0);
+        wl_lat_flush(ctx, &w.lat, (uint32_t)b, flags);
     }
 }
 

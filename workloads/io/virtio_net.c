@@ -31,16 +31,8 @@ static struct {
     uint64_t size, qd;
     uint8_t *tx, *rx;
     uint64_t t_submit[MAX_QD];
-    uint64_t lat_budget;
+    struct wl_lat lat;           /* cap 0 while probing: nothing kept */
 } w;
-
-static void record_lat(struct wl_ctx *ctx, uint32_t batch, uint32_t flags, uint64_t cycles)
-{
-    if (w.lat_budget) {
-        w.lat_budget--;
-        wl_record(ctx, VMMB_REC_LATENCY, batch, flags, 1, cycles);
-    }
-}
 
 static void post(struct gvq *q, unsigned s, uint8_t *base, int writable)
 {
@@ -52,8 +44,7 @@ static void post(struct gvq *q, unsigned s, uint8_t *base, int writable)
 }
 
 /* tx or rx: keep qd buffers in flight on one queue for n completions. */
-static void stream(struct wl_ctx *ctx, struct gvq *q, int rx, uint64_t n, uint32_t batch,
-                   uint32_t flags)
+static void stream(struct wl_ctx *ctx, struct gvq *q, int rx, uint64_t n)
 {
     uint64_t posted = 0, done = 0;
     uint8_t *base = rx ? w.rx : w.tx;
@@ -76,7 +67,7 @@ static void stream(struct wl_ctx *ctx, struct gvq *q, int rx, uint64_t n, uint32
                 wl_error(ctx, "virtio-net: the device returned a buffer we never posted");
             if (rx && len != HDR + w.size)
                 wl_error(ctx, "virtio-net: received frame of the wrong length");
-            record_lat(ctx, batch, flags, t - w.t_submit[id]);
+            wl_lat_add(&w.lat, t - w.t_submit[id]);
             free_slot[nfree++] = (uint16_t)id;
             done++;
         } while (gvq_used(q, &id, &len));
@@ -84,7 +75,7 @@ static void stream(struct wl_ctx *ctx, struct gvq *q, int rx, uint64_t n, uint32
 }
 
 /* One frame out and back, n times; checks what came back is what went out. */
-static void echo(struct wl_ctx *ctx, uint64_t n, uint32_t batch, uint32_t flags)
+static void echo(struct wl_ctx *ctx, uint64_t n)
 {
     struct gvq *rxq = &w.dev.q[VIRTIO_NET_RXQ], *txq = &w.dev.q[VIRTIO_NET_TXQ];
     for (uint64_t i = 0; i < n; i++) {
@@ -103,7 +94,7 @@ static void echo(struct wl_ctx *ctx, uint64_t n, uint32_t batch, uint32_t flags)
             wl_error(ctx, "virtio-net echo: the frame that came back differs");
         while (!gvq_used(txq, &id, &len))
             cpu_pause();
-        record_lat(ctx, batch, flags, t - t0);
+        wl_lat_add(&w.lat, t - t0);
     }
 }
 
@@ -318,7 +309,7 @@ static void ping_setup(struct wl_ctx *ctx)
 }
 
 /* One echo request and its reply, n times. */
-static void ping(struct wl_ctx *ctx, uint64_t n, uint32_t batch, uint32_t flags)
+static void ping(struct wl_ctx *ctx, uint64_t n, uint32_t batch)
 {
     uint8_t *f = ping_tx_frame(0), *icmp = f + ETH_HLEN_G + 20;
     uint32_t icmp_len = (uint32_t)w.size - ETH_HLEN_G - 20;
@@ -355,7 +346,7 @@ static void ping(struct wl_ctx *ctx, uint64_t n, uint32_t batch, uint32_t flags)
             if (mine && !same)
                 wl_error(ctx, "virtio-net ping: the echo reply's payload differs");
             if (mine) {
-                record_lat(ctx, batch, flags, t - t0);
+                wl_lat_add(&w.lat, t - t0);
                 break;
             }
         }
@@ -393,29 +384,29 @@ static void measure(struct wl_ctx *ctx)
     uint64_t nrec = warmup + batches;
     if (nrec + 1 > ctx->capacity)
         wl_error(ctx, "result area too small for warmup+batches: lower batches");
-    w.lat_budget = 0;
     wl_phase(VMMB_PHASE_PROBE);
     if (mode == MODE_PING)
-        ping(ctx, 1, 0, 0);
+        ping(ctx, 1, 0);
     else if (mode == MODE_ECHO)
-        echo(ctx, 1, 0, 0);
+        echo(ctx, 1);
     else
         stream(ctx, &w.dev.q[mode == MODE_RX ? VIRTIO_NET_RXQ : VIRTIO_NET_TXQ], mode == MODE_RX,
-               1, 0, 0);
+               1);
+    wl_lat_init(ctx, &w.lat, nrec, iters);
     wl_phase(VMMB_PHASE_MEASURE);
-    w.lat_budget = ctx->capacity - nrec - 1;
     for (uint64_t b = 0; b < nrec; b++) {
         uint32_t flags = b < warmup ? VMMB_REC_WARMUP : 0;
         uint64_t t0 = tsc_begin();
         if (mode == MODE_PING)
-            ping(ctx, iters, (uint32_t)b, flags);
+            ping(ctx, iters, (uint32_t)b);
         else if (mode == MODE_ECHO)
-            echo(ctx, iters, (uint32_t)b, flags);
+            echo(ctx, iters);
         else
             stream(ctx, &w.dev.q[mode == MODE_RX ? VIRTIO_NET_RXQ : VIRTIO_NET_TXQ],
-                   mode == MODE_RX, iters, (uint32_t)b, flags);
+                   mode == MODE_RX, iters);
         uint64_t t1 = tsc_end();
         wl_record(ctx, VMMB_REC_MEASURE, (uint32_t)b, flags, iters, t1 - t0);
+        wl_lat_flush(ctx, &w.lat, (uint32_t)b, flags);
     }
 }
 

@@ -73,6 +73,22 @@ uint64_t wl_param(const struct wl_ctx *ctx, const char *name);
 void wl_phase(enum vmmb_phase phase);
 void wl_record(struct wl_ctx *ctx, uint32_t kind, uint32_t batch, uint32_t flags,
                uint64_t iters, uint64_t cycles);
+/* Per-request latencies kept outside the timed region (wl_lat.c, I/O workloads): init
+ * before measuring with the batch count and requests per batch (allocates and touches
+ * the buffer and the result pages); wl_lat_add inside a batch is one store for every
+ * stride-th request; wl_lat_flush after the batch's clock stopped writes the records. */
+struct wl_lat {
+    uint64_t *cycles;
+    uint32_t cap, n;
+    uint64_t stride, seen;
+};
+void wl_lat_init(struct wl_ctx *ctx, struct wl_lat *l, uint64_t nbatches, uint64_t per_batch);
+static inline void wl_lat_add(struct wl_lat *l, uint64_t cycles)
+{
+    if (l->n < l->cap && l->seen++ % l->stride == 0) /* cap 0 (not set up): nothing */
+        l->cycles[l->n++] = cycles;
+}
+void wl_lat_flush(struct wl_ctx *ctx, struct wl_lat *l, uint32_t batch, uint32_t flags);
 /* Ends the run as unsupported or failed with a reason; does not return. */
 __attribute__((noreturn)) void wl_unsupported(struct wl_ctx *ctx, const char *reason);
 __attribute__((noreturn)) void wl_error(struct wl_ctx *ctx, const char *reason);
