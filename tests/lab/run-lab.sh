@@ -47,14 +47,19 @@ for m in irqbypass ccp kvm kvm-amd; do
 done
 make -s install DESTDIR="$R" PREFIX=/opt/vmmb BUILD="$BUILD" >"$WORK/install.log" 2>&1 ||
   { fail "lab: install vmmbench into the initramfs" "$(cat "$WORK/install.log")"; t_summary; exit; }
+cp tests/lab/init "$R/init" && chmod +x "$R/init"
+# What runs inside: the placement checks, or another script (make bench: lab-bench.sh,
+# which also needs the bare KVM_RUN loop).
+cp "${VMMB_LAB_SCRIPT:-tests/lab/lab-tests.sh}" "$R/lab/lab-tests.sh"
+if [ -n "${VMMB_LAB_EXTRA_BINS:-}" ]; then
+  for bin in $VMMB_LAB_EXTRA_BINS; do cp "$bin" "$R/opt/vmmb/bin/"; done
+fi
 # The binaries run as they are: their shared libraries and loader come along.
 for bin in "$R"/opt/vmmb/bin/*; do
   ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
     mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"
   done
 done
-cp tests/lab/init "$R/init" && chmod +x "$R/init"
-cp tests/lab/lab-tests.sh "$R/lab/"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
 
 echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, -cpu max,+svm"

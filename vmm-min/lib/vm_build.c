@@ -37,10 +37,12 @@ static void fill_mem_ranges(struct vm *vm, struct vmmb_boot_info *bi)
     }
 }
 
-static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
+static int fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
 {
     const struct vmm_plan *p = vm->plan;
     struct vmmb_boot_info *bi = guest_mem_ptr(&vm->mem, X86_BOOT_INFO_GPA, sizeof *bi);
+    if (!bi)
+        return -1;
     memset(bi, 0, sizeof *bi);
     bi->magic = VMMB_BOOT_MAGIC;
     bi->abi_version = VMMB_ABI_VERSION;
@@ -64,6 +66,7 @@ static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
                                                                       : 2u << 20;
     bi->llc_bytes = p->llc_bytes;
     bi->workload_flags = p->workload->flags;
+    return 0;
 }
 
 int vm_build(struct vm *vm, struct vmm_err *e)
@@ -113,9 +116,18 @@ int vm_build(struct vm *vm, struct vmm_err *e)
             return vmm_err_set(e, VMM_EXIT_NO_KVM, "setting up vCPU %u failed: %s", i,
                                strerror(errno));
     }
+    /* Every guest figure is converted with this: a host that cannot say it fails here,
+     * as the host's error, not later as a guest record that looks corrupt. */
     int khz = ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
-    *tsc_khz = khz > 0 ? (uint64_t)khz : 0;
-    fill_boot_info(vm, end, *tsc_khz);
+    if (khz <= 0)
+        return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_GET_TSC_KHZ failed (%s): this host's KVM "
+                           "cannot give the guest's TSC frequency, which every figure needs",
+                           khz < 0 ? strerror(errno) : "it returned 0");
+    *tsc_khz = (uint64_t)khz;
+    if (fill_boot_info(vm, end, *tsc_khz))
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small for the boot-info "
+                           "page at 0x%llx; give the VM more memory",
+                           (unsigned long long)X86_BOOT_INFO_GPA);
     if (virtio_vm_attach(vm, e))
         return -1;
     return 0;

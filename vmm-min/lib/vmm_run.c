@@ -209,7 +209,6 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     collect_counters(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;
-    collect_vmm_cpu(vm); /* a run that failed or overstayed cost the host too */
     if (res->status == VMM_STATUS_OK) {
         if (vm->done) {
             const char *names[VMMB_MAX_PARAMS + 1] = { 0 };
@@ -223,6 +222,8 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
                             "results");
     }
     virtio_vm_collect(vm, res);
+    if (res->status == VMM_STATUS_OK) /* a failed run keeps no samples */
+        collect_vmm_cpu(vm);
 out:
     vm_destroy(vm);
     free(vm);
