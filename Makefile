@@ -15,7 +15,7 @@ DEPS_OK  := $(BUILD)/.deps-ok
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP \
-               -Ivmm-min/include -Iharness -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include
+               -Ivmm-min/include -Ivmm-min/lib -Iharness -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include
 SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 HOST_LIBS   := -lsqlite3 -linih -lhwloc -lnuma -lpthread -lm
@@ -38,7 +38,7 @@ GUEST_CFLAGS := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-st
 MEM_GUEST_CFLAGS := $(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -msse2
 # The same workload sources built a second time for the host (native runs: the same code,
 # buffer sizes and pinning as in the guest), with the portable part of the guest runtime
-# and against the host shim in vmm-min/lib/native_run.c.
+# and against the host shim in vmm-min/lib/measure/native_run.c.
 NATIVE_CFLAGS := -std=c11 -D_GNU_SOURCE -DVMMB_NATIVE -O2 -g $(WARN) -MMD -MP -msse2 \
                  -fno-builtin -Iguest-kernels/include -Ivmm-min/include
 # One RWX load segment on purpose: the VMM maps all guest RAM writable and executable
@@ -47,7 +47,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest-kernels/kernel/guest.ld 
                  -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack \
                  -Wl,--no-warn-rwx-segments
 
-VMM_SRCS      := $(wildcard vmm-min/lib/*.c)
+# vmm-min/lib: the lifecycle on top (vmm_run.c, vm_build.c, plan.c), concern folders below.
+VMM_SRCS      := $(wildcard vmm-min/lib/*.c vmm-min/lib/*/*.c vmm-min/lib/*/*/*.c)
 HARNESS_SRCS  := $(wildcard harness/*.c) $(wildcard analysis/*.c)
 VMMBENCH_SRCS := $(wildcard harness/cli/*.c)
 VMMMIN_SRCS   := $(wildcard vmm-min/cli/*.c)
@@ -136,8 +137,10 @@ $(BUILD)/guest/%.o: %.S Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
+# Archives are made anew: a source moved or removed must not leave its object behind.
 $(BUILD)/lib/libvmm.a: $(VMM_OBJS)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 $(NATIVE_A): $(NATIVE_OBJS)
 	@mkdir -p $(@D)
@@ -145,9 +148,11 @@ $(NATIVE_A): $(NATIVE_OBJS)
 	$(AR) rcs $@ $^
 $(BUILD)/lib/libharness.a: $(HARNESS_OBJS)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/asan/lib/libsan.a: $(SAN_LIB_OBJS)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 LIBS := $(BUILD)/lib/libharness.a $(BUILD)/lib/libvmm.a

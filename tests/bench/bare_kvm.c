@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "../../vmm-min/lib/vm.h"
+#include "vstate/vm.h"
 #include "stats.h"
 #include "vmm/guest_abi.h"
 #include "vmm/image.h"

@@ -35,7 +35,7 @@ BUILD=$BUILD bash tests/bench/exit-bench.sh || status=1
 # E2. the same ratios in the lab: SVM with nested paging under QEMU TCG, a KVM unlike
 # this host's. Emulated time, so reported, not judged; a missing figure still fails.
 echo "== E2. exit latency in the lab (tests/lab/lab-bench.sh), vmm-min vs bare loop"
-VMMB_LAB_SCRIPT=tests/lab/lab-bench.sh VMMB_LAB_EXTRA_BINS="$B/bare_kvm" BUILD=$BUILD \
+VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-900} VMMB_LAB_SCRIPT=tests/lab/lab-bench.sh VMMB_LAB_EXTRA_BINS="$B/bare_kvm" BUILD=$BUILD \
   bash tests/lab/run-lab.sh >"$B/lab-bench.txt" 2>&1
 sed -n 's/^ok - lab: /   /p; s/^not ok - lab: /   FAIL /p' "$B/lab-bench.txt"
 grep -q '^ok - lab: exit' "$B/lab-bench.txt" && ! grep -q '^not ok' "$B/lab-bench.txt" || status=1

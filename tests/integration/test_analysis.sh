@@ -120,7 +120,8 @@ expect_out "warning names kernel and suite revision" "warning: .*kernel \(A: oth
 # export and merge
 expect_exit "export --csv" 0 "$VB" export --csv tag:base --db "$DB" --out "$TMP/s.csv"
 [ "$(head -1 "$TMP/s.csv" | cut -d, -f1-9)" = "host,config,workload,params,metric,unit,n,runs,median" ] && pass "csv header" || fail "csv header" "$(head -1 "$TMP/s.csv")"
-[ "$(wc -l <"$TMP/s.csv")" -eq 13 ] && pass "csv: one row per (config, workload, params, metric)" || fail "csv rows" "$(cat "$TMP/s.csv")"
+# (the VMM's own CPU time, vmm_cpu_*, is a metric of every run too: counted apart)
+[ "$(grep -vc ',vmm_cpu_' "$TMP/s.csv")" -eq 13 ] && pass "csv: one row per (config, workload, params, metric)" || fail "csv rows" "$(cat "$TMP/s.csv")"
 expect_exit "export --json --samples" 0 "$VB" export --json --samples run:1 --db "$DB"
 expect_out "raw samples carry batch and warmup" '"batch":0,"warmup":true'
 expect_exit "export needs a format" 2 "$VB" export --db "$DB"

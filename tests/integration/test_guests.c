@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../vmm-min/lib/vm.h"
+#include "vstate/vm.h"
 #include "vmm/image.h"
 #include "vmm/plan.h"
 #include "vmm/result.h"

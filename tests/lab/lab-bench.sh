@@ -6,8 +6,8 @@
 VM=/opt/vmmb/bin/vmm-min
 BARE=/opt/vmmb/bin/bare_kvm
 G=/opt/vmmb/share/vmmbench/guest/vmmbench-guest.elf
-ROUNDS=${LAB_BENCH_ROUNDS:-4}
-P="batches=10 iters=50 warmup=2"
+ROUNDS=${LAB_BENCH_ROUNDS:-3}
+P="batches=6 iters=20 warmup=1"
 
 median() { sort -g | awk 'NF{v[++n]=$1} END {if (n) print (n%2) ? v[(n+1)/2] : (v[n/2]+v[n/2+1])/2}'; }
 vmm_args() { case $1 in separate) echo "--pin 0 --vmm-pin 1";; unpinned) echo "";; 2vcpu) echo "--vcpus 2";; esac; }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../vmm-min/lib/vm.h"
+#include "vstate/vm.h"
 #include "vmm/guest_abi.h"
 
 #define RAM (1u << 20)

@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kvm_dev.h"
-#include "virtio_vm.h"
-#include "vm.h"
+#include "vstate/kvm_dev.h"
+#include "devices/virtio/virtio_vm.h"
+#include "vstate/vm.h"
 #include "vmm/elf_loader.h"
-#include "x86_setup.h"
+#include "vstate/x86_setup.h"
 
 /* Guest RAM ranges per guest node: RAM offsets run through slot 0 then slot 1, and each
  * guest node owns a contiguous stretch of them. */

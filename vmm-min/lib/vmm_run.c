@@ -8,17 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "virtio_vm.h"
-#include "vm.h"
+#include "devices/virtio/virtio_vm.h"
+#include "vstate/vm.h"
 #include "vmm/native.h"
 #include "vmm/vmm.h"
-
-double vm_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* Host counters per vCPU, as samples: metric counter.NAME, batch = the vCPU. */
 static void collect_counters(struct vm *vm)
@@ -38,18 +31,6 @@ static void collect_counters(struct vm *vm)
                 vm_fail(vm, VMM_STATUS_HOST_ERROR, "out of memory storing counters");
         }
     }
-}
-
-void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
-{
-    char msg[sizeof vm->res->reason];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    pthread_mutex_lock(&vm->lock);
-    vmm_result_fail(vm->res, s, "%s", msg);
-    pthread_mutex_unlock(&vm->lock);
 }
 
 void vm_attr_others(struct vm *vm, pthread_attr_t *attr)

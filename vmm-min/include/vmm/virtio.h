@@ -1,7 +1,7 @@
 /* virtio devices in vmm-min: the virtio-mmio transport (register file, feature
  * negotiation, queue setup, notifications) shared by every device type, and the
  * interface a device type implements. Device types are listed in one table
- * (virtio_devices.c); the plan names them by string ("blk:null"), so nothing else in the
+ * (devices/virtio/virtio_types.c); the plan names them by string ("blk:null"), so nothing else in the
  * VMM knows which devices exist.
  *
  * Everything the driver writes is hostile input. A driver that breaks the rules gets

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 
-#include "vm.h"
+#include "vstate/vm.h"
 
 void vm_regdump(struct vcpu *v, char *buf, size_t len)
 {

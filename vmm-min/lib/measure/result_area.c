@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm.h"
+#include "vstate/vm.h"
 #include "vmm/guest_abi.h"
 
 static int cmp_double(const void *a, const void *b)

@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
-#include "vm.h"
+#include "vstate/vm.h"
 
 static const char *exit_name(uint32_t r)
 {

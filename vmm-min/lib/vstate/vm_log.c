@@ -1,12 +1,12 @@
-/* The run's console log: what the guest printed on the serial port and the VMM's own
- * notes about the run, kept in the result (at most VMM_CONSOLE_KEEP bytes). This is its
- * only writer, and every write takes the VM lock, because the serial port (a vCPU
- * thread), the I/O thread and the supervisor all append to it. */
+/* What a run says about itself: its failure (the first one wins) and its console log,
+ * what the guest printed on the serial port and the VMM's own notes, kept in the result
+ * (at most VMM_CONSOLE_KEEP bytes). This is their only writer, and every write takes the
+ * VM lock, because vCPU threads, the I/O thread and the supervisor all report here. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "vm.h"
+#include "vstate/vm.h"
 
 void vm_console_put(struct vm *vm, const char *s, size_t n)
 {
@@ -40,4 +40,16 @@ void vm_console_note(struct vm *vm, const char *fmt, ...)
     memcpy(line + 5, msg, len);
     line[5 + len] = '\n';
     vm_console_put(vm, line, len + 6);
+}
+
+void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
+{
+    char msg[sizeof vm->res->reason];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&vm->lock);
+    vmm_result_fail(vm->res, s, "%s", msg);
+    pthread_mutex_unlock(&vm->lock);
 }

@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "kvm_dev.h"
+#include "vstate/kvm_dev.h"
 #include "vmm/vmm.h"
 
 /* $VMMB_KVM_DEV names another device node (containers that bind-mount it elsewhere). */

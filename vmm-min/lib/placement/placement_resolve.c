@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kvm_dev.h"
+#include "vstate/kvm_dev.h"
 #include "vmm/placement.h"
 #include "vmm/topology.h"
 

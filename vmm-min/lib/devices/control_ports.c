@@ -4,8 +4,8 @@
 #include <sys/ioctl.h>
 #include <string.h>
 
-#include "virtio_vm.h"
-#include "vm.h"
+#include "devices/virtio/virtio_vm.h"
+#include "vstate/vm.h"
 #include "vmm/guest_abi.h"
 
 static enum io_result serial_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t *data,

@@ -20,8 +20,8 @@
 #include "guest/kernel.h"
 #include "guest/lib.h"
 #include "guest/workload.h"
-#include "kvm_dev.h"
-#include "vm.h"
+#include "vstate/kvm_dev.h"
+#include "vstate/vm.h"
 #include "vmm/native.h"
 
 extern const struct vmmb_workload_desc __start_vmmb_native_wl[] __attribute__((weak));

@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "virtio_vm.h"
-#include "vm.h"
+#include "devices/virtio/virtio_vm.h"
+#include "vstate/vm.h"
 #include "vmm/virtio.h"
-#include "x86_setup.h"
+#include "vstate/x86_setup.h"
 
 struct snap {
     double t, cpu, io_cpu;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vm.h"
+#include "vstate/vm.h"
 
 /* Kicks vCPU threads out of KVM_RUN: immediate_exit covers a thread about to enter,
  * the signal one already inside. */

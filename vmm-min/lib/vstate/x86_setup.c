@@ -1,6 +1,6 @@
-#include "x86_setup.h"
+#include "vstate/x86_setup.h"
 
-#include "kvm_dev.h"
+#include "vstate/kvm_dev.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

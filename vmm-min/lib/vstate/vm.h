@@ -14,7 +14,7 @@
 #include "vmm/io_bus.h"
 #include "vmm/plan.h"
 #include "vmm/result.h"
-#include "x86_setup.h"
+#include "vstate/x86_setup.h"
 
 /* The console keeps this much of what the guest printed, and a guest printing more is
  * flooding: the run ends. Benchmark guests print a few lines; each byte is an exit
