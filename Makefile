@@ -83,7 +83,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) $(UNIT_TESTS:%=$(BUILD)/asan/
 INTEG_BINS := $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps run test test-lab test-unit test-integration bench install clean
+.PHONY: all deps run test test-lab bench install clean
 .DEFAULT_GOAL := all
 
 all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS)
@@ -94,9 +94,9 @@ $(DEPS_OK): mk/ensure-deps.sh
 	@./mk/ensure-deps.sh
 	@mkdir -p $(@D) && touch $@
 
+# The quick suite in guests, or without /dev/kvm the host-native memory workloads.
 run: all
-	$(BIN)/vmmbench run --suite quick
-	$(BIN)/vmmbench show
+	@BUILD=$(BUILD) mk/run.sh
 
 test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS)
 	@BUILD=$(BUILD) tests/run-all.sh

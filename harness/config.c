@@ -69,10 +69,10 @@ void config_free(struct bench_config *c)
  * meaning) and devices. */
 static const char *const extra_keys[] = { "pin", "vmm_pin", "backing", "prefault",
                                           "guest_pages", "numa", "vnuma", "vmm_pin_shared",
-                                          "blk", "net",
+                                          "native", "blk", "net",
                                           "notify", "poll_us", "io_cpu", "counters" };
 #define EXTRA_KEYS (sizeof extra_keys / sizeof extra_keys[0])
-#define FIRST_DEVICE_KEY 8
+#define FIRST_DEVICE_KEY 9
 
 /* Parser state shared by the line reader and the handler. */
 struct parse_state {
@@ -215,7 +215,7 @@ static int handle_extra_key(struct parse_state *ps, const char *key, const char 
     }
     return handler_error(ps, "unknown key '%s' in [vm]; known keys are name, vcpus, memory, "
                          "pin, vmm_pin, vmm_pin_shared, backing, prefault, guest_pages, numa, vnuma, "
-                         "blk, net, "
+                         "native, blk, net, "
                          "notify, poll_us, io_cpu, counters", key);
 }
 

@@ -18,14 +18,29 @@ void progress_init(struct progress *p, FILE *out, size_t total)
     p->tty = isatty(fileno(out)) && getenv("CI") == NULL;
     p->total = total;
     p->t0 = now_s();
+    p->est_s = 0;
+}
+
+void progress_estimate(struct progress *p, double seconds)
+{
+    p->est_s = seconds;
+}
+
+/* What is left: the plan's estimate until a run has finished, then the pace so far. */
+static double left_s(const struct progress *p, size_t done)
+{
+    double el = now_s() - p->t0;
+    if (done == 0)
+        return p->est_s;
+    return el / (double)done * (double)(p->total - done);
 }
 
 void progress_start(struct progress *p, size_t index, const char *what)
 {
     if (!p->tty)
         return;
-    fprintf(p->out, "\r\033[K[%zu/%zu %6.1fs] %s ...", index + 1, p->total, now_s() - p->t0,
-            what);
+    fprintf(p->out, "\r\033[K[%zu/%zu %6.1fs, ~%.0fs left] %s ...", index + 1, p->total,
+            now_s() - p->t0, left_s(p, index), what);
     fflush(p->out);
 }
 

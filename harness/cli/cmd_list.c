@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "suites.h"
+#include "vmm/topology.h"
 #include "vmm/image.h"
 
 static void list_workloads(const struct vmm_image *img)
@@ -29,13 +30,20 @@ static void list_workloads(const struct vmm_image *img)
 
 static void list_suites(void)
 {
-    unsigned n;
+    unsigned n, nodes = 1;
     const struct suite *s = suite_all(&n);
-    printf("\nSuites:\n");
+    struct vmm_topology *t = NULL;
+    struct vmm_err e = { 0 };
+    if (vmm_topology_load(NULL, &t, &e) == 0) {
+        nodes = vmm_topology_nr_nodes(t);
+        vmm_topology_free(t);
+    }
+    printf("\nSuites (time per repetition with the default config on a 2-core host, %u NUMA "
+           "node%s here):\n", nodes, nodes == 1 ? "" : "s");
     for (unsigned i = 0; i < n; i++) {
-        printf("  %-8s %s:", s[i].name, s[i].summary);
-        for (const char *const *it = s[i].items; *it; it++)
-            printf(" %s", *it);
+        printf("  %-8s ~%4.0f s  %s:", s[i].name, suite_estimate(&s[i], nodes), s[i].summary);
+        for (const struct suite_item *it = s[i].items; it->spec; it++)
+            printf(" %s%s", it->spec, it->min_nodes > nodes ? " (needs 2+ nodes)" : "");
         printf("\n");
     }
 }

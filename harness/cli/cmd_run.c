@@ -28,7 +28,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vmmbench run [WORKLOAD[:k=v,...]]... [--suite quick|full] [--config FILE]...\n"
+            "usage: vmmbench run [WORKLOAD[:k=v,...]]... [--suite NAME] [--config FILE]...\n"
             "                    [--configs A,B,...] [--interleave|--no-interleave] [--native]\n"
             "                    [--reps N] [--db PATH] [--tag NAME] [--timeout S] [--kernel FILE]\n"
             "\n"
@@ -118,6 +118,7 @@ struct run_args {
     const char *config_args[MAX_CONFIGS];
     unsigned nconfigs;
     const char *suite, *db_path, *tag, *kernel;
+    const struct suite *suite_def;   /* expanded once the host's topology is known */
     char auto_tag[64];
     char configs_buf[4096];   /* --configs lists, split in place */
     size_t configs_used;
@@ -222,12 +223,9 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct vmm_err 
         return vmm_err_set(e, VMM_EXIT_USAGE, "give workloads or --suite, not both");
     if (!a->nspecs) {
         const char *name = a->suite ? a->suite : "quick";
-        const struct suite *s = suite_find(name);
-        if (!s)
+        if (!(a->suite_def = suite_find(name)))
             return vmm_err_set(e, VMM_EXIT_USAGE, "unknown suite '%s'; `vmmbench list` shows "
                                "the suites", name);
-        for (const char *const *it = s->items; *it && a->nspecs < MAX_SPECS; it++)
-            a->specs[a->nspecs++] = *it;
     }
     return 0;
 }
@@ -280,6 +278,16 @@ static int add_native_twins(struct bench_config *configs, unsigned *n, struct vm
     return 0;
 }
 
+/* Native runs (host threads over host memory) need no KVM: a plan of only those runs
+ * on a host without /dev/kvm. */
+static bool plan_needs_kvm(const struct run_plan *plan)
+{
+    for (size_t i = 0; i < plan->n; i++)
+        if (!plan->items[i].plan.placement.native)
+            return true;
+    return false;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_args a;
@@ -318,11 +326,19 @@ int cmd_run(int argc, char **argv)
     /* One topology for the whole plan: every (workload, config) pair resolves against it. */
     if (vmm_topology_load(NULL, &topo, &e))
         goto fail;
+    double estimate = 0;
+    if (a.suite_def) {
+        unsigned nodes = vmm_topology_nr_nodes(topo);
+        for (const struct suite_item *it = a.suite_def->items; it->spec; it++)
+            if (it->min_nodes <= nodes && a.nspecs < MAX_SPECS)
+                a.specs[a.nspecs++] = it->spec;
+        estimate = suite_estimate(a.suite_def, nodes) * a.reps * nconfigs;
+    }
     struct run_plan_request prq = {
         .image = img, .configs = configs, .nconfigs = nconfigs, .specs = a.specs,
         .nspecs = a.nspecs, .reps = a.reps, .timeout_s = a.timeout_s, .topology = topo,
     };
-    if (run_plan_build(&prq, &plan, &e) || vmm_kvm_check(&e) ||
+    if (run_plan_build(&prq, &plan, &e) || (plan_needs_kvm(&plan) && vmm_kvm_check(&e)) ||
         prepare_default_db_dir(a.db_path, &e) || db_open(a.db_path, &db, &e))
         goto fail;
     if (a.no_interleave)
@@ -332,6 +348,7 @@ int cmd_run(int argc, char **argv)
     hostinfo_collect(&host);
     struct progress prog;
     progress_init(&prog, stdout, plan.n);
+    progress_estimate(&prog, estimate);
     size_t failed = 0, unsupported = 0;
     for (size_t i = 0; i < plan.n; i++) {
         const struct run_item *it = &plan.items[i];

@@ -266,7 +266,8 @@ int main(int argc, char **argv)
     rq.image = img;
     rq.params = params;
     struct vmm_plan plan;
-    if (vmm_plan_make(&rq, &plan, &e) || vmm_kvm_check(&e)) {
+    /* A native run is host threads over host memory: it needs no KVM. */
+    if (vmm_plan_make(&rq, &plan, &e) || (!plan.placement.native && vmm_kvm_check(&e))) {
         vmm_image_close(img);
         return fail(&e);
     }

@@ -150,6 +150,41 @@ static int check_memory_workload(const struct vmm_plan *p, struct vmm_err *e)
     return 0;
 }
 
+/* Workloads bring their devices: an I/O workload on a request that names no device of
+ * its type gets the one that measures the transport alone (blk null; net null for tx/rx,
+ * loop for echo). Ping (net mode 3) needs a tap the user must name: the guest says so. */
+static int add_default_device(const struct vmm_request *rq, struct vmm_plan *p,
+                              struct vmm_err *e)
+{
+    const char *type = NULL, *spec = NULL;
+    if (strcmp(p->workload->name, "virtio-blk") == 0) {
+        type = "blk", spec = "blk:null";
+    } else if (strcmp(p->workload->name, "virtio-net") == 0) {
+        uint64_t mode = vmm_plan_param(p, "mode", 0);
+        type = "net", spec = mode == 2 ? "net:loop" : mode < 2 ? "net:null" : NULL;
+    }
+    if (!spec)
+        return 0;
+    size_t tl = strlen(type);
+    for (unsigned i = 0; i < rq->virtio.ndevices; i++)
+        if (strncmp(rq->virtio.devices[i], type, tl) == 0 && rq->virtio.devices[i][tl] == ':')
+            return 0;
+    const char *devs[VMMB_MAX_DEVICES + 1];
+    unsigned n = 0;
+    for (unsigned i = 0; i < rq->virtio.ndevices && n < VMMB_MAX_DEVICES; i++)
+        devs[n++] = rq->virtio.devices[i];
+    if (n == VMMB_MAX_DEVICES)
+        return 0; /* no room: the guest will say which device it misses */
+    devs[n++] = spec;
+    struct vmm_virtio_request vr = rq->virtio;
+    vr.devices = devs;
+    vr.ndevices = n;
+    if (vmm_virtio_plan_make(&vr, &p->virtio, e))
+        return -1;
+    snprintf(p->default_device, sizeof p->default_device, "%s = %s", type, spec + tl + 1);
+    return 0;
+}
+
 int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_err *e)
 {
     memset(p, 0, sizeof *p);
@@ -225,7 +260,7 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     }
     if (check_memory_workload(p, e))
         return -1;
-    if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e))
+    if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e) || add_default_device(rq, p, e))
         return -1;
 
     struct vmmb_param sorted[VMMB_MAX_PARAMS];

@@ -165,6 +165,9 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         goto out;
     }
     observe_start(vm);
+    if (plan->default_device[0])
+        vm_console_note(vm, "%s: the workload's default device (the run named none of its "
+                        "type)", plan->default_device);
     if (virtio_vm_start(vm, &e)) {
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "%s", e.msg);
         goto out;
@@ -184,6 +187,9 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     for (unsigned i = 0; i < vm->nvcpus; i++)
         if (vm->vcpu[i].started)
             pthread_join(vm->vcpu[i].thread, NULL);
+    /* A run shorter than the supervisor's wake-up still gets its after-touch sample. */
+    if (atomic_exchange(&vm->touch_requested, false))
+        vm_observe_after_touch(vm);
     vm_explain_stop(vm);
     virtio_vm_stop(vm);
     observe_end(vm);

@@ -13,6 +13,9 @@
 const struct vmmb_workload_desc *native_find(const char *name);
 /* "bw, contention, ..." */
 void native_list(char *buf, size_t len);
+/* The TSC frequency in kHz measured against CLOCK_MONOTONIC_RAW (for hosts without KVM,
+ * whose KVM_GET_TSC_KHZ gives it otherwise); 0 when the TSC is not invariant. */
+unsigned long long tsc_khz_calibrated(void);
 /* Runs plan natively; always fills *res, like vmm_run. */
 void native_run(const struct vmm_plan *plan, struct vmm_result *res);
 

@@ -48,6 +48,9 @@ struct vmm_plan {
     struct vmm_resolved resolved;                /* CPUs and nodes on this host */
     struct vmm_counters counters;
     uint64_t llc_bytes;                          /* host LLC (hwloc), 0 when unknown */
+    /* A device the workload needs that the request did not name, added by the plan
+     * ("blk = null"); "" when none. Noted in the run's console log. */
+    char default_device[64];
 };
 
 #define VMM_DEFAULT_TIMEOUT_S 60.0

@@ -253,11 +253,15 @@ void native_run(const struct vmm_plan *plan, struct vmm_result *res)
     *n = zero;
     n->plan = plan;
     n->res = res;
+    /* KVM's figure when there is a KVM (the one guests get), else measured. */
     res->tsc_khz = kvm_host_tsc_khz();
+    if (!res->tsc_khz)
+        res->tsc_khz = tsc_khz_calibrated();
     if (!res->tsc_khz) {
         free(n);
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "native run: the TSC frequency is unknown "
-                        "(KVM_GET_TSC_KHZ failed); native runs convert cycles as guests do");
+                        "(no KVM_GET_TSC_KHZ, and this CPU's TSC is not invariant: no "
+                        "constant_tsc/nonstop_tsc) ; native runs convert cycles as guests do");
         return;
     }
     struct vmm_err e = { 0 };

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make run`: something useful on any Linux host. With a usable /dev/kvm, the quick suite
+# in guests; without one, the host-native half of the suite (the memory workloads on host
+# threads: TLB curve, bandwidth, NUMA matrix, loaded latency), then how to get guest
+# figures. Prints the summary either way and exits 0 unless a run failed.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+VB=$BUILD/bin/vmmbench
+# Usable means vmm-min would accept it: present, and KVM's API answers (VMMB_KVM_DEV, as
+# everywhere, names another device node).
+dev=${VMMB_KVM_DEV:-/dev/kvm}
+api=$("$VB" host 2>/dev/null | sed -n 's/^kvm_api: *//p')
+if [ -c "$dev" ] && [ -r "$dev" ] && [ -w "$dev" ] && [ "${api:--1}" -gt 0 ] 2>/dev/null; then
+  "$VB" run --suite quick || exit $?
+  exec "$VB" show
+fi
+echo "vmmbench: no usable /dev/kvm here; running the host-native memory workloads instead"
+"$VB" run --suite native --config native || exit $?
+"$VB" show
+cat <<'MSG'
+
+Guest figures need KVM: load kvm_intel or kvm_amd (modprobe kvm_intel / kvm_amd, with VT-x
+or AMD-V enabled in the firmware), enable nested virtualization on the VM this runs in, or
+try the emulated two-node lab, `make test-lab` (functional checks, not a measurement).
+MSG
+exit 0
