@@ -73,6 +73,9 @@ uint64_t wl_param(const struct wl_ctx *ctx, const char *name);
 void wl_phase(enum vmmb_phase phase);
 void wl_record(struct wl_ctx *ctx, uint32_t kind, uint32_t batch, uint32_t flags,
                uint64_t iters, uint64_t cycles);
+/* Hands the result area to the VMM, whole 64-bit address (DONE_HI, then DONE): the run
+ * ends at the second write. */
+void wl_report_done(struct wl_ctx *ctx);
 /* Ends the run as unsupported or failed with a reason; does not return. */
 __attribute__((noreturn)) void wl_unsupported(struct wl_ctx *ctx, const char *reason);
 __attribute__((noreturn)) void wl_error(struct wl_ctx *ctx, const char *reason);
