@@ -99,5 +99,10 @@ grep -qF 'guest-error, guest: bad \x1b[2J' "$TMP/show.out" && pass "show lists t
   fail "show lists the reason escaped" "$(cat -v "$TMP/show.out")"
 "$VB" show --json --db "$DB3" >"$TMP/show.json" 2>&1
 no_esc "show --json has no raw ESC" "$TMP/show.json"
+"$VB" report --db "$DB3" --out "$TMP/report" all >"$TMP/report.out" 2>&1
+cat "$TMP"/report/* >"$TMP/report.all" 2>/dev/null
+no_esc "report files have no raw ESC" "$TMP/report.all"
+grep -qF 'guest: bad \x1b[2J' "$TMP/report/index.html" && pass "report lists the reason escaped" ||
+  fail "report lists the reason escaped" "$(cat "$TMP/report.out")"
 
 t_summary
