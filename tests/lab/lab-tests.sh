@@ -75,3 +75,15 @@ check "contention on a split layout completes" "workload contention .*: ok"
 check "contention: a loaded point on the split layout (layout numa)" "\[load=1 layout=numa\]  latency "
 OUT=$($VM --workload numa-matrix $MEMP --param nodes=2 --mem 64M 2>&1)
 check "a 2x2 matrix on one node is refused" "asks for a 2x2 matrix but the VM's layout has 1 node"
+# Hostile guests on SVM (tests/guests/hostile.c): the whole 64-bit result address, one
+# point past the limit, and escape sequences shown rather than sent.
+H="--kernel /lab/hostile-guest.elf --timeout 120"
+OUT=$($VM $H --workload done-high 2>&1)
+check "hostile: the result address keeps its high half" "guest-error: result area at 0x1[0-9a-f]{8} is outside guest memory"
+OUT=$($VM $H --workload max-output --param records=2050 --param points=1025 --param console=0 2>&1)
+check "hostile: 1025 points end guest-error" "guest-error: result records carry 1025 distinct points, over the limit of 1024 points"
+OUT=$($VM $H --workload escapes --console 2>&1)
+check "hostile: the reason is shown escaped" 'guest: bad \\x1b\[2J'
+if echo "$OUT" | grep -q "$(printf '\033')"; then
+  echo "LAB: not ok - hostile: no raw ESC from the guest"; echo "$OUT" | od -c | head -20 | sed 's/^/LAB:    | /'
+else echo "LAB: ok - hostile: no raw ESC from the guest"; fi

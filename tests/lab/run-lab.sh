@@ -55,6 +55,7 @@ for bin in "$R"/opt/vmmb/bin/*; do
 done
 cp tests/lab/init "$R/init" && chmod +x "$R/init"
 cp tests/lab/lab-tests.sh "$R/lab/"
+cp "$BUILD/tests/guest/hostile-guest.elf" "$R/lab/" # hostile guests on SVM (bounded output)
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
 
 echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, -cpu max,+svm"
