@@ -108,7 +108,8 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
     uint32_t n = hdr.nr_records;
     if (n > VMM_RESULT_MAX_RECORDS) {
         vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area claims %u records, over the "
-                        "limit of %u records per run", n, VMM_RESULT_MAX_RECORDS);
+                        "limit of %u records per run; lower batches or the sweep's points", n,
+                        VMM_RESULT_MAX_RECORDS);
         return;
     }
     const struct vmmb_record *rec = guest_mem_ptr(gm, gpa + sizeof hdr,
@@ -161,8 +162,8 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
             vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory counting points");
         else
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result records carry %ld distinct "
-                            "points, over the limit of %u points per run", points,
-                            VMM_RESULT_MAX_POINTS);
+                            "points, over the limit of %u points per run; sweep fewer points",
+                            points, VMM_RESULT_MAX_POINTS);
         free(copy);
         return;
     }
