@@ -155,9 +155,9 @@ struct vmmb_workload_desc {
 /* ---- Result area: written by the guest, validated by the VMM ---- */
 #define VMMB_RESULT_MAGIC 0x544c5352424d4d56ull /* "VMMBRSLT" */
 /* Records one run may report (the VMM's VMM_RESULT_MAX_RECORDS): the guest kernel sizes
- * its result area to at most this, and the VMM refuses a larger count. 2^18 keeps storing
- * the worst run within seconds and ~35 MB (README, "Bounded guest output"). */
-#define VMMB_MAX_RECORDS (1u << 18)
+ * its result area to at most this, and the VMM refuses a larger count. 2^17 keeps storing
+ * the worst run within seconds and ~17 MB (README, "Bounded guest output"). */
+#define VMMB_MAX_RECORDS (1u << 17)
 
 enum vmmb_result_status {
     VMMB_RESULT_OK = 1,

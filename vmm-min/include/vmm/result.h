@@ -29,9 +29,10 @@ const char *vmm_status_name(enum vmm_status s);
 /* What one run may hand the harness, whatever the guest reports (README, "Bounded guest
  * output"): beyond any of these the run ends guest-error with a reason naming the limit,
  * so storing the worst run a guest can produce stays within a few seconds and a bounded
- * number of bytes. The real workloads stay far below: a default tlb sweep reports ~250
- * records over ~20 points, the largest sweeps the parameter ranges allow have ~260
- * points (bw over 64 vCPUs), virtio writes one record per request (~11k by default). */
+ * number of bytes (17.4 MB; README). The real workloads stay far below: a default tlb
+ * sweep reports ~250 records over ~20 points (its largest ~105k records), the widest
+ * sweeps the parameter ranges allow have ~260 points (bw over 64 vCPUs), virtio writes
+ * one record per request (~11k by default). */
 #define VMM_RESULT_MAX_RECORDS VMMB_MAX_RECORDS  /* result records read from the guest */
 #define VMM_RESULT_MAX_POINTS 1024u  /* distinct points (sweep coordinates) of one run */
 /* Samples of one run: a record makes at most two (latency_cycles and latency); the rest
