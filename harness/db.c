@@ -628,8 +628,15 @@ static int store_points(struct db *db, int64_t host_id, int64_t config_id,
         vmm_err_set(e, VMM_EXIT_DATABASE, "out of memory storing %zu samples", n);
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
         idx[i] = i;
+        any |= r->samples[i].point[0] != '\0';
+    }
+    if (!any) { /* no sweep: one row, samples in their order, nothing to sort */
+        rc = store_one(db, host_id, config_id, spec, r, idx, n, true, first_id, e);
+        goto out;
+    }
     qsort_r(idx, n, sizeof *idx, cmp_by_point, r->samples);
     size_t ng = 0;
     for (size_t i = 0; i < n; i++) {
@@ -645,10 +652,6 @@ static int store_points(struct db *db, int64_t host_id, int64_t config_id,
         goto out;
     }
     qsort_r(g, ng, sizeof *g, cmp_group_first, idx);
-    if (ng <= 1 && (n == 0 || r->samples[0].point[0] == '\0')) {
-        rc = store_one(db, host_id, config_id, spec, r, idx, n, true, first_id, e);
-        goto out;
-    }
     rc = 0;
     for (size_t p = 0; p < ng && !rc; p++) {
         const char *pt = r->samples[idx[g[p].start]].point;

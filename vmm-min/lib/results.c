@@ -119,12 +119,6 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
                         "not fit in guest memory", n);
         return;
     }
-    if (res->nsamples + 2ull * n > VMM_RESULT_MAX_SAMPLES) {
-        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "%u records on top of %zu samples would "
-                        "pass the limit of %u samples per run", n, res->nsamples,
-                        VMM_RESULT_MAX_SAMPLES);
-        return;
-    }
     struct vmmb_record *copy = malloc((size_t)n * sizeof *copy);
     if (!copy) {
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory reading %u records", n);
@@ -164,6 +158,17 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result records carry %ld distinct "
                             "points, over the limit of %u points per run; sweep fewer points",
                             points, VMM_RESULT_MAX_POINTS);
+        free(copy);
+        return;
+    }
+    /* A measurement makes two samples (cycles and ns), every other record one. */
+    size_t adds = 0;
+    for (uint32_t i = 0; i < n; i++)
+        adds += copy[i].kind == VMMB_REC_MEASURE && tsc_khz ? 2 : 1;
+    if (res->nsamples + adds > VMM_RESULT_MAX_SAMPLES) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "%u records (%zu samples) on top of %zu "
+                        "samples would pass the limit of %u samples per run", n, adds,
+                        res->nsamples, VMM_RESULT_MAX_SAMPLES);
         free(copy);
         return;
     }

@@ -36,7 +36,8 @@ const char *vmm_status_name(enum vmm_status s);
 #define VMM_RESULT_MAX_RECORDS VMMB_MAX_RECORDS  /* result records read from the guest */
 #define VMM_RESULT_MAX_POINTS 1024u  /* distinct points (sweep coordinates) of one run */
 /* Samples of one run: a record makes at most two (latency_cycles and latency); the rest
- * is the VMM's own (counters, device statistics). */
+ * is the VMM's own (counters, device statistics). results_collect refuses records that
+ * would pass it, and the harness refuses a run child's result that does. */
 #define VMM_RESULT_MAX_SAMPLES (2u * VMM_RESULT_MAX_RECORDS + 65536u)
 
 struct vmm_sample {
@@ -64,8 +65,8 @@ struct vmm_result {
 
 void vmm_result_init(struct vmm_result *r);
 void vmm_result_free(struct vmm_result *r);
-/* Returns -1 when memory runs out, or when the run already holds VMM_RESULT_MAX_SAMPLES
- * samples (then the run has failed guest-error, naming the limit). */
+/* Returns -1 only when memory runs out. (The container itself is not bounded: what a guest
+ * can put in it is, by results_collect and the limits above.) */
 int vmm_result_add(struct vmm_result *r, const char *metric, const char *unit,
                    uint32_t batch, bool warmup, double value);
 /* The same for one point of a sweeping run ("" or NULL: the run's own parameters). */
