@@ -141,7 +141,8 @@ static void print_text(const struct vmm_plan *p, const struct vmm_result *r)
         if (!n)
             continue;
         stats_sort(v, n);
-        char pt[4 * VMM_POINT_MAX + 1], metric[4 * VMM_METRIC_MAX + 1], unit[4 * VMM_UNIT_MAX + 1];
+        char pt[4 * VMM_POINT_MAX + 1], metric[4 * VMM_METRIC_MAX + 1];
+        char unit[4 * VMM_UNIT_MAX + 1];
         vmm_text_escape(pt, sizeof pt, first->point, 0);
         vmm_text_escape(metric, sizeof metric, first->metric, 0);
         vmm_text_escape(unit, sizeof unit, first->unit, 0);
