@@ -5,6 +5,14 @@
 
 #include "json.h"
 
+/* A sweep's points are stored as sibling run rows (same host, config, workload,
+ * repetition, tag and times) whose placement facts are stored once, with the first of
+ * them (harness/db.c): any sibling's facts are the first sibling's. */
+#define PLACEMENT_RUN_ID                                                                  \
+    "(SELECT min(s.id) FROM runs s, runs r WHERE r.id = ?1 AND s.host_id = r.host_id AND " \
+    "s.config_id = r.config_id AND s.workload = r.workload AND s.rep = r.rep AND "         \
+    "s.tag IS r.tag AND s.started IS r.started AND s.ended IS r.ended)"
+
 static const char *text(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
@@ -24,9 +32,9 @@ static int one_run(sqlite3 *db, int64_t run_id, FILE *out)
     }
     fprintf(out, "\nplacement of run %lld: requested %s\n", (long long)run_id, text(st, 0));
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(db, "SELECT kind, subject, moment, requested, observed, ok "
-                           "FROM placement WHERE run_id = ? ORDER BY rowid", -1, &st, NULL)
-        != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT kind, subject, moment, requested, observed, ok FROM "
+                           "placement WHERE run_id = " PLACEMENT_RUN_ID " ORDER BY rowid", -1,
+                           &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, run_id);
     int bad = 0;
@@ -76,8 +84,8 @@ int placement_report_json(sqlite3 *db, int64_t run_id, FILE *out)
 {
     sqlite3_stmt *st;
     const char *sql = run_id > 0
-        ? "SELECT run_id, kind, subject, moment, requested, observed, ok FROM placement "
-          "WHERE run_id = ? ORDER BY rowid"
+        ? "SELECT ?1, kind, subject, moment, requested, observed, ok FROM placement "
+          "WHERE run_id = " PLACEMENT_RUN_ID " ORDER BY rowid"
         : "SELECT r.id, c.name, r.workload, r.placement_mismatch FROM runs r JOIN configs c "
           "ON c.id = r.config_id WHERE r.placement_mismatch <> '' ORDER BY r.id";
     fputc('[', out);

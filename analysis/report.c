@@ -14,6 +14,7 @@
 #include "json.h"
 #include "plot.h"
 #include "summary.h"
+#include "vmm/text_escape.h"
 
 static void h(FILE *f, const char *s)
 {
@@ -347,7 +348,8 @@ static void flagged_section(FILE *f, const struct dataset *ds)
         fputs("</td><td>", f);
         h(f, r->status);
         fputs("</td><td>", f);
-        h(f, r->reason);
+        char reason[2049]; /* a guest's words: control bytes shown as \xNN, not written */
+        h(f, vmm_text_escape(reason, sizeof reason, r->reason, 0));
         fputs("</td></tr>\n", f);
     }
     if (nf)

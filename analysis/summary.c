@@ -13,6 +13,7 @@
 #include "json.h"
 #include "placement_report.h"
 #include "stats.h"
+#include "vmm/text_escape.h"
 
 static int db_error(sqlite3 *db, struct vmm_err *e, const char *what)
 {
@@ -189,8 +190,10 @@ static void print_failed(const struct dataset *ds, bool json, FILE *out)
             if (count == 0)
                 fputs("\nruns that did not complete (id config workload params: status, "
                       "reason):\n", out);
-            fprintf(out, "  %lld %s %s %s: %s, %s\n", (long long)r->id, cfg, r->workload,
-                    or_dash(r->params), r->status, or_dash(r->reason));
+            fprintf(out, "  %lld %s %s %s: %s, ", (long long)r->id, cfg, r->workload,
+                    or_dash(r->params), r->status);
+            vmm_text_escape_puts(out, or_dash(r->reason), 0); /* a guest's words */
+            fputc('\n', out);
         }
         count++;
     }

@@ -345,7 +345,7 @@ out:
 
 static int store_run_row(struct db *db, int64_t host_id, int64_t config_id,
                          const struct run_spec *spec, const struct vmm_result *r,
-                         int64_t *run_id, struct vmm_err *e)
+                         bool with_console, int64_t *run_id, struct vmm_err *e)
 {
     sqlite3_stmt *st;
     if (prepare(db, "INSERT INTO runs(host_id, config_id, workload, params, rep, tag, "
@@ -368,7 +368,7 @@ static int store_run_row(struct db *db, int64_t host_id, int64_t config_id,
     sqlite3_bind_double(st, 11, r->wall_seconds);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)r->tsc_khz);
     sqlite3_bind_int64(st, 13, (sqlite3_int64)r->exits);
-    if (r->console)
+    if (r->console && with_console)
         sqlite3_bind_blob64(st, 14, r->console, r->console_len, SQLITE_STATIC);
     sqlite3_bind_int(st, 15, r->console_truncated);
     if (r->placement.valid) {
@@ -436,12 +436,14 @@ static int insert_rows(struct db *db, sqlite3_stmt *st, int64_t run_id,
     return rc == SQLITE_DONE ? 0 : db_fail(db, e, "storing samples");
 }
 
-/* Distinct metrics in first-appearance order; 0 when there are too many to group by. */
-static size_t distinct_metrics(const struct vmm_result *r, const char **out)
+/* Distinct metrics of the samples idx[0..n) in first-appearance order; 0 when there are
+ * too many to group by. */
+static size_t distinct_metrics(const struct vmm_result *r, const size_t *idx, size_t nidx,
+                               const char **out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->nsamples; i++) {
-        const char *m = r->samples[i].metric;
+    for (size_t i = 0; i < nidx; i++) {
+        const char *m = r->samples[idx[i]].metric;
         size_t j = 0;
         while (j < n && strncmp(out[j], m, VMM_METRIC_MAX) != 0)
             j++;
@@ -454,8 +456,9 @@ static size_t distinct_metrics(const struct vmm_result *r, const char **out)
     return n;
 }
 
+/* Stores the samples idx[0..nidx) of r under run_id. */
 static int store_samples(struct db *db, int64_t run_id, const struct vmm_result *r,
-                         struct vmm_err *e)
+                         const size_t *sel, size_t nsel, struct vmm_err *e)
 {
     sqlite3_stmt *many = NULL, *one = NULL;
     int rc = -1;
@@ -463,12 +466,13 @@ static int store_samples(struct db *db, int64_t run_id, const struct vmm_result 
         prepare_sample_insert(db, 1, &one, e))
         goto out;
     const char *metrics[SAMPLE_METRICS_MAX];
-    size_t nm = distinct_metrics(r, metrics);
+    size_t nm = distinct_metrics(r, sel, nsel, metrics);
     size_t passes = nm ? nm : 1;
     size_t idx[SAMPLE_ROWS];
     for (size_t m = 0; m < passes; m++) {
         int k = 0;
-        for (size_t i = 0; i < r->nsamples; i++) {
+        for (size_t j = 0; j < nsel; j++) {
+            size_t i = sel[j];
             if (nm && strncmp(r->samples[i].metric, metrics[m], VMM_METRIC_MAX) != 0)
                 continue;
             idx[k++] = i;
@@ -567,69 +571,103 @@ static int store_placement(struct db *db, int64_t run_id, const struct vmm_place
     return rc;
 }
 
+/* One run row with the samples sel[0..nsel). The console and the placement rows go with
+ * the first row of a run only (first): a sweep's points share them. */
 static int store_one(struct db *db, int64_t host_id, int64_t config_id,
-                     const struct run_spec *spec, const struct vmm_result *r, int64_t *id,
+                     const struct run_spec *spec, const struct vmm_result *r,
+                     const size_t *sel, size_t nsel, bool first, int64_t *id,
                      struct vmm_err *e)
 {
-    return store_run_row(db, host_id, config_id, spec, r, id, e) ||
-                   store_samples(db, *id, r, e) || store_placement(db, *id, &r->placement, e)
+    return store_run_row(db, host_id, config_id, spec, r, first, id, e) ||
+                   store_samples(db, *id, r, sel, nsel, e) ||
+                   (first && store_placement(db, *id, &r->placement, e))
                ? -1
                : 0;
 }
 
+/* qsort_r order of sample indexes: by point, then by position, so each point's samples
+ * form one stretch of the index in their original order. */
+static int cmp_by_point(const void *a, const void *b, void *ctx)
+{
+    const struct vmm_sample *s = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strncmp(s[x].point, s[y].point, VMM_POINT_MAX);
+    return c ? c : (x > y) - (x < y);
+}
+
+struct point_group {
+    size_t start, n;   /* a stretch of the sorted index */
+};
+
+/* Points in order of first appearance: a group's first index is its smallest. */
+static int cmp_group_first(const void *a, const void *b, void *ctx)
+{
+    const size_t *idx = ctx;
+    size_t x = idx[((const struct point_group *)a)->start];
+    size_t y = idx[((const struct point_group *)b)->start];
+    return (x > y) - (x < y);
+}
+
 /* A sweeping run (samples with points, e.g. size=4096) is stored as one run row per
  * point, each with the run's parameters plus the point's, so every summary, comparison
- * and plot sees a point as an ordinary (workload, params) group. The rows share
- * everything else (repetition, times, console, placement); *first_id is the first. */
+ * and plot sees a point as an ordinary (workload, params) group. The rows share the
+ * repetition, times, status and the placement summary; the console and the placement rows
+ * are stored once, with the first point's row (the lowest id of the sweep, *first_id),
+ * and are NULL / absent on the others. Sorting an index by point keeps this
+ * O(samples log samples) whatever the guest reported; more distinct points than a run
+ * may have (VMM_RESULT_MAX_POINTS) are refused, as the VMM refuses them. */
 static int store_points(struct db *db, int64_t host_id, int64_t config_id,
                         const struct run_spec *spec, const struct vmm_result *r,
                         int64_t *first_id, struct vmm_err *e)
 {
+    size_t n = r->nsamples;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    struct point_group *g = malloc((n ? n : 1) * sizeof *g);
+    int rc = -1;
+    if (!idx || !g) {
+        vmm_err_set(e, VMM_EXIT_DATABASE, "out of memory storing %zu samples", n);
+        goto out;
+    }
     bool any = false;
-    for (size_t i = 0; i < r->nsamples && !any; i++)
-        any = r->samples[i].point[0] != '\0';
-    if (!any)
-        return store_one(db, host_id, config_id, spec, r, first_id, e);
-    struct vmm_sample *sub = malloc(r->nsamples * sizeof *sub);
-    if (!sub)
-        return vmm_err_set(e, VMM_EXIT_DATABASE, "out of memory storing %zu samples",
-                           r->nsamples);
-    /* Distinct points in order of first appearance (a sweep has tens to hundreds). */
-    const char **pts = malloc(r->nsamples * sizeof *pts);
-    size_t np = 0;
-    if (!pts) {
-        free(sub);
-        return vmm_err_set(e, VMM_EXIT_DATABASE, "out of memory storing %zu samples",
-                           r->nsamples);
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        any |= r->samples[i].point[0] != '\0';
     }
-    for (size_t i = 0; i < r->nsamples; i++) {
-        const char *pt = r->samples[i].point;
-        size_t k = np;
-        while (k > 0 && strcmp(pts[k - 1], pt) != 0)
-            k--;
-        if (k == 0)
-            pts[np++] = pt;
+    if (!any) { /* no sweep: one row, samples in their order, nothing to sort */
+        rc = store_one(db, host_id, config_id, spec, r, idx, n, true, first_id, e);
+        goto out;
     }
-    int rc = 0;
-    for (size_t p = 0; p < np && !rc; p++) {
-        size_t n = 0;
-        for (size_t j = 0; j < r->nsamples; j++)
-            if (strcmp(r->samples[j].point, pts[p]) == 0)
-                sub[n++] = r->samples[j];
-        struct vmm_result view = *r;
-        view.samples = sub;
-        view.nsamples = view.cap = n;
+    qsort_r(idx, n, sizeof *idx, cmp_by_point, r->samples);
+    size_t ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || strncmp(r->samples[idx[i]].point, r->samples[idx[i - 1]].point,
+                              VMM_POINT_MAX) != 0)
+            g[ng++] = (struct point_group){ i, 0 };
+        g[ng - 1].n++;
+    }
+    if (ng > VMM_RESULT_MAX_POINTS + 1) { /* + 1: the run's own parameters, point "" */
+        vmm_err_set(e, VMM_EXIT_DATABASE, "%s: the run has %zu distinct points, more than "
+                    "the %u a run may have; nothing of this run was stored", db->path, ng,
+                    VMM_RESULT_MAX_POINTS);
+        goto out;
+    }
+    qsort_r(g, ng, sizeof *g, cmp_group_first, idx);
+    rc = 0;
+    for (size_t p = 0; p < ng && !rc; p++) {
+        const char *pt = r->samples[idx[g[p].start]].point;
         char params[512];
-        vmm_params_merge(spec->params ? spec->params : "", pts[p], params, sizeof params);
+        vmm_params_merge(spec->params ? spec->params : "", pt, params, sizeof params);
         struct run_spec ps = *spec;
         ps.params = params;
         int64_t id = 0;
-        rc = store_one(db, host_id, config_id, &ps, &view, &id, e);
+        rc = store_one(db, host_id, config_id, &ps, r, idx + g[p].start, g[p].n, p == 0, &id,
+                       e);
         if (p == 0)
             *first_id = id;
     }
-    free(pts);
-    free(sub);
+out:
+    free(idx);
+    free(g);
     return rc;
 }
 

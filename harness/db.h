@@ -2,8 +2,9 @@
  *
  * Tables: schema_version, hosts, configs, runs, samples (see db_schema.c).
  * Every run is stored in one transaction: host and config (deduplicated), the run, and
- * all of its samples, or nothing. WAL mode and a busy timeout let two `vmmbench run`
- * processes share a file. */
+ * all of its samples, or nothing. A sweeping run is one run row per point; its console
+ * and placement rows go with the first of them only (see store_points in db.c). WAL mode
+ * and a busy timeout let two `vmmbench run` processes share a file. */
 #ifndef HARNESS_DB_H
 #define HARNESS_DB_H
 

@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/text_escape.h"
+
 static double now_s(void)
 {
     struct timespec t;
@@ -48,15 +50,15 @@ void progress_done(struct progress *p, size_t index, const char *what, const cha
                    const char *note)
 {
     bool ok = strcmp(status, "ok") == 0;
-    if (p->tty) {
-        /* Keep failures on screen; let successes be overwritten by the next line. */
-        fprintf(p->out, "\r\033[K[%zu/%zu %6.1fs] %s: %s%s%s", index + 1, p->total,
-                now_s() - p->t0, what, status, note[0] ? " - " : "", note);
-        fputs(ok && index + 1 < p->total ? "" : "\n", p->out);
-    } else {
-        fprintf(p->out, "[%zu/%zu %.1fs] %s: %s%s%s\n", index + 1, p->total, now_s() - p->t0,
-                what, status, note[0] ? " - " : "", note);
-    }
+    /* The note is often a guest's reason: shown escaped, so it cannot drive the terminal. */
+    if (p->tty)
+        fputs("\r\033[K", p->out);
+    fprintf(p->out, "[%zu/%zu %*.1fs] %s: %s%s", index + 1, p->total, p->tty ? 6 : 0,
+            now_s() - p->t0, what, status, note[0] ? " - " : "");
+    vmm_text_escape_puts(p->out, note, 0);
+    /* On a terminal, keep failures on screen and let successes be overwritten by the next
+     * line; elsewhere (CI logs) one line per run. */
+    fputs(p->tty && ok && index + 1 < p->total ? "" : "\n", p->out);
     fflush(p->out);
 }
 

@@ -116,7 +116,7 @@ static void decode(const char *buf, size_t len, struct vmm_result *res)
     memcpy(&w, buf, sizeof w);
     size_t rest = len - sizeof w;
     if (w.magic != WIRE_MAGIC || w.status > VMM_STATUS_HOST_ERROR ||
-        w.nsamples > rest / sizeof(struct vmm_sample) ||
+        w.nsamples > rest / sizeof(struct vmm_sample) || w.nsamples > VMM_RESULT_MAX_SAMPLES ||
         w.console_len != rest - w.nsamples * sizeof(struct vmm_sample) ||
         !memchr(w.reason, '\0', sizeof w.reason)) {
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "run child sent a garbled result");

@@ -10,11 +10,18 @@ void wl_phase(enum vmmb_phase phase)
     outl(VMMB_PORT_PHASE, phase);
 }
 
+void wl_report_done(struct wl_ctx *ctx)
+{
+    uint64_t gpa = (uintptr_t)ctx->res;
+    outl(VMMB_PORT_DONE_HI, (uint32_t)(gpa >> 32));
+    outl(VMMB_PORT_DONE, (uint32_t)gpa);
+}
+
 static __attribute__((noreturn)) void finish(struct wl_ctx *ctx, uint32_t status, const char *why)
 {
     ctx->res->status = status;
     strlcpy_g(ctx->res->reason, why, sizeof ctx->res->reason);
-    outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx->res);
+    wl_report_done(ctx);
     halt_forever(); /* not reached: the VMM ends the run at the port write */
 }
 

@@ -33,7 +33,7 @@ void workload_main(const struct vmmb_boot_info *bi)
         wl_error(&ctx, "this workload uses SSE and runs in ring 3 only");
     ((wl_run_fn)(uintptr_t)ctx.desc->entry)(&ctx);
     ctx.res->status = VMMB_RESULT_OK;
-    outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx.res);
+    wl_report_done(&ctx);
     for (;;)
         cpu_pause();
 }

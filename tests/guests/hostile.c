@@ -131,6 +131,77 @@ static void halt(struct wl_ctx *ctx)
     spin_forever();
 }
 
+/* Writes n bytes of `text` (repeated) to the console with `rep outsb`. */
+static void console_write(const char *text, size_t len, uint64_t n)
+{
+    while (n) {
+        const char *src = text;
+        uint64_t k = n < len ? n : len;
+        n -= k;
+        __asm__ volatile("rep outsb" : "+S"(src), "+c"(k) : "d"((uint16_t)VMMB_PORT_SERIAL)
+                         : "memory");
+    }
+}
+
+/* The most a guest may report: `records` records (default the limit), every one a
+ * measurement (two samples each) with the largest batch number, spread round-robin over
+ * `points` distinct points of the longest form a point may take (default the limit), and
+ * a full console (`console`=1). Records are written straight into the area, past the
+ * guest's own capacity check, so counts over the limits reach the VMM. */
+static void max_output(struct wl_ctx *ctx)
+{
+    uint64_t nrec = wl_param(ctx, "records"), npts = wl_param(ctx, "points");
+    uint64_t room = (ctx->bi->free_size - sizeof *ctx->res) / sizeof *ctx->rec;
+    if (nrec > room)
+        wl_error(ctx, "max-output: records do not fit in guest memory; give more memory");
+    if (wl_param(ctx, "console")) {
+        static char line[64];
+        for (size_t i = 0; i < sizeof line; i++)
+            line[i] = (char)('A' + i % 26);
+        line[sizeof line - 1] = '\n';
+        console_write(line, sizeof line, 16u << 10); /* VMM_CONSOLE_KEEP: no flood */
+    }
+    for (uint64_t i = 0; i < nrec; i++) {
+        struct vmmb_record *r = &ctx->rec[i];
+        memset(r, 0, sizeof *r);
+        r->kind = VMMB_REC_MEASURE;
+        r->batch = 0xffffffffu;
+        r->iters = 1;
+        r->cycles = 1000 + i;
+        /* "longest_key_abc=0000...0NNNN": a 15-character key, a 31-character value */
+        static const char key[] = "longest_key_abc=";
+        memcpy(r->point, key, sizeof key - 1);
+        uint64_t v = i % npts;
+        for (int d = 30; d >= 0; d--, v /= 10)
+            r->point[sizeof key - 1 + d] = (char)('0' + v % 10);
+    }
+    ctx->res->nr_records = (uint32_t)nrec;
+    ctx->res->status = VMMB_RESULT_OK;
+    wl_report_done(ctx);
+    spin_forever();
+}
+
+/* Terminal escape sequences in the console (also on a "vmm: " line, which vmm-min
+ * repeats) and in the reason it fails with: every printer must show them, not send
+ * them. */
+static void escapes(struct wl_ctx *ctx)
+{
+    console_puts("clear \x1b[2J\x1b]0;title\x07 done\nvmm: \x1b[31mred note\x1b[0m\n");
+    wl_error(ctx, "bad \x1b[2J\x1b[31mred\x1b]0;title\x07 reason");
+}
+
+/* A valid result area, reported with the high half of its address set: a VMM that keeps
+ * only the low 32 bits reads it as valid; one that keeps all 64 finds 4 GiB past RAM. */
+static void done_high(struct wl_ctx *ctx)
+{
+    wl_record(ctx, VMMB_REC_CALIBRATION, 0, 0, 10, 50);
+    wl_record(ctx, VMMB_REC_MEASURE, 0, 0, 10, 500);
+    ctx->res->status = VMMB_RESULT_OK;
+    outl(VMMB_PORT_DONE_HI, 1);
+    outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx->res);
+    spin_forever();
+}
+
 WORKLOAD(hang, "hang", "spins forever at CPL3 without probing", "none", VMMB_RING3, hang,
          RING3_ONLY);
 WORKLOAD(probe_hang, "probe-hang", "enters the probe phase, never returns", "none", VMMB_RING3,
@@ -152,3 +223,12 @@ WORKLOAD(wild_mmio, "wild-mmio", "stores to 0xe0000000: no RAM, no device", "non
          wild_mmio, RING3_ONLY);
 WORKLOAD(halt, "halt", "hlt on vCPU 0 at CPL0 before reporting", "none", VMMB_RING0, halt,
          RING0_ONLY);
+WORKLOAD(max_output, "max-output", "reports the most records, points and console allowed",
+         "none", VMMB_RING3, max_output, RING3_ONLY,
+         WL_PARAM("records", "records reported", VMMB_MAX_RECORDS, 1, 4 * VMMB_MAX_RECORDS),
+         WL_PARAM("points", "distinct points among them", 1024, 1, 1 << 16),
+         WL_PARAM("console", "1: fill the console first", 1, 0, 1));
+WORKLOAD(escapes, "escapes", "terminal escape sequences in console and reason", "none",
+         VMMB_RING3, escapes, RING3_ONLY);
+WORKLOAD(done_high, "done-high", "reports its result area with DONE_HI = 1", "none",
+         VMMB_RING3, done_high, RING3_ONLY);

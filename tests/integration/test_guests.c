@@ -218,8 +218,18 @@ static const struct hostile_case hostile[] = {
     { "wild-port", { 0 }, 0, 30, VMM_STATUS_GUEST_CRASH, "unexpected port", "0x7e0", 10 },
     { "wild-mmio", { 0 }, 0, 30, VMM_STATUS_GUEST_CRASH, "unexpected MMIO", "0xe0000000", 10 },
     { "halt", { 0 }, 0, 30, VMM_STATUS_GUEST_CRASH, "halted", "RIP=", 10 },
+    /* the whole 64-bit result address is kept: 4 GiB up is outside this 64 MiB guest */
+    { "done-high", { 0 }, 0, 30, VMM_STATUS_GUEST_ERROR, "outside guest memory", "at 0x1",
+      10 },
+    /* one past the limits of guest output ends the run, naming the limit */
+    { "max-output", { "points=1025", "console=0" }, 2, 30, VMM_STATUS_GUEST_ERROR,
+      "over the limit of 1024 points", NULL, 10 },
+    { "max-output", { "records=131073", "console=0" }, 2, 30, VMM_STATUS_GUEST_ERROR,
+      "over the limit of 131072 records", NULL, 10 },
 };
 #define NHOSTILE (sizeof hostile / sizeof hostile[0])
+_Static_assert(VMM_RESULT_MAX_POINTS == 1024 && VMM_RESULT_MAX_RECORDS == 131072,
+               "the max-output cases above name the limits of vmm/result.h");
 
 static unsigned count_dir(const char *path)
 {

@@ -109,3 +109,15 @@ if [ "$main" = 1 ] && [ "$others" = "0 " ]; then echo "LAB: ok - vmm_pin 1: supe
 else echo "LAB: not ok - vmm_pin 1: supervisor on CPU 1, unpinned vCPU threads on CPU 0"; echo "LAB:    | main '$main' others '$others'"; fi
 OUT=$($VM $SMALL --pin 0 --vmm-pin 0 2>&1)
 check "vmm_pin on a vCPU's CPU is refused" "vmm_pin CPU 0 is also vCPU 0's CPU"
+# Hostile guests on SVM (tests/guests/hostile.c): the whole 64-bit result address, one
+# point past the limit, and escape sequences shown rather than sent.
+H="--kernel /lab/hostile-guest.elf --timeout 120"
+OUT=$($VM $H --workload done-high 2>&1)
+check "hostile: the result address keeps its high half" "guest-error: result area at 0x1[0-9a-f]{8} is outside guest memory"
+OUT=$($VM $H --workload max-output --param records=2050 --param points=1025 --param console=0 2>&1)
+check "hostile: 1025 points end guest-error" "guest-error: result records carry 1025 distinct points, over the limit of 1024 points"
+OUT=$($VM $H --workload escapes --console 2>&1)
+check "hostile: the reason is shown escaped" 'guest: bad \\x1b\[2J'
+if echo "$OUT" | grep -q "$(printf '\033')"; then
+  echo "LAB: not ok - hostile: no raw ESC from the guest"; echo "$OUT" | od -c | head -20 | sed 's/^/LAB:    | /'
+else echo "LAB: ok - hostile: no raw ESC from the guest"; fi

@@ -60,6 +60,7 @@ for bin in "$R"/opt/vmmb/bin/*; do
     mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"
   done
 done
+cp "$BUILD/tests/guest/hostile-guest.elf" "$R/lab/" # hostile guests on SVM (bounded output)
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
 
 echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, -cpu max,+svm"

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "placement_report.h"
 #include "testutil.h"
 
 static char dir[PATH_MAX];
@@ -473,6 +474,131 @@ static void test_many_samples_intact(void **state)
     db_close(db);
 }
 
+/* A sweep: samples of three points interleaved batch by batch, plus point-less info
+ * samples (the run's own parameters). Each point becomes its own run row, in order of
+ * first appearance, with its samples in their order; the console and the placement rows
+ * are stored once, on the first row, and the other rows leave them out. */
+static void test_sweep_round_trip(void **state)
+{
+    (void)state;
+    struct db *db = open_ok();
+    sqlite3 *h = db_handle(db);
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    vmm_result_init(&r);
+    static const char *const pts[] = { "size=8192", "size=4096", "size=65536" };
+    assert_int_equal(vmm_result_add(&r, "llc_bytes", "bytes", 0, false, 1 << 20), 0);
+    for (uint32_t b = 0; b < 6; b++)
+        for (int p = 0; p < 3; p++) {
+            /* batch numbers differ per point so a mix-up shows */
+            assert_int_equal(vmm_result_add_point(&r, "latency", "ns", pts[p], b * 10 + (uint32_t)p,
+                                                  b == 0, (double)(p * 100 + (int)b)), 0);
+            assert_int_equal(vmm_result_add_point(&r, "latency_cycles", "cycles", pts[p], b,
+                                                  b == 0, 1.0), 0);
+        }
+    r.console = strdup("sweep console\n");
+    r.console_len = strlen(r.console);
+    r.placement.valid = true;
+    r.placement.nvcpus = 2;
+    r.placement.nvnodes = 1;
+    r.placement.vcpu[0].requested_cpu = r.placement.vcpu[1].requested_cpu = -1;
+    r.placement.mem[0].taken = true;
+    snprintf(r.placement.requested, sizeof r.placement.requested, "2 vCPUs unpinned");
+    struct vmm_err e = { 0 };
+    int64_t first = 0;
+    struct run_spec sweep = spec;
+    sweep.params = "stride=64";
+    if (db_store_run(db, &hi, &c, &sweep, &r, &first, &e) != 0)
+        fail_msg("store: %s", e.msg);
+    assert_int_equal(count(h, "SELECT count(*) FROM runs"), 4);
+    assert_int_equal(first, count(h, "SELECT min(id) FROM runs"));
+    /* rows in order of first appearance: "" (the info sample came first), then the points */
+    char *order = text_of(h, "SELECT group_concat(params, '|') FROM (SELECT params FROM runs "
+                             "ORDER BY id)");
+    assert_string_equal(order, "stride=64|size=8192 stride=64|size=4096 stride=64|"
+                               "size=65536 stride=64");
+    free(order);
+    /* every point's samples, in their order, with their batch numbers */
+    char *lat = text_of(h, "SELECT group_concat(batch || ':' || CAST(value AS INTEGER), ',') "
+                           "FROM (SELECT s.batch, s.value FROM samples s JOIN runs r ON "
+                           "r.id = s.run_id WHERE r.params LIKE 'size=4096%' AND "
+                           "s.metric = 'latency' ORDER BY s.rowid)");
+    assert_string_equal(lat, "1:100,11:101,21:102,31:103,41:104,51:105");
+    free(lat);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples s JOIN runs r ON r.id = s.run_id "
+                              "WHERE r.params LIKE 'size=65536%' AND s.warmup = 1"), 2);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples WHERE run_id = (SELECT min(id) "
+                              "FROM runs)"), 1);
+    assert_int_equal(count(h, "SELECT count(*) FROM samples"), 1 + 3 * 6 * 2);
+    /* the console once, on the first row */
+    assert_int_equal(count(h, "SELECT count(*) FROM runs WHERE console IS NOT NULL"), 1);
+    char *con = text_of(h, "SELECT CAST(console AS TEXT) FROM runs ORDER BY id LIMIT 1");
+    assert_string_equal(con, "sweep console\n");
+    free(con);
+    /* placement rows once (2 vCPUs, 1 node, backing), the summary on every row */
+    assert_int_equal(count(h, "SELECT count(*) FROM placement"), 4);
+    assert_int_equal(count(h, "SELECT count(DISTINCT run_id) FROM placement"), 1);
+    assert_int_equal(count(h, "SELECT min(run_id) FROM placement"), first);
+    assert_int_equal(count(h, "SELECT count(*) FROM runs WHERE placement_requested = "
+                              "'2 vCPUs unpinned'"), 4);
+    /* `show --run` of a later point finds the sweep's facts */
+    char *shown = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&shown, &len);
+    assert_non_null(out);
+    assert_int_equal(placement_report_print(h, first + 3, out), 0);
+    assert_int_equal(placement_report_json(h, first + 2, out), 0);
+    fclose(out);
+    size_t rows = 0;
+    for (const char *p = shown; (p = strstr(p, "sampled pages")); p++)
+        rows++;
+    assert_int_equal(rows, 2); /* the memory row, once in text and once in JSON */
+    char want[64];
+    snprintf(want, sizeof want, "{\"run\":%lld,\"kind\":\"vcpu\"", (long long)(first + 2));
+    assert_non_null(strstr(shown, want));
+    free(shown);
+    vmm_result_free(&r);
+    db_close(db);
+}
+
+/* More distinct points than a run may have are refused whole, naming the limit. */
+static void test_too_many_points_refused(void **state)
+{
+    (void)state;
+    struct db *db = open_ok();
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    struct vmm_result r;
+    vmm_result_init(&r);
+    char pt[VMM_POINT_MAX];
+    for (unsigned i = 0; i < VMM_RESULT_MAX_POINTS; i++) {
+        snprintf(pt, sizeof pt, "n=%u", i);
+        assert_int_equal(vmm_result_add_point(&r, "latency", "ns", pt, 0, false, 1.0), 0);
+    }
+    assert_int_equal(vmm_result_add(&r, "llc_bytes", "bytes", 0, false, 1.0), 0);
+    struct vmm_err e = { 0 };
+    int64_t id = 0;
+    if (db_store_run(db, &hi, &c, &spec, &r, &id, &e) != 0) /* the limit itself */
+        fail_msg("store at the limit: %s", e.msg);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM runs"),
+                     VMM_RESULT_MAX_POINTS + 1);
+    assert_int_equal(vmm_result_add_point(&r, "latency", "ns", "n=x", 0, false, 1.0), 0);
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_DATABASE);
+    char want[64];
+    snprintf(want, sizeof want, "more than the %u a run may have", VMM_RESULT_MAX_POINTS);
+    assert_non_null(strstr(e.msg, want));
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM runs"),
+                     VMM_RESULT_MAX_POINTS + 1);
+    vmm_result_free(&r);
+    db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +613,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unwritable_directory_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_samples_intact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_points_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -430,9 +430,64 @@ static void test_over_max_in_big_memory(void **state)
     /* the count fits in memory: only the maximum refuses it */
     assert_non_null(guest_mem_ptr(&f.gm, AREA + sizeof *h,
                                   (uint64_t)h->nr_records * sizeof(struct vmmb_record)));
-    collect_fails(&f, AREA, VMM_STATUS_GUEST_ERROR, "claims 1048577 records");
+    char want[96];
+    snprintf(want, sizeof want, "claims %u records, over the limit of %u records",
+             VMM_RESULT_MAX_RECORDS + 1, VMM_RESULT_MAX_RECORDS);
+    collect_fails(&f, AREA, VMM_STATUS_GUEST_ERROR, want);
     vmm_result_free(&f.res);
     free(ram);
+}
+
+/* Up to VMM_RESULT_MAX_POINTS distinct points are taken (the run's own "" and repeats do
+ * not count); one more ends the run guest-error naming the limit, with nothing kept. */
+static void test_point_limit(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = hdr_at(f, AREA);
+    put(h, VMMB_REC_CALIBRATION, 0, 0, 10, 50); /* point "" */
+    for (uint32_t i = 0; i < VMM_RESULT_MAX_POINTS; i++) {
+        put(h, VMMB_REC_MEASURE, 0, 0, 10, 500);
+        snprintf(recs(h)[h->nr_records - 1].point, VMMB_POINT_MAX, "size=%u", i);
+        put(h, VMMB_REC_MEASURE, 1, 0, 10, 500); /* the same point again */
+        snprintf(recs(h)[h->nr_records - 1].point, VMMB_POINT_MAX, "size=%u", i);
+    }
+    assert_true(AREA + sizeof *h + (h->nr_records + 1) * sizeof(struct vmmb_record) <= RAM);
+    vmm_result_free(&f->res);
+    results_collect(&f->gm, AREA, KHZ, &f->res);
+    if (f->res.status != VMM_STATUS_OK)
+        fail_msg("%u points refused: %s", VMM_RESULT_MAX_POINTS, f->res.reason);
+    assert_int_equal(count_metric(&f->res, "latency"), 2 * VMM_RESULT_MAX_POINTS);
+    put(h, VMMB_REC_MEASURE, 0, 0, 10, 500);
+    snprintf(recs(h)[h->nr_records - 1].point, VMMB_POINT_MAX, "size=x");
+    char want[96];
+    snprintf(want, sizeof want, "%u distinct points, over the limit of %u points",
+             VMM_RESULT_MAX_POINTS + 1, VMM_RESULT_MAX_POINTS);
+    collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, want);
+}
+
+/* Records that would take a run past VMM_RESULT_MAX_SAMPLES are refused whole: the run
+ * fails guest-error naming the limit and keeps the samples it had. */
+static void test_sample_limit(void **state)
+{
+    struct fixture *f = *state;
+    vmm_result_free(&f->res);
+    for (uint32_t i = 0; i + 3 < VMM_RESULT_MAX_SAMPLES; i++)
+        assert_int_equal(vmm_result_add(&f->res, "m", "ns", i, false, 1.0), 0);
+    /* two records make three samples: exactly up to the limit, taken */
+    valid_area(f, AREA);
+    results_collect(&f->gm, AREA, KHZ, &f->res);
+    if (f->res.status != VMM_STATUS_OK)
+        fail_msg("records up to the limit refused: %s", f->res.reason);
+    assert_int_equal(f->res.nsamples, VMM_RESULT_MAX_SAMPLES);
+    /* one sample fewer of room: refused, nothing added */
+    f->res.nsamples--;
+    results_collect(&f->gm, AREA, KHZ, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_GUEST_ERROR);
+    char want[64];
+    snprintf(want, sizeof want, "limit of %u samples", VMM_RESULT_MAX_SAMPLES);
+    if (!strstr(f->res.reason, want))
+        fail_msg("reason '%s' does not name '%s'", f->res.reason, want);
+    assert_int_equal(f->res.nsamples, VMM_RESULT_MAX_SAMPLES - 1);
 }
 
 /* results_collect never overrides an earlier failure (the first one wins). */
@@ -455,7 +510,7 @@ int main(void)
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
         T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
         T(test_over_max_in_big_memory), T(test_latency_records), T(test_points_and_bytes),
-        T(test_info_records),
+        T(test_info_records),    T(test_point_limit),       T(test_sample_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "stats.h"
 #include "vmm/image.h"
 #include "vmm/size.h"
+#include "vmm/text_escape.h"
 #include "vmm/vmm.h"
 
 #define MAX_CLI_PARAMS 32
@@ -74,46 +75,98 @@ static void print_json(const struct vmm_plan *p, const struct vmm_result *r)
     printf("}\n");
 }
 
-/* One line per metric: median, p5 and p95 of the samples that are not warm-up. */
+/* qsort_r order of sample indexes: by point, then metric, then position, so each
+ * (point, metric) is one stretch of the index with its samples in their order. */
+static int cmp_point_metric(const void *a, const void *b, void *ctx)
+{
+    const struct vmm_sample *s = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strncmp(s[x].point, s[y].point, sizeof s[x].point);
+    if (!c)
+        c = strncmp(s[x].metric, s[y].metric, sizeof s[x].metric);
+    return c ? c : (x > y) - (x < y);
+}
+
+struct line {
+    size_t start, n;          /* a stretch of the sorted index */
+};
+
+/* Lines in order of their first sample (the smallest index of their stretch). */
+static int cmp_line_first(const void *a, const void *b, void *ctx)
+{
+    const size_t *idx = ctx;
+    size_t x = idx[((const struct line *)a)->start], y = idx[((const struct line *)b)->start];
+    return (x > y) - (x < y);
+}
+
+/* One line per (point, metric) in order of first appearance: median, p5 and p95 of the
+ * samples that are not warm-up. Sorting an index keeps this O(n log n) for any result a
+ * guest can produce; guest text (reason, points, console notes) is shown escaped. */
 static void print_text(const struct vmm_plan *p, const struct vmm_result *r)
 {
     printf("workload %s (%s): %s", p->workload->name, p->params_text, vmm_status_name(r->status));
-    if (r->reason[0])
-        printf(": %s", r->reason);
+    if (r->reason[0]) {
+        fputs(": ", stdout);
+        vmm_text_escape_puts(stdout, r->reason, 0);
+    }
     printf("\n");
-    double *v = malloc((r->nsamples ? r->nsamples : 1) * sizeof *v);
-    if (!v)
-        return;
-    /* One line per (point, metric): a sweeping run has a point per size, node pair... */
-    for (size_t i = 0; i < r->nsamples; i++) {
-        const char *m = r->samples[i].metric, *pt = r->samples[i].point;
-        bool first = true;
-        for (size_t j = 0; j < i && first; j++)
-            first = strcmp(r->samples[j].metric, m) != 0 || strcmp(r->samples[j].point, pt) != 0;
-        if (!first)
-            continue;
+    size_t ns = r->nsamples;
+    size_t *idx = malloc((ns ? ns : 1) * sizeof *idx);
+    struct line *lines = malloc((ns ? ns : 1) * sizeof *lines);
+    double *v = malloc((ns ? ns : 1) * sizeof *v);
+    size_t nl = 0;
+    if (!idx || !lines || !v)
+        ns = 0; /* out of memory: the summary lines are left out, the rest still prints */
+    for (size_t i = 0; i < ns; i++)
+        idx[i] = i;
+    qsort_r(idx, ns, sizeof *idx, cmp_point_metric, r->samples);
+    for (size_t i = 0; i < ns; i++) {
+        bool same = i > 0 &&
+                    strncmp(r->samples[idx[i - 1]].point, r->samples[idx[i]].point,
+                            VMM_POINT_MAX) == 0 &&
+                    strncmp(r->samples[idx[i - 1]].metric, r->samples[idx[i]].metric,
+                            VMM_METRIC_MAX) == 0;
+        if (!same)
+            lines[nl++] = (struct line){ i, 0 };
+        lines[nl - 1].n++;
+    }
+    qsort_r(lines, nl, sizeof *lines, cmp_line_first, idx);
+    for (size_t l = 0; l < nl; l++) {
+        const struct vmm_sample *first = &r->samples[idx[lines[l].start]];
         size_t n = 0;
-        for (size_t j = i; j < r->nsamples; j++)
-            if (!r->samples[j].warmup && strcmp(r->samples[j].metric, m) == 0 &&
-                strcmp(r->samples[j].point, pt) == 0)
-                v[n++] = r->samples[j].value;
+        for (size_t k = 0; k < lines[l].n; k++) {
+            const struct vmm_sample *x = &r->samples[idx[lines[l].start + k]];
+            if (!x->warmup)
+                v[n++] = x->value;
+        }
         if (!n)
             continue;
         stats_sort(v, n);
+        char pt[4 * VMM_POINT_MAX + 1], metric[4 * VMM_METRIC_MAX + 1];
+        char unit[4 * VMM_UNIT_MAX + 1];
+        vmm_text_escape(pt, sizeof pt, first->point, 0);
+        vmm_text_escape(metric, sizeof metric, first->metric, 0);
+        vmm_text_escape(unit, sizeof unit, first->unit, 0);
         if (pt[0])
             printf("  [%s]", pt);
-        printf("  %-16s n=%-5zu median=%-12.4g p5=%-12.4g p95=%-12.4g %s\n", m, n,
+        printf("  %-16s n=%-5zu median=%-12.4g p5=%-12.4g p95=%-12.4g %s\n", metric, n,
                stats_quantile_sorted(v, n, 0.5), stats_quantile_sorted(v, n, 0.05),
-               stats_quantile_sorted(v, n, 0.95), r->samples[i].unit);
+               stats_quantile_sorted(v, n, 0.95), unit);
     }
+    free(idx);
+    free(lines);
     free(v);
     printf("  tsc %llu kHz, %llu exits seen by the VMM, %.3f s\n",
            (unsigned long long)r->tsc_khz, (unsigned long long)r->exits, r->wall_seconds);
     vmm_observe_print(stdout, &r->placement);
-    /* The VMM's own notes about the run (counters, devices) are in the console log. */
+    /* The VMM's own notes about the run (counters, devices) are in the console log, which
+     * the guest writes too: shown escaped. */
     for (const char *l = r->console; l && (l = strstr(l, "vmm: ")); l++)
-        if (l == r->console || l[-1] == '\n')
-            printf("  %.*s\n", (int)strcspn(l, "\n"), l);
+        if (l == r->console || l[-1] == '\n') {
+            fputs("  ", stdout);
+            vmm_text_escape_write(stdout, l, strcspn(l, "\n"), 0);
+            fputc('\n', stdout);
+        }
 }
 
 static int fail(const struct vmm_err *e)

@@ -89,6 +89,9 @@ static inline void wl_lat_add(struct wl_lat *l, uint64_t cycles)
         l->cycles[l->n++] = cycles;
 }
 void wl_lat_flush(struct wl_ctx *ctx, struct wl_lat *l, uint32_t batch, uint32_t flags);
+/* Hands the result area to the VMM, whole 64-bit address (DONE_HI, then DONE): the run
+ * ends at the second write. */
+void wl_report_done(struct wl_ctx *ctx);
 /* Ends the run as unsupported or failed with a reason; does not return. */
 __attribute__((noreturn)) void wl_unsupported(struct wl_ctx *ctx, const char *reason);
 __attribute__((noreturn)) void wl_error(struct wl_ctx *ctx, const char *reason);

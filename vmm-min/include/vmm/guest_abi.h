@@ -13,9 +13,10 @@
  * (a HLT from a vCPU other than 0 just ends that vCPU). All mappings are user-accessible and CR4.SMEP/SMAP are off, so the same
  * workload code runs at CPL0 or CPL3.
  *
- * Exit: the guest writes the guest-physical address of its struct vmmb_result_header to
- * VMMB_PORT_DONE (32-bit out). The VMM reads the results through its checked
- * translation; nothing the guest wrote is trusted. */
+ * Exit: the guest writes the guest-physical address of its struct vmmb_result_header as
+ * two 32-bit outs: the high half to VMMB_PORT_DONE_HI (0 when never written), then the
+ * low half to VMMB_PORT_DONE, which ends the run. The VMM reads the results through its
+ * checked translation; nothing the guest wrote is trusted. */
 #ifndef VMM_GUEST_ABI_H
 #define VMM_GUEST_ABI_H
 
@@ -26,7 +27,8 @@
 /* ---- I/O ports and MMIO the VMM provides ---- */
 #define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
 #define VMMB_PORT_SERIAL_LSR 0x3fdu  /* line status: always "transmitter empty" */
-#define VMMB_PORT_DONE       0x7f0u  /* outl: GPA of the result header; ends the run */
+#define VMMB_PORT_DONE_HI    0x7ecu  /* outl: high 32 bits of the result header's GPA */
+#define VMMB_PORT_DONE       0x7f0u  /* outl: low 32 bits of that GPA; ends the run */
 #define VMMB_PORT_PHASE      0x7f4u  /* outl: enum vmmb_phase */
 #define VMMB_PORT_FAULT      0x7f8u  /* outl: exception vector; frame is on the guest stack */
 #define VMMB_PORT_BENCH      0x7fcu  /* pio workloads: a port whose exits do nothing */
@@ -152,7 +154,10 @@ struct vmmb_workload_desc {
 
 /* ---- Result area: written by the guest, validated by the VMM ---- */
 #define VMMB_RESULT_MAGIC 0x544c5352424d4d56ull /* "VMMBRSLT" */
-#define VMMB_MAX_RECORDS (1u << 20)
+/* Records one run may report (the VMM's VMM_RESULT_MAX_RECORDS): the guest kernel sizes
+ * its result area to at most this, and the VMM refuses a larger count. 2^17 keeps storing
+ * the worst run within seconds and ~17 MB (README, "Bounded guest output"). */
+#define VMMB_MAX_RECORDS (1u << 17)
 
 enum vmmb_result_status {
     VMMB_RESULT_OK = 1,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/guest_abi.h"
 #include "vmm/placement.h"
 
 enum vmm_status {
@@ -24,6 +25,20 @@ const char *vmm_status_name(enum vmm_status s);
 #define VMM_UNIT_MAX 16
 
 #define VMM_POINT_MAX 48      /* VMMB_POINT_MAX */
+
+/* What one run may hand the harness, whatever the guest reports (README, "Bounded guest
+ * output"): beyond any of these the run ends guest-error with a reason naming the limit,
+ * so storing the worst run a guest can produce stays within a few seconds and a bounded
+ * number of bytes (17.4 MB; README). The real workloads stay far below: a default tlb
+ * sweep reports ~250 records over ~20 points (its largest ~105k records), the widest
+ * sweeps the parameter ranges allow have ~260 points (bw over 64 vCPUs), virtio writes
+ * one record per request (~11k by default). */
+#define VMM_RESULT_MAX_RECORDS VMMB_MAX_RECORDS  /* result records read from the guest */
+#define VMM_RESULT_MAX_POINTS 1024u  /* distinct points (sweep coordinates) of one run */
+/* Samples of one run: a record makes at most two (latency_cycles and latency); the rest
+ * is the VMM's own (counters, device statistics). results_collect refuses records that
+ * would pass it, and the harness refuses a run child's result that does. */
+#define VMM_RESULT_MAX_SAMPLES (2u * VMM_RESULT_MAX_RECORDS + 65536u)
 
 struct vmm_sample {
     char metric[VMM_METRIC_MAX];
@@ -50,7 +65,8 @@ struct vmm_result {
 
 void vmm_result_init(struct vmm_result *r);
 void vmm_result_free(struct vmm_result *r);
-/* Returns -1 only when memory runs out. */
+/* Returns -1 only when memory runs out. (The container itself is not bounded: what a guest
+ * can put in it is, by results_collect and the limits above.) */
 int vmm_result_add(struct vmm_result *r, const char *metric, const char *unit,
                    uint32_t batch, bool warmup, double value);
 /* The same for one point of a sweeping run ("" or NULL: the run's own parameters). */

@@ -7,6 +7,7 @@
 #include "devices/virtio/virtio_vm.h"
 #include "vstate/vm.h"
 #include "vmm/guest_abi.h"
+#include "vmm/text_escape.h"
 
 static enum io_result serial_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t *data,
                                 unsigned size, bool is_write)
@@ -25,8 +26,8 @@ static enum io_result serial_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t 
     /* Counted apart from what is kept: a flood is named even after the log is full. */
     bool flood = atomic_fetch_add(&vm->console_total, 1) + 1 > VMM_CONSOLE_FLOOD;
     vm_console_put(vm, (const char *)data, 1);
-    if (vm->plan->echo_console)
-        fputc(data[0], stderr);
+    if (vm->plan->echo_console) /* guest bytes: control characters shown, not sent */
+        vmm_text_escape_write(stderr, (const char *)data, 1, VMM_ESC_KEEP_LINES);
     if (flood) {
         vm_fail(vm, VMM_STATUS_GUEST_ERROR,
                 "console flood: the guest wrote more than %u bytes to the serial console",
@@ -58,7 +59,7 @@ static enum io_result control_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t
         pthread_mutex_lock(&vm->lock);
         if (!vm->done) {
             vm->done = true;
-            vm->done_gpa = le32(data, size);
+            vm->done_gpa = (uint64_t)vm->done_hi << 32 | le32(data, size);
         }
         pthread_mutex_unlock(&vm->lock);
         if (vcpu == 0)
@@ -108,6 +109,24 @@ static enum io_result control_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t
     }
 }
 
+/* The high half of the result header's address, written before VMMB_PORT_DONE. */
+static enum io_result done_hi_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t *data,
+                                 unsigned size, bool is_write)
+{
+    struct vm *vm = ctx;
+    (void)vcpu;
+    if (!is_write) {
+        memset(data, 0, size);
+        return IO_CONTINUE;
+    }
+    if (off == 0) {
+        pthread_mutex_lock(&vm->lock);
+        vm->done_hi = le32(data, size);
+        pthread_mutex_unlock(&vm->lock);
+    }
+    return IO_CONTINUE;
+}
+
 static enum io_result mmio_bench_io(void *ctx, unsigned vcpu, uint64_t off, uint8_t *data,
                                     unsigned size, bool is_write)
 {
@@ -121,6 +140,7 @@ int devices_register(struct vm *vm)
 {
     if (io_bus_add(&vm->pio, VMMB_PORT_SERIAL, 8, serial_io, vm, "serial") ||
         io_bus_add(&vm->pio, VMMB_PORT_DONE, 16, control_io, vm, "control") ||
+        io_bus_add(&vm->pio, VMMB_PORT_DONE_HI, 4, done_hi_io, vm, "control-done-hi") ||
         io_bus_add(&vm->mmio, VMMB_MMIO_BENCH_GPA, VMMB_MMIO_BENCH_SIZE, mmio_bench_io, vm,
                    "mmio-bench"))
         return -1;

@@ -32,6 +32,30 @@ static double calibration_floor(const struct vmmb_record *rec, uint32_t n)
     return floor;
 }
 
+static int cmp_point(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Distinct non-empty points of n checked records (each point terminated), by sorting
+ * pointers to them: O(n log n) whatever the guest wrote. -1 when memory runs out. */
+static long distinct_points(const struct vmmb_record *rec, uint32_t n)
+{
+    const char **p = malloc((n ? n : 1) * sizeof *p);
+    uint32_t k = 0;
+    long distinct = 0;
+    if (!p)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (rec[i].point[0])
+            p[k++] = rec[i].point;
+    qsort(p, k, sizeof *p, cmp_point);
+    for (uint32_t i = 0; i < k; i++)
+        distinct += i == 0 || strcmp(p[i], p[i - 1]) != 0;
+    free(p);
+    return distinct;
+}
+
 /* The metric an info record is stored as; NULL for an id this VMM does not know. */
 static const char *info_name(uint32_t id)
 {
@@ -82,12 +106,17 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
         return;
     }
     uint32_t n = hdr.nr_records;
-    const struct vmmb_record *rec =
-        n <= VMMB_MAX_RECORDS ? guest_mem_ptr(gm, gpa + sizeof hdr, (uint64_t)n * sizeof *rec)
-                              : NULL;
+    if (n > VMM_RESULT_MAX_RECORDS) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area claims %u records, over the "
+                        "limit of %u records per run; lower batches or the sweep's points", n,
+                        VMM_RESULT_MAX_RECORDS);
+        return;
+    }
+    const struct vmmb_record *rec = guest_mem_ptr(gm, gpa + sizeof hdr,
+                                                  (uint64_t)n * sizeof *rec);
     if (!rec || n == 0) {
         vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result area claims %u records, which do "
-                        "not fit in guest memory or exceed %u", n, VMMB_MAX_RECORDS);
+                        "not fit in guest memory", n);
         return;
     }
     struct vmmb_record *copy = malloc((size_t)n * sizeof *copy);
@@ -120,6 +149,28 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
             free(copy);
             return;
         }
+    }
+    long points = distinct_points(copy, n);
+    if (points < 0 || points > VMM_RESULT_MAX_POINTS) {
+        if (points < 0)
+            vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "out of memory counting points");
+        else
+            vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result records carry %ld distinct "
+                            "points, over the limit of %u points per run; sweep fewer points",
+                            points, VMM_RESULT_MAX_POINTS);
+        free(copy);
+        return;
+    }
+    /* A measurement makes two samples (cycles and ns), every other record one. */
+    size_t adds = 0;
+    for (uint32_t i = 0; i < n; i++)
+        adds += copy[i].kind == VMMB_REC_MEASURE && tsc_khz ? 2 : 1;
+    if (res->nsamples + adds > VMM_RESULT_MAX_SAMPLES) {
+        vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "%u records (%zu samples) on top of %zu "
+                        "samples would pass the limit of %u samples per run", n, adds,
+                        res->nsamples, VMM_RESULT_MAX_SAMPLES);
+        free(copy);
+        return;
     }
     double floor = calibration_floor(copy, n);
     int oom = 0;

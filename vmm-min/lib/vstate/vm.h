@@ -67,6 +67,7 @@ struct vm {
     struct vmm_result *res;
     bool done;                   /* the guest wrote VMMB_PORT_DONE */
     uint64_t done_gpa;
+    uint32_t done_hi;            /* last VMMB_PORT_DONE_HI write: done_gpa's high half */
     atomic_uint_fast64_t console_total; /* serial bytes the guest wrote, kept or not */
     struct virtio_vm *virtio;    /* the run's virtio devices (virtio_vm.c); NULL without */
     struct x86_tables tables;
