@@ -51,8 +51,10 @@ DB=$TMP/worst.db
 rc=$?
 t_end=$(now)
 if [ $rc -eq 0 ]; then pass "worst run stored"; else fail "worst run stored" "exit $rc: $(cat "$TMP/worst.out")"; fi
-runs=$(q "$DB" "SELECT count(*) FROM runs WHERE status = 'ok'")
-samples=$(q "$DB" "SELECT count(*) FROM samples")
+# The guest's 1024 points, each a row, plus one row for what belongs to the run as a whole
+# (the VMM's own CPU time, vmm_cpu_*, which carries no point).
+runs=$(q "$DB" "SELECT count(*) FROM runs WHERE status = 'ok' AND id IN (SELECT run_id FROM samples WHERE metric NOT LIKE 'vmm_cpu_%')")
+samples=$(q "$DB" "SELECT count(*) FROM samples WHERE metric NOT LIKE 'vmm_cpu_%'")
 [ "$runs" = 1024 ] && [ "$samples" = 262144 ] && pass "1024 point rows, 262144 samples" ||
   fail "1024 point rows, 262144 samples" "runs $runs samples $samples"
 consoles=$(q "$DB" "SELECT count(*) || ' ' || max(length(console)) FROM runs WHERE console IS NOT NULL")
