@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "db.h"
+#include "hier.h"
 
 static char *xstrdup(const char *s)
 {
@@ -375,6 +377,8 @@ void dataset_free(struct dataset *ds)
         free(g->unit);
         free(g->v);
         free(g->rmed);
+        free(g->rv);
+        free(g->roff);
     }
     free(ds->groups);
     memset(ds, 0, sizeof *ds);
@@ -700,10 +704,21 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
                 break;
             }
             rg->rmed = nr;
+            size_t *no = realloc(rg->roff, (rg->nrmed + 2) * sizeof *no);
+            if (!no) {
+                free(tmp);
+                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory reading samples");
+                break;
+            }
+            rg->roff = no;
             if (len) {
                 memcpy(tmp, rg->v + start[t], len * sizeof *tmp);
                 stats_sort(tmp, len);
+                /* the segments of one group's runs follow each other in v */
+                if (rg->nrmed == 0)
+                    rg->roff[0] = start[t];
                 rg->rmed[rg->nrmed++] = stats_quantile_sorted(tmp, len, 0.5);
+                rg->roff[rg->nrmed] = rg->n;
             }
             free(tmp);
         }
@@ -721,8 +736,45 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
         seed = stats_hash(seed, g->workload);
         seed = stats_hash(seed, g->params);
         seed = stats_hash(seed, g->metric);
-        stats_describe(g->v, g->n, seed, &g->d);
+        if (ds_describe_group(g, seed))
+            return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory describing samples");
     }
+    return 0;
+}
+
+int ds_describe_group(struct ds_group *g, uint64_t seed)
+{
+    /* keep the run-clustered copy before describe() sorts v */
+    g->rv = malloc((g->n ? g->n : 1) * sizeof *g->rv);
+    if (!g->rv)
+        return -1;
+    memcpy(g->rv, g->v, g->n * sizeof *g->rv);
+    if (!g->roff) {
+        g->roff = calloc(1, sizeof *g->roff);
+        if (!g->roff)
+            return -1;
+    }
+    stats_describe(g->v, g->n, seed, &g->d);
+    if (g->nrmed < HIER_MIN_RUNS) {
+        if (g->n)
+            g->d.flags |= STATS_FLAG_RUNVAR;
+        return 0;
+    }
+    /* batches of one run share its luck: the interval must hold run-to-run variance */
+    struct hsample hs = { g->rv, g->roff, g->nrmed };
+    double lo, hi;
+    hier_location_ci(&hs, HIER_MEDIAN, seed, &lo, &hi);
+    if (!isfinite(lo))
+        return 0;
+    g->d.ci_lo = lo;
+    g->d.ci_hi = hi;
+    double half = (hi - lo) / 2;
+    g->d.rel_ci = g->d.median != 0 ? half / fabs(g->d.median) : (half == 0 ? 0 : INFINITY);
+    g->d.flags &= ~(unsigned)(STATS_FLAG_NOISY | STATS_FLAG_UNSTABLE);
+    if (g->d.rel_ci > STATS_NOISY_REL)
+        g->d.flags |= STATS_FLAG_NOISY;
+    if (g->d.rel_ci > STATS_UNSTABLE_REL)
+        g->d.flags |= STATS_FLAG_UNSTABLE;
     return 0;
 }
 
