@@ -731,7 +731,7 @@ static int plot_compare(const struct cmp_result *r, const char *dir, struct plot
             "  set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lc rgb '#333333'\n"
             "  set label 1 'slower: red   faster: green   no change: blue   no verdict: grey' "
             "at graph 0, graph 1 offset 0,0.8 font ',9'\n"
-            "  plot 'compare.dat' using 2:0:3:4:ytic(1):5 with xerrorbars pt 7 ps 1.1 "
+            "  plot 'compare.dat' using 2:0:3:4:5:ytic(1) with xerrorbars pt 7 ps 1.1 "
             "lc rgb variable\n}\n",
             rows - 1, lo_all - pad, hi_all + pad, 1 - r->band, 1 + r->band);
     fclose(f);

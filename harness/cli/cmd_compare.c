@@ -17,9 +17,10 @@ static void usage(FILE *out)
             "                        [--db PATH]\n"
             "\n"
             "Compares B against A for every (workload, parameters, metric) both have: medians,\n"
-            "the ratio B/A with its bootstrap 95%% CI, the Mann-Whitney U p-value, and a verdict\n"
-            "(faster, slower, no change) that needs p < alpha and the CI wholly outside the\n"
-            "noise band; then a geometric mean of B/A per workload.\n"
+            "the ratio B/A with its 95%% CI (hierarchical bootstrap: runs, then batches), the\n"
+            "p-value (Welch's t on run medians), and a verdict (faster, slower, no change) that\n"
+            "needs p < alpha and the CI wholly outside the noise band; metrics with values at\n"
+            "or below zero on the difference B-A; then a geometric mean of B/A per workload.\n"
             "  A, B              config:NAME, tag:NAME, run:ID[,ID|FROM-TO], db:FILE, newest, all,\n"
             "                    or unprefixed: a file, run ids, a tag or a config name\n"
             "  --metric M        only metric M (repeatable or comma list)\n"
@@ -27,8 +28,9 @@ static void usage(FILE *out)
             "  --ignore-param P  leave parameter P out when matching (e.g. spin)\n"
             "  --threshold PCT   noise band, +-PCT%% (default 2)\n"
             "  --alpha P         significance level (default 0.01)\n"
-            "  --unit U          auto (run medians when both sides have 6+ runs, else\n"
-            "                    batches), run or batch\n"
+            "  --unit U          run (default, also auto): p from Welch's t on run medians,\n"
+            "                    CI from the hierarchical bootstrap; no verdict with under 3\n"
+            "                    runs a side; batch: batches as independent (overconfident)\n"
             "  --json            JSON instead of the table\n"
             "  --markdown FILE   also write a Markdown table to FILE\n"
             "  --db PATH         the database names and ids refer to (default %s)\n"
@@ -83,6 +85,7 @@ int cmd_compare(int argc, char **argv)
         ret = VMM_EXIT_USAGE;
         goto out;
     }
+    cli_warn_alpha("compare", &r, json ? stderr : stdout);
     if (json)
         compare_print_json(&r, stdout);
     else
