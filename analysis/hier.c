@@ -123,11 +123,23 @@ void hier_location_ci(const struct hsample *s, enum hier_loc loc, uint64_t seed,
     double *buf = malloc(n * sizeof *buf);
     if (reps && buf && hier_boot(s, loc, HIER_REPS, seed, reps) == 0) {
         double est = hier_location(s->v, n, loc, buf);
-        double r = (double)s->nruns;
-        double se = sd_of(reps, HIER_REPS);
-        double half = gsl_cdf_tdist_Pinv(0.975, r - 1) * se;
-        *lo = est - half;
-        *hi = est + half;
+        double tq = gsl_cdf_tdist_Pinv(0.975, (double)s->nruns - 1);
+        /* positive data on the log scale: the interval stays positive and follows the
+         * skew of latencies; otherwise on the values themselves */
+        bool logs = est > 0;
+        for (unsigned k = 0; k < HIER_REPS && logs; k++)
+            logs = reps[k] > 0;
+        if (logs) {
+            for (unsigned k = 0; k < HIER_REPS; k++)
+                reps[k] = log(reps[k]);
+            double half = tq * sd_of(reps, HIER_REPS);
+            *lo = est * exp(-half);
+            *hi = est * exp(half);
+        } else {
+            double half = tq * sd_of(reps, HIER_REPS);
+            *lo = est - half;
+            *hi = est + half;
+        }
     }
     free(reps);
     free(buf);

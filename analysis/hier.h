@@ -51,8 +51,9 @@ double hier_location(const double *v, size_t n, enum hier_loc loc, double *buf);
 int hier_boot(const struct hsample *s, enum hier_loc loc, unsigned reps, uint64_t seed,
               double *out);
 
-/* 95% interval of one set's location: the Student-t bootstrap-SE interval above. Needs
- * nruns >= HIER_MIN_RUNS (else lo = hi = NaN). */
+/* 95% interval of one set's location: the Student-t bootstrap-SE interval above, on the
+ * log scale when the location and its replicates are positive (so it stays positive and
+ * follows a latency's skew). Needs nruns >= HIER_MIN_RUNS (else lo = hi = NaN). */
 void hier_location_ci(const struct hsample *s, enum hier_loc loc, uint64_t seed, double *lo,
                       double *hi);
 

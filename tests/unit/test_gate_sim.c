@@ -23,6 +23,7 @@
 #include "compare.h"
 #include "dataset.h"
 #include "hier.h"
+#include "plan_runs.h"
 #include "stats.h"
 
 /* Fewer trials under the sanitizers (they are several times slower): there the run is a
@@ -81,13 +82,14 @@ struct tally {
     unsigned verdict, slower, covered, show_covered, trials;
 };
 
-static void simulate(size_t nruns, double run_sd, double factor, int unit, struct tally *t)
+static void simulate_n(unsigned trials, size_t nruns, double run_sd, double factor, int unit,
+                       struct tally *t)
 {
     memset(t, 0, sizeof *t);
     struct cmp_opts o;
     cmp_opts_default(&o);
     o.unit = unit;
-    for (unsigned i = 0; i < TRIALS; i++) {
+    for (unsigned i = 0; i < trials; i++) {
         struct dataset a, b;
         make_set(&a, "A", nruns, run_sd, 1.0);
         make_set(&b, "B", nruns, run_sd, factor);
@@ -107,6 +109,11 @@ static void simulate(size_t nruns, double run_sd, double factor, int unit, struc
         dataset_free(&a);
         dataset_free(&b);
     }
+}
+
+static void simulate(size_t nruns, double run_sd, double factor, int unit, struct tally *t)
+{
+    simulate_n(TRIALS, nruns, run_sd, factor, unit, t);
 }
 
 static double pct(unsigned k, unsigned n)
@@ -152,11 +159,28 @@ static void test_batch_unit_is_overconfident(void **state)
 {
     (void)state;
     struct tally t;
-    simulate(3, 0.015, 1.0, CMP_UNIT_BATCH, &t);
+    simulate_n(TRIALS / 3, 3, 0.015, 1.0, CMP_UNIT_BATCH, &t);
     printf("null, run sd 1.5%%, 3 runs a side, batches as independent: p < 0.01 and outside "
            "the band %.1f%%, CI coverage %.1f%%\n", pct(t.verdict, t.trials),
            pct(t.covered, t.trials));
     assert_true(pct(t.covered, t.trials) < 80.0);
+}
+
+/* compare --plan's promise, kept by the real comparison: at the planned number of runs a
+ * side, a 4% slowdown at 1.5% run sd is found at least 80% of the time. */
+static void test_plan_keeps_its_promise(void **state)
+{
+    (void)state;
+    size_t n = plan_runs(0.015, 0.04, 0.02, 0.01);
+    assert_true(n >= 3 && n < 50);
+    struct tally t;
+    simulate_n(TRIALS / 3, n, 0.015, 1.04, CMP_UNIT_AUTO, &t);
+    printf("plan: %zu runs a side for a 4%% change at 1.5%% run sd (predicted power %.0f%%); "
+           "simulated power %.1f%%\n", n, 100 * plan_power(0.015, 0.04, 0.02, 0.01, n),
+           pct(t.slower, t.trials));
+    assert_true(pct(t.slower, t.trials) >= 80.0 - SLACK);
+    /* a change inside the band is never a verdict: no number of runs is promised */
+    assert_int_equal(plan_runs(0.01, 0.015, 0.02, 0.01), 0);
 }
 
 int main(void)
@@ -167,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_null_false_verdicts),
         cmocka_unit_test(test_power),
         cmocka_unit_test(test_batch_unit_is_overconfident),
+        cmocka_unit_test(test_plan_keeps_its_promise),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     gsl_rng_free(rng);
