@@ -31,6 +31,40 @@ static int dberr(sqlite3 *db, struct vmm_err *e, const char *what)
                        sqlite3_errmsg(db));
 }
 
+/* Opens PATH read-only (as an immutable URI when asked) and runs PRAGMA quick_check: a
+ * damaged page (an index, say) shows up only when read, and a query that never touches it
+ * returns partial data without complaint. Returns the last step's code (SQLITE_DONE when
+ * the check ran) and the first problem it reported into problem. */
+static int open_ro(const char *path, bool immutable, sqlite3 **db, char *problem, size_t cap)
+{
+    char uri[4096 * 3 + 32] = "file:";
+    if (immutable) {
+        /* percent-encode what a URI path cannot hold as is */
+        size_t n = strlen(uri);
+        for (const unsigned char *c = (const unsigned char *)path; *c && n + 4 < sizeof uri; c++)
+            n += (size_t)(isalnum(*c) || strchr("/-._~", *c) ?
+                          snprintf(uri + n, sizeof uri - n, "%c", *c) :
+                          snprintf(uri + n, sizeof uri - n, "%%%02X", *c));
+        snprintf(uri + n, sizeof uri - n, "?immutable=1");
+    }
+    int rc = sqlite3_open_v2(immutable ? uri : path, db, SQLITE_OPEN_READONLY |
+                             (immutable ? SQLITE_OPEN_URI : 0), NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_busy_timeout(*db, 10000);
+    sqlite3_stmt *q;
+    rc = sqlite3_prepare_v2(*db, "PRAGMA quick_check", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        if (t && strcmp((const char *)t, "ok") != 0 && !problem[0])
+            snprintf(problem, cap, "%s", (const char *)t);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int adb_open(const char *path, sqlite3 **out, struct vmm_err *e)
 {
     *out = NULL;
@@ -43,15 +77,36 @@ int adb_open(const char *path, sqlite3 **out, struct vmm_err *e)
         return vmm_err_set(e, VMM_EXIT_USAGE, "%s is not a file; pass a results database",
                            path);
     sqlite3 *db;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        vmm_err_set(e, VMM_EXIT_USAGE, "cannot open %s: %s", path, sqlite3_errmsg(db));
+    char problem[300] = "";
+    int rc = open_ro(path, false, &db, problem, sizeof problem);
+    if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN) {
+        /* A WAL file that we may not write, in a directory where we cannot create its
+         * -shm: SQLite can only read it as immutable (no locking, which is why it is not
+         * the first choice: a concurrent writer would go unseen). */
         sqlite3_close(db);
-        return -1;
+        problem[0] = '\0';
+        rc = open_ro(path, true, &db, problem, sizeof problem);
     }
-    sqlite3_busy_timeout(db, 10000);
+    if (rc == SQLITE_NOTADB) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "%s is not a valid SQLite database (%s); pass a "
+                    "vmmbench results database", path, sqlite3_errstr(rc));
+        goto fail;
+    }
+    if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY || rc == SQLITE_PERM ||
+        rc == SQLITE_AUTH) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "cannot read %s: %s; check its permissions", path,
+                    sqlite3_errstr(rc));
+        goto fail;
+    }
+    if (rc != SQLITE_DONE || problem[0]) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "%s is damaged (integrity check: %s); restore it from a "
+                    "copy (or `sqlite3 %s .recover`) and pass that", path,
+                    problem[0] ? problem : sqlite3_errstr(rc), path);
+        goto fail;
+    }
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' "
-                                "AND name='schema_version'", -1, &q, NULL);
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' "
+                            "AND name='schema_version'", -1, &q, NULL);
     long long has = 0;
     if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
         has = sqlite3_column_int64(q, 0);
@@ -75,7 +130,9 @@ int adb_open(const char *path, sqlite3 **out, struct vmm_err *e)
         sqlite3_step(q) == SQLITE_ROW)
         v = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
-    if (v != DB_SCHEMA_VERSION) {
+    /* Older versions read fine (what they lack, placement, is simply absent); they are
+     * never upgraded here: that is `vmmbench run`'s job, on a file it may write. */
+    if (v < 1 || v > DB_SCHEMA_VERSION) {
         vmm_err_set(e, VMM_EXIT_USAGE, "%s has schema version %lld, this vmmbench reads "
                     "version %d; use a vmmbench built for version %lld to read it", path, v,
                     DB_SCHEMA_VERSION, v);
