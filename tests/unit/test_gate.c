@@ -45,6 +45,7 @@ struct gen {
     double run_sd;      /* relative run offset sd */
     double batch_sd;    /* relative batch noise sd */
     bool integer;       /* counts: rounded (kicks, exits) */
+    double upper_w;     /* > 0: bimodal, this share of batches in a mode 40% higher */
 };
 
 static double draw(const struct gen *g, double off)
@@ -52,6 +53,8 @@ static double draw(const struct gen *g, double off)
     double v = g->level * (1 + off + gsl_ran_gaussian(rng, g->batch_sd));
     if (g->integer)
         v = round(g->level + gsl_ran_gaussian(rng, g->batch_sd));
+    if (g->upper_w > 0 && gsl_rng_uniform(rng) < g->upper_w)
+        v *= 1.4;
     return v;
 }
 
@@ -141,8 +144,8 @@ static void test_zero_metrics_regress(void **state)
     (void)state;
     char db[PATH_MAX + 64];
     path_in("zero.db", db, sizeof db);
-    struct gen kicks_a = { 1, 0, 0.8, true }, kicks_b = { 4, 0, 0.8, true };
-    struct gen exits_a = { 0, 0, 0, true }, exits_b = { 1, 0, 0, true };
+    struct gen kicks_a = { 1, 0, 0.8, true, 0 }, kicks_b = { 4, 0, 0.8, true, 0 };
+    struct gen exits_a = { 0, 0, 0, true, 0 }, exits_b = { 1, 0, 0, true, 0 };
     store_set(db, "base", "virtio-blk", "size=4096", "kicks_per_req", &kicks_a, 6, 20, 0);
     store_set(db, "base", "null", "", "exits_per_req", &exits_a, 6, 20, 0);
     store_set(db, "cand", "virtio-blk", "size=4096", "kicks_per_req", &kicks_b, 6, 20, 0);
@@ -173,7 +176,7 @@ static void test_failed_runs_fail(void **state)
     (void)state;
     char db[PATH_MAX + 64];
     path_in("fail.db", db, sizeof db);
-    struct gen g = { 100, 0.005, 0.005, false };
+    struct gen g = { 100, 0.005, 0.005, false, 0 };
     store_set(db, "base", "cpuid", "ring=3", "lat", &g, 3, 20, 0);
     store_set(db, "cand", "cpuid", "ring=3", "lat", &g, 5, 20, 2);
     assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
@@ -191,7 +194,7 @@ static void test_unjudgeable_fails_unless_allowed(void **state)
     (void)state;
     char db[PATH_MAX + 64];
     path_in("few.db", db, sizeof db);
-    struct gen g = { 100, 0.005, 0.005, false };
+    struct gen g = { 100, 0.005, 0.005, false, 0 };
     store_set(db, "base", "cpuid", "ring=3", "lat", &g, 2, 20, 0);
     store_set(db, "base", "mmio", "", "lat", &g, 3, 20, 0);
     store_set(db, "cand", "cpuid", "ring=3", "lat", &g, 2, 20, 0);
@@ -236,7 +239,7 @@ static void test_markdown_title_on_improvement(void **state)
     (void)state;
     char db[PATH_MAX + 64];
     path_in("imp.db", db, sizeof db);
-    struct gen a = { 100, 0.005, 0.005, false }, b = { 80, 0.005, 0.005, false };
+    struct gen a = { 100, 0.005, 0.005, false, 0 }, b = { 80, 0.005, 0.005, false, 0 };
     store_set(db, "base", "cpuid", "ring=3", "lat", &a, 4, 20, 0);
     store_set(db, "cand", "cpuid", "ring=3", "lat", &b, 4, 20, 0);
     assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
@@ -258,7 +261,7 @@ static void test_junit_valid_xml(void **state)
     (void)state;
     char db[PATH_MAX + 64];
     path_in("xml.db", db, sizeof db);
-    struct gen a = { 100, 0.005, 0.005, false }, b = { 130, 0.005, 0.005, false };
+    struct gen a = { 100, 0.005, 0.005, false, 0 }, b = { 130, 0.005, 0.005, false, 0 };
     store_set(db, "base", "w\xff\xfe<&\"x", "k=\xc3", "lat", &a, 3, 20, 0);
     store_set(db, "cand", "w\xff\xfe<&\"x", "k=\xc3", "lat", &b, 3, 20, 0);
     assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
@@ -285,7 +288,7 @@ static void test_geomean_respects_p(void **state)
     (void)state;
     char db[PATH_MAX + 64];
     path_in("geo.db", db, sizeof db);
-    struct gen a = { 100, 0.01, 0.005, false }, b = { 110, 0.01, 0.005, false };
+    struct gen a = { 100, 0.01, 0.005, false, 0 }, b = { 110, 0.01, 0.005, false, 0 };
     store_set(db, "base", "cpuid", "ring=3", "lat", &a, 6, 20, 0);
     store_set(db, "cand", "cpuid", "ring=3", "lat", &b, 6, 20, 0);
     struct selector sa, sb;
@@ -321,13 +324,50 @@ static void test_geomean_respects_p(void **state)
     selector_free(&sb);
 }
 
+/* Two modes 40% apart, their weights 48/52 -> 52/48: the medians jump from one mode to
+ * the other (B/A about 1.3) while the mean moves about 1.3%. Comparing medians called
+ * that a regression; the gate must see the modes and compare means. */
+static void test_bimodal_compared_on_means(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64];
+    path_in("bimodal.db", db, sizeof db);
+    struct gen a = { 100, 0.002, 0.005, false, 0.48 }, b = { 100, 0.002, 0.005, false, 0.52 };
+    store_set(db, "base", "tlb", "size=2M", "lat", &a, 6, 400, 0);
+    store_set(db, "cand", "tlb", "size=2M", "lat", &b, 6, 400, 0);
+    struct selector sa, sb;
+    struct dataset da, dc;
+    struct vmm_err e = { 0 };
+    if (selector_parse("tag:base", db, &sa, &e) || selector_parse("tag:cand", db, &sb, &e) ||
+        dataset_load(&sa, &da, &e) || dataset_load(&sb, &dc, &e))
+        fail_msg("load: %s", e.msg);
+    struct cmp_opts o;
+    cmp_opts_default(&o);
+    o.metrics[o.nmetrics++] = "lat";
+    struct cmp_result r;
+    if (compare_datasets(&da, &dc, &o, &r, &e))
+        fail_msg("compare: %s", e.msg);
+    assert_int_equal(r.nrows, 1);
+    const struct cmp_row *x = &r.rows[0];
+    assert_true(x->db.median / x->da.median > 1.2);     /* the medians did jump */
+    assert_true(x->multimodal);
+    assert_true(fabs(x->ratio - x->mean_ratio) < 0.005); /* the mean shift is reported */
+    assert_true(x->ratio < 1.03);
+    assert_int_not_equal(x->verdict, VERDICT_SLOWER);
+    compare_free(&r);
+    dataset_free(&da);
+    dataset_free(&dc);
+    selector_free(&sa);
+    selector_free(&sb);
+}
+
 /* --unit batch on 6 v 6 batches cannot go below p = 0.0022: --alpha 0.001 warns. */
 static void test_alpha_out_of_reach_warns(void **state)
 {
     (void)state;
     char db[PATH_MAX + 64];
     path_in("alpha.db", db, sizeof db);
-    struct gen a = { 100, 0.005, 0.005, false };
+    struct gen a = { 100, 0.005, 0.005, false, 0 };
     store_set(db, "base", "cpuid", "ring=3", "lat", &a, 1, 6, 0);
     store_set(db, "cand", "cpuid", "ring=3", "lat", &a, 1, 6, 0);
     vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand --metric lat "
@@ -385,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_junit_valid_xml),
         cmocka_unit_test(test_geomean_respects_p),
         cmocka_unit_test(test_alpha_out_of_reach_warns),
+        cmocka_unit_test(test_bimodal_compared_on_means),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
