@@ -270,7 +270,7 @@ static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set
         return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
     script_head(f, "exits", 1000, 560);
     fputs("  set title 'VM exit latency by exit kind (median, 95% CI), grouped by config'\n"
-          "  set ylabel 'latency per exit (ns, log scale)'\n"
+          "  set ylabel 'latency per exit (ns, log scale; lower is better)'\n"
           "  set logscale y\n"
           "  set style data histograms\n"
           "  set style histogram errorbars gap 2 lw 1\n"
@@ -398,7 +398,7 @@ static int plot_tlb(const struct dataset *ds, const char *dir, struct plot_set *
     script_head(f, "tlb", 1000, 560);
     fputs("  set title 'TLB curve: ns per access against working set'\n"
           "  set xlabel 'working set (bytes, log2 axis)'\n"
-          "  set ylabel 'latency per access (ns, median, 95% CI)'\n"
+          "  set ylabel 'latency per access (ns, median, 95% CI; lower is better)'\n"
           "  set logscale x 2\n"
           "  set format x '%.0b%B'\n", f);
     double xmin = INFINITY, xmax = 0;
@@ -481,7 +481,7 @@ static int plot_virtio(const struct dataset *ds, const char *dir, struct plot_se
         fputs("  set title ", f);
         gq(f, title);
         fputs("\n  set xlabel 'request size (bytes, log2 axis)'\n"
-              "  set ylabel 'throughput (MB/s, median, 95% CI)'\n"
+              "  set ylabel 'throughput (MB/s, median, 95% CI; higher is better)'\n"
               "  set logscale x 2\n"
               "  set format x '%.0b%B'\n", f);
         char dat[160];
@@ -554,7 +554,7 @@ static int plot_numa(const struct dataset *ds, const char *dir, struct plot_set 
                     "  set cblabel '%s'\n"
                     "  plot '%s.dat' matrix with image, '' matrix using 1:2:(sprintf('%%.1f', $3))"
                     " with labels tc rgb '#cc0000' font ',12'\n}\n",
-                    maxm, maxc, m ? "MB/s" : "ns", name);
+                    maxm, maxc, m ? "MB/s, higher is better" : "ns, lower is better", name);
             fclose(f);
             if (finish(ps, dir, name, title, "numa", e))
                 return -1;
@@ -607,8 +607,8 @@ static int plot_loaded(const struct dataset *ds, const char *dir, struct plot_se
     fclose(d);
     script_head(f, "loaded-latency", 1000, 560);
     fputs("  set title 'Loaded latency against bandwidth, one curve per layout'\n"
-          "  set xlabel 'bandwidth (MB/s, median)'\n"
-          "  set ylabel 'latency (ns, median, 95% CI)'\n", f);
+          "  set xlabel 'bandwidth (MB/s, median; higher is better)'\n"
+          "  set ylabel 'latency (ns, median, 95% CI; lower is better)'\n", f);
     plot_series_lines(f, "loaded-latency.dat", s, ns, true);
     fclose(f);
     return finish(ps, dir, "loaded-latency", "Loaded latency against bandwidth", "loaded-latency",
