@@ -323,6 +323,14 @@ static void row_label(FILE *f, const struct cmp_row *x)
     h(f, x->metric);
 }
 
+/* Among a workload's rows of its headline metric, the one shown: a verdict (slower, then
+ * faster) before no change, and a judged row before one without a verdict. */
+static int headline_rank(const struct cmp_row *x)
+{
+    return x->verdict == VERDICT_SLOWER ? 0 : x->verdict == VERDICT_FASTER ? 1 :
+           x->verdict == VERDICT_NO_CHANGE ? 2 : 3;
+}
+
 /* Which metric heads a workload: the one a reader means by "how fast". */
 static int headline_pref(const char *metric)
 {
@@ -414,7 +422,7 @@ static void verdict_section(FILE *f, const struct cmp_result *r)
         }
         const struct cmp_row *y = &r->rows[head[k]];
         int px = headline_pref(x->metric), py = headline_pref(y->metric);
-        if (px < py || (px == py && verdict_rank(x->verdict) < verdict_rank(y->verdict)))
+        if (px < py || (px == py && headline_rank(x) < headline_rank(y)))
             head[k] = i;
     }
     /* worst first: a simple insertion sort, the table is short */
