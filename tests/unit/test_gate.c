@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "dataset.h"
 #include "db.h"
 #include "gate.h"
+#include "plot.h"
 #include "testutil.h"
 
 static char dir[PATH_MAX];
@@ -361,6 +363,66 @@ static void test_bimodal_compared_on_means(void **state)
     selector_free(&sb);
 }
 
+/* The ratio chart: a throughput (higher is better) that fell 20% is drawn inverted, right
+ * of 1 where worse is, in the regression colour; a latency that did not move sits in the
+ * no-change colour; the x range holds 1 and the whole band. */
+static void test_ratio_chart_direction_and_colour(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64];
+    path_in("chart.db", db, sizeof db);
+    struct gen a = { 100, 0.003, 0.003, false, 0 }, b = { 80, 0.003, 0.003, false, 0 };
+    store_set(db, "base", "virtio-blk", "size=4096", "bandwidth", &a, 4, 20, 0);
+    store_set(db, "cand", "virtio-blk", "size=4096", "bandwidth", &b, 4, 20, 0);
+    struct selector sa, sb;
+    struct dataset da, dc;
+    struct vmm_err e = { 0 };
+    if (selector_parse("tag:base", db, &sa, &e) || selector_parse("tag:cand", db, &sb, &e) ||
+        dataset_load(&sa, &da, &e) || dataset_load(&sb, &dc, &e))
+        fail_msg("load: %s", e.msg);
+    struct cmp_opts o;
+    cmp_opts_default(&o);
+    struct cmp_result r;
+    if (compare_datasets(&da, &dc, &o, &r, &e))
+        fail_msg("compare: %s", e.msg);
+    char out[PATH_MAX + 16];
+    snprintf(out, sizeof out, "%s/chart", dir);
+    mkdir(out, 0777);
+    struct plot_set ps;
+    if (plot_all(&dc, &r, out, &ps, &e))
+        fail_msg("plot: %s", e.msg);
+    char *d = read_in("chart/compare.dat");
+    /* "virtio-blk size=4096 bandwidth (inverted)" 1.25 lo hi 13382417 (0xcc3311, red) */
+    const char *bw = strstr(d, "bandwidth (inverted)\"");
+    assert_non_null(bw);
+    double t, lo, hi;
+    unsigned colour;
+    assert_int_equal(sscanf(bw + strlen("bandwidth (inverted)\""), "%lf %lf %lf %u", &t, &lo,
+                            &hi, &colour), 4);
+    assert_true(t > 1.2 && t < 1.3);
+    assert_true(lo > 1.02);
+    assert_int_equal(colour, 0xcc3311);
+    const char *lat = strstr(d, "latency\"");
+    assert_non_null(lat);
+    assert_int_equal(sscanf(lat + strlen("latency\""), "%lf %lf %lf %u", &t, &lo, &hi, &colour),
+                     4);
+    assert_int_equal(colour, 0x4477aa);
+    free(d);
+    char *g = read_in("chart/compare.gp");
+    const char *xr = strstr(g, "set xrange [");
+    assert_non_null(xr);
+    double x0, x1;
+    assert_int_equal(sscanf(xr, "set xrange [%lf:%lf]", &x0, &x1), 2);
+    assert_true(x0 < 0.98 && x1 > 1.25);
+    assert_non_null(strstr(g, "right of 1 is worse"));
+    free(g);
+    compare_free(&r);
+    dataset_free(&da);
+    dataset_free(&dc);
+    selector_free(&sa);
+    selector_free(&sb);
+}
+
 /* --unit batch on 6 v 6 batches cannot go below p = 0.0022: --alpha 0.001 warns. */
 static void test_alpha_out_of_reach_warns(void **state)
 {
@@ -426,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_geomean_respects_p),
         cmocka_unit_test(test_alpha_out_of_reach_warns),
         cmocka_unit_test(test_bimodal_compared_on_means),
+        cmocka_unit_test(test_ratio_chart_direction_and_colour),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
