@@ -178,7 +178,9 @@ static void test_plan_keeps_its_promise(void **state)
     printf("plan: %zu runs a side for a 4%% change at 1.5%% run sd (predicted power %.0f%%); "
            "simulated power %.1f%%\n", n, 100 * plan_power(0.015, 0.04, 0.02, 0.01, n),
            pct(t.slower, t.trials));
-    assert_true(pct(t.slower, t.trials) >= 80.0 - SLACK);
+    /* a third of the trials: under the sanitizers that is 66, whose Monte Carlo error
+     * (about 4.5 points) the wider slack allows for */
+    assert_true(pct(t.slower, t.trials) >= 80.0 - 3 * SLACK);
     /* a change inside the band is never a verdict: no number of runs is promised */
     assert_int_equal(plan_runs(0.01, 0.015, 0.02, 0.01), 0);
 }
