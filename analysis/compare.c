@@ -1,10 +1,13 @@
 /* Comparing two sets of runs; see compare.h. */
 #include "compare.h"
 
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hier.h"
 #include "json.h"
 #include "metrics.h"
 #include "summary.h"
@@ -25,6 +28,8 @@ struct mgroup {
     size_t n;
     double *rm;                 /* run medians */
     size_t nrm;
+    double *rv;                 /* the samples clustered by run (hier.h) */
+    size_t *roff;               /* nrm + 1 offsets into rv */
 };
 
 static bool in_list(const char *s, const char *const *list, size_t n)
@@ -47,6 +52,8 @@ static void mgroups_free(struct mgroup *m, size_t n)
         free(m[i].params);
         free(m[i].v);
         free(m[i].rm);
+        free(m[i].rv);
+        free(m[i].roff);
     }
     free(m);
 }
@@ -77,7 +84,9 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
         x->params = strdup(params);
         x->v = malloc((g->n ? g->n : 1) * sizeof *x->v);
         x->rm = malloc((g->nrmed ? g->nrmed : 1) * sizeof *x->rm);
-        if (!x->key || !x->params || !x->v || !x->rm) {
+        x->rv = malloc((g->n ? g->n : 1) * sizeof *x->rv);
+        x->roff = malloc((g->nrmed + 1) * sizeof *x->roff);
+        if (!x->key || !x->params || !x->v || !x->rm || !x->rv || !x->roff) {
             mgroups_free(m, n);
             return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory comparing");
         }
@@ -92,6 +101,10 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
         if (g->nrmed)
             memcpy(x->rm, g->rmed, g->nrmed * sizeof *x->rm);
         x->nrm = g->nrmed;
+        memcpy(x->rv, g->rv, g->n * sizeof *x->rv);
+        x->roff[0] = 0;
+        for (size_t k = 1; k <= g->nrmed; k++)
+            x->roff[k] = g->roff ? g->roff[k] : 0;
     }
     if (n > 1)
         qsort(m, n, sizeof *m, cmp_mgroup);
@@ -106,11 +119,21 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
             double *nr = realloc(d->rm, (d->nrm + m[i].nrm + 1) * sizeof *nr);
             if (nr)
                 d->rm = nr;
-            if (!nv || !nr) {
+            double *nrv = realloc(d->rv, (d->n + m[i].n + 1) * sizeof *nrv);
+            if (nrv)
+                d->rv = nrv;
+            size_t *no = realloc(d->roff, (d->nrm + m[i].nrm + 1) * sizeof *no);
+            if (no)
+                d->roff = no;
+            if (!nv || !nr || !nrv || !no) {
                 mgroups_free(m, n);
                 return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory comparing");
             }
             memcpy(nv + d->n, m[i].v, m[i].n * sizeof *nv);
+            /* the other group's runs follow, their offsets shifted past ours */
+            memcpy(nrv + d->n, m[i].rv, m[i].n * sizeof *nrv);
+            for (size_t k = 1; k <= m[i].nrm; k++)
+                no[d->nrm + k] = d->n + m[i].roff[k];
             d->n += m[i].n;
             memcpy(nr + d->nrm, m[i].rm, m[i].nrm * sizeof *nr);
             d->nrm += m[i].nrm;
@@ -118,6 +141,8 @@ static int merge_groups(const struct dataset *ds, const struct cmp_opts *o, bool
             free(m[i].params);
             free(m[i].v);
             free(m[i].rm);
+            free(m[i].rv);
+            free(m[i].roff);
         } else {
             m[w++] = m[i];
         }
@@ -209,69 +234,152 @@ static uint64_t row_seed(const struct mgroup *g)
     return stats_hash(STATS_HASH_INIT, g->key);
 }
 
-static void fill_row(struct cmp_row *row, struct mgroup *ga, struct mgroup *gb,
-                     const struct cmp_opts *o)
+/* Multimodal data: the median jumps between modes when their weights shift a little
+ * (48% -> 52% moves it from one mode to the other), so when either side looks bimodal and
+ * the medians and the means disagree by more than the band, the means are compared. */
+static bool looks_multimodal(const struct mgroup *ga, const struct mgroup *gb, double band)
+{
+    if (ga->n < 20 || gb->n < 20)
+        return false;
+    if (!(hier_bimodality(ga->v, ga->n) > HIER_BIMODAL) &&
+        !(hier_bimodality(gb->v, gb->n) > HIER_BIMODAL))
+        return false;
+    double ma = stats_quantile_sorted(ga->v, ga->n, 0.5), mb = stats_quantile_sorted(gb->v, gb->n, 0.5);
+    double sa = 0, sb = 0;
+    for (size_t i = 0; i < ga->n; i++)
+        sa += ga->v[i];
+    for (size_t i = 0; i < gb->n; i++)
+        sb += gb->v[i];
+    double mean_a = sa / (double)ga->n, mean_b = sb / (double)gb->n;
+    if (!(ma > 0 && mb > 0 && mean_a > 0 && mean_b > 0))
+        return false;
+    return fabs(log(mb / ma) - log(mean_b / mean_a)) > band;
+}
+
+/* The verdict on a difference B - A (metrics that can be zero or negative): the band is
+ * relative to |A| (with A = 0 any difference outside the CI counts). */
+static enum stats_verdict diff_verdict(double lo, double hi, double p, double loc_a, double band,
+                                       double alpha, bool higher_is_better)
+{
+    if (!isfinite(lo) || !isfinite(hi) || !isfinite(p))
+        return VERDICT_NA;
+    if (!(p < alpha))
+        return VERDICT_NO_CHANGE;
+    double b = band * fabs(loc_a);
+    bool up = lo > b, down = hi < -b;
+    if (!up && !down)
+        return VERDICT_NO_CHANGE;
+    if (higher_is_better)
+        return up ? VERDICT_FASTER : VERDICT_SLOWER;
+    return up ? VERDICT_SLOWER : VERDICT_FASTER;
+}
+
+static int fill_row(struct cmp_row *row, struct mgroup *ga, struct mgroup *gb,
+                    const struct cmp_opts *o)
 {
     const struct metric_info *mi = metric_info(ga->metric);
     row->higher_is_better = mi->higher_is_better;
     row->diagnostic = mi->diagnostic;
-    row->by_run = o->unit == CMP_UNIT_RUN ||
-                  (o->unit == CMP_UNIT_AUTO && ga->nrm >= STATS_MIN_N && gb->nrm >= STATS_MIN_N);
-    size_t na = row->by_run ? ga->nrm : ga->n, nb = row->by_run ? gb->nrm : gb->n;
-    if (row->by_run) {
-        row->a = ga->rm;
-        row->b = gb->rm;
-        ga->rm = gb->rm = NULL;
-    } else {
-        row->a = ga->v;
-        row->b = gb->v;
-        ga->v = gb->v = NULL;
-    }
+    row->runs_a = ga->nrm;
+    row->runs_b = gb->nrm;
+    row->by_run = o->unit != CMP_UNIT_BATCH;
     uint64_t seed = row_seed(ga);
+    row->multimodal = looks_multimodal(ga, gb, o->band);
+    enum hier_loc loc = row->multimodal ? HIER_MEAN : HIER_MEDIAN;
+    /* the batch unit treats every batch as its own run: an ordinary bootstrap */
+    size_t *oa = NULL, *ob = NULL;
+    struct hsample ha = { ga->rv, ga->roff, ga->nrm }, hb = { gb->rv, gb->roff, gb->nrm };
+    if (!row->by_run) {
+        oa = malloc((ga->n + 1) * sizeof *oa);
+        ob = malloc((gb->n + 1) * sizeof *ob);
+        if (!oa || !ob) {
+            free(oa);
+            free(ob);
+            return -1;
+        }
+        for (size_t k = 0; k <= ga->n; k++)
+            oa[k] = k;
+        for (size_t k = 0; k <= gb->n; k++)
+            ob[k] = k;
+        ha = (struct hsample){ ga->v, oa, ga->n };
+        hb = (struct hsample){ gb->v, ob, gb->n };
+    }
+    struct hier_cmp hc;
+    int rc = hier_compare(&ha, &hb, loc, seed, &hc, row->reps);
+    free(oa);
+    free(ob);
+    if (rc)
+        return -1;
+    row->a = ga->v;
+    row->b = gb->v;
+    ga->v = gb->v = NULL;
+    size_t na = ga->n, nb = gb->n;
     /* describe() sorts in place: the arrays are sorted already, so this only describes */
     stats_describe(row->a, na, seed, &row->da);
     stats_describe(row->b, nb, seed ^ 0x5bd1e995, &row->db);
-    stats_mann_whitney(row->a, na, row->b, nb, &row->u, &row->p);
-    stats_ratio_ci(row->a, na, row->b, nb, STATS_BOOT_REPS, seed, &row->ratio, &row->lo,
-                   &row->hi, row->reps);
+    row->diff = hc.diff;
+    row->ratio = hc.est;
+    row->lo = hc.lo;
+    row->hi = hc.hi;
+    row->se = hc.se;
+    row->df = hc.df;
+    row->p = hc.p;
+    row->u = NAN;
+    row->mean_ratio = row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
+    if (!row->by_run)   /* batches: the rank test, as before */
+        stats_mann_whitney(row->a, na, row->b, nb, &row->u, &row->p);
     if (na < STATS_MIN_N || nb < STATS_MIN_N) {
         row->verdict = VERDICT_NA;
         row->why_na = "too few samples";
-    } else if (!isfinite(row->ratio) || !isfinite(row->lo)) {
+    } else if (row->by_run && (ga->nrm < HIER_MIN_RUNS || gb->nrm < HIER_MIN_RUNS) &&
+               o->unit == CMP_UNIT_AUTO) {
         row->verdict = VERDICT_NA;
-        row->why_na = "median <= 0, no ratio";
+        row->why_na = "run-to-run variance unknown (under 3 runs a side)";
+    } else if (!isfinite(row->lo) || !isfinite(row->p)) {
+        row->verdict = VERDICT_NA;
+        row->why_na = row->by_run ? "under 2 runs a side, no test" : "no interval";
+    } else if (row->diff) {
+        row->verdict = diff_verdict(row->lo, row->hi, row->p, hc.loc_a, o->band, o->alpha,
+                                    row->higher_is_better);
     } else {
         row->verdict = stats_verdict(row->lo, row->hi, row->p, o->band, o->alpha,
                                      row->higher_is_better);
     }
+    return 0;
 }
 
+/* Geometric mean of B/A per workload over its non-diagnostic ratio rows: the mean of the
+ * log ratios, its SE from the per-replicate means (rows' replicates are independent
+ * draws), a t interval on the smallest degrees of freedom among the rows, and p from the
+ * same t, so that the verdict needs significance like any row. */
 static int add_geo(struct cmp_result *r, const struct cmp_opts *o)
 {
-    double *acc = malloc(STATS_BOOT_REPS * sizeof *acc);
+    double *acc = malloc(HIER_REPS * sizeof *acc);
     if (!acc)
         return -1;
     for (size_t i = 0; i < r->nrows;) {
         size_t j = i;
         const char *wl = r->rows[i].workload;
         size_t used = 0;
-        double sum = 0;
-        memset(acc, 0, STATS_BOOT_REPS * sizeof *acc);
+        double sum = 0, df = INFINITY;
+        memset(acc, 0, HIER_REPS * sizeof *acc);
         bool reps_ok = true;
         while (j < r->nrows && strcmp(r->rows[j].workload, wl) == 0 &&
                strcmp(r->rows[j].config, r->rows[i].config) == 0) {
             const struct cmp_row *row = &r->rows[j];
-            if (!row->diagnostic && row->verdict != VERDICT_NA) {
+            if (!row->diagnostic && !row->diff && row->verdict != VERDICT_NA) {
                 /* lower-is-better and higher-is-better rows point the same way in the
                  * mean when the latter enter inverted: the geomean is a "time" ratio */
                 double s = row->higher_is_better ? -1 : 1;
                 sum += s * log(row->ratio);
-                for (unsigned k = 0; k < STATS_BOOT_REPS; k++) {
-                    if (!(row->reps[k] > 0))
+                for (unsigned k = 0; k < HIER_REPS; k++) {
+                    if (!isfinite(row->reps[k]))
                         reps_ok = false;
                     else
-                        acc[k] += s * log(row->reps[k]);
+                        acc[k] += s * row->reps[k];
                 }
+                if (row->df < df)
+                    df = row->df;
                 used++;
             }
             j++;
@@ -290,17 +398,19 @@ static int add_geo(struct cmp_result *r, const struct cmp_opts *o)
                 snprintf(g->workload, wl_len, "%s%s%s", r->rows[i].config,
                          *r->rows[i].config ? " " : "", wl);
             g->nrows = used;
-            g->gm = exp(sum / (double)used);
-            g->lo = g->hi = NAN;
+            double mean = sum / (double)used;
+            g->gm = exp(mean);
+            g->lo = g->hi = g->p = NAN;
             g->verdict = VERDICT_NA;
-            if (reps_ok) {
-                for (unsigned k = 0; k < STATS_BOOT_REPS; k++)
-                    acc[k] = exp(acc[k] / (double)used);
-                stats_sort(acc, STATS_BOOT_REPS);
-                g->lo = stats_quantile_sorted(acc, STATS_BOOT_REPS, 0.025);
-                g->hi = stats_quantile_sorted(acc, STATS_BOOT_REPS, 0.975);
-                /* no single p-value for a geomean: the CI against the band decides */
-                g->verdict = stats_verdict(g->lo, g->hi, 0, o->band, o->alpha, false);
+            if (reps_ok && isfinite(df)) {
+                for (unsigned k = 0; k < HIER_REPS; k++)
+                    acc[k] /= (double)used;
+                double se = gsl_stats_sd(acc, 1, HIER_REPS);
+                double half = gsl_cdf_tdist_Pinv(0.975, df) * se;
+                g->lo = exp(mean - half);
+                g->hi = exp(mean + half);
+                g->p = se > 0 ? 2 * gsl_cdf_tdist_Q(fabs(mean) / se, df) : (mean == 0 ? 1 : 0);
+                g->verdict = stats_verdict(g->lo, g->hi, g->p, o->band, o->alpha, false);
             }
         }
         i = j;
@@ -344,13 +454,16 @@ int compare_datasets(const struct dataset *a, const struct dataset *b, const str
             row->params = strdup(ma[i].params);
             row->metric = strdup(ma[i].metric);
             row->unit = strdup(ma[i].unit);
-            row->reps = malloc(STATS_BOOT_REPS * sizeof *row->reps);
+            row->reps = malloc(HIER_REPS * sizeof *row->reps);
             if (!row->config || !row->workload || !row->params || !row->metric || !row->unit ||
                 !row->reps) {
                 ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory comparing");
                 break;
             }
-            fill_row(row, &ma[i], &mb[j], o);
+            if (fill_row(row, &ma[i], &mb[j], o)) {
+                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory comparing");
+                break;
+            }
             i++;
             j++;
         }
@@ -427,9 +540,13 @@ static const char *verdict_text(const struct cmp_row *row)
 
 static const char *row_note(const struct cmp_row *row)
 {
-    unsigned f = row->da.flags | row->db.flags;
+    unsigned f = (row->da.flags | row->db.flags) & ~(unsigned)STATS_FLAG_RUNVAR;
     if (row->diagnostic)
         return "diagnostic";
+    if (row->multimodal)
+        return "multimodal: compared on means";
+    if (row->diff)
+        return "values <= 0: compared on B-A";
     return stats_flag_text(f);
 }
 
@@ -446,16 +563,23 @@ static void cells(const struct cmp_row *row, char c[CC][128])
     snprintf(c[6], 128, "%zu", row->db.n);
     summary_fmt_num(row->db.median, c[7], 128);
     snprintf(c[8], 128, "%s", row->unit);
-    if (isfinite(row->ratio))
-        snprintf(c[9], 128, "%.4f", row->ratio);
-    else
+    if (!isfinite(row->ratio))
         snprintf(c[9], 128, "-");
-    if (isfinite(row->lo))
-        snprintf(c[10], 128, "%.4f..%.4f", row->lo, row->hi);
+    else if (row->diff)
+        snprintf(c[9], 128, "B-A %+.4g", row->ratio);
     else
+        snprintf(c[9], 128, "%.4f", row->ratio);
+    if (!isfinite(row->lo))
         snprintf(c[10], 128, "-");
+    else if (row->diff)
+        snprintf(c[10], 128, "%+.4g..%+.4g", row->lo, row->hi);
+    else
+        snprintf(c[10], 128, "%.4f..%.4f", row->lo, row->hi);
     fmt_p(row->p, c[11], 128);
-    snprintf(c[12], 128, "%s", row->by_run ? "runs" : "batches");
+    if (row->by_run)
+        snprintf(c[12], 128, "%zu/%zu runs", row->runs_a, row->runs_b);
+    else
+        snprintf(c[12], 128, "batches");
     snprintf(c[13], 128, "%s%s%s", verdict_text(row), *row_note(row) ? ", " : "", row_note(row));
 }
 
@@ -470,9 +594,23 @@ void compare_print_table(const struct cmp_result *r, FILE *out)
     if (r->host_diff[0])
         fprintf(out, "warning: A and B come from different hosts or builds: %s\n",
                 r->host_diff);
-    fprintf(out, "verdict: a change needs p < %g (Mann-Whitney) and the 95%% CI of B/A wholly "
-            "outside 1 +- %g%%;\nthe unit (n of) is the run median when both sides have %d or "
-            "more runs, else the batch\n\n", r->alpha, r->band * 100, STATS_MIN_N);
+    bool batch = false, unknown = false;
+    for (size_t i = 0; i < r->nrows; i++) {
+        batch |= !r->rows[i].by_run;
+        unknown |= r->rows[i].runs_a < HIER_MIN_RUNS || r->rows[i].runs_b < HIER_MIN_RUNS;
+    }
+    fprintf(out, "verdict: a change needs p < %g (%s) and the 95%% CI of B/A wholly outside "
+            "1 +- %g%%;\nthe CI is a hierarchical bootstrap (runs, then batches within runs) "
+            "with a Student-t small-sample factor\n", r->alpha,
+            batch ? "Mann-Whitney on batches, as if independent" : "Welch's t on run medians",
+            r->band * 100);
+    if (unknown)
+        fputs("warning: some rows have under 3 runs on a side: run-to-run variance is unknown "
+              "there and no verdict is given; run --reps 3 or more (6 for power)\n", out);
+    if (batch)
+        fputs("warning: --unit batch treats the batches of one run as independent: p and CI "
+              "ignore run-to-run variance and overstate certainty\n", out);
+    fputc('\n', out);
     int w[CC];
     char c[CC][128];
     for (int k = 0; k < CC; k++)
@@ -502,7 +640,7 @@ void compare_print_table(const struct cmp_result *r, FILE *out)
             const struct cmp_geo *g = &r->geo[i];
             fprintf(out, "  %-24s %zu rows  %.4f", g->workload, g->nrows, g->gm);
             if (isfinite(g->lo))
-                fprintf(out, "  ci95 %.4f..%.4f", g->lo, g->hi);
+                fprintf(out, "  ci95 %.4f..%.4f  p %.3g", g->lo, g->hi, g->p);
             fprintf(out, "  %s\n", g->verdict == VERDICT_NA ? "n/a" : stats_verdict_name(g->verdict));
         }
     }
@@ -541,8 +679,11 @@ void compare_print_json(const struct cmp_result *r, FILE *out)
         json_write_string(out, x->metric);
         fputs(",\"unit\":", out);
         json_write_string(out, x->unit);
-        fprintf(out, ",\"n_a\":%zu,\"n_b\":%zu,\"n_of\":\"%s\"", x->da.n, x->db.n,
-                x->by_run ? "runs" : "batches");
+        fprintf(out, ",\"n_a\":%zu,\"n_b\":%zu,\"runs_a\":%zu,\"runs_b\":%zu,"
+                "\"unit_of_test\":\"%s\",\"compared_on\":\"%s\",\"location\":\"%s\"",
+                x->da.n, x->db.n, x->runs_a, x->runs_b, x->by_run ? "runs" : "batches",
+                x->diff ? "difference" : "ratio", x->multimodal ? "mean" : "median");
+        jnum(out, "mean_ratio", x->mean_ratio);
         jnum(out, "median_a", x->da.median);
         jnum(out, "median_b", x->db.median);
         jnum(out, "ratio", x->ratio);
@@ -565,6 +706,7 @@ void compare_print_json(const struct cmp_result *r, FILE *out)
         jnum(out, "ratio", g->gm);
         jnum(out, "ci_lo", g->lo);
         jnum(out, "ci_hi", g->hi);
+        jnum(out, "p", g->p);
         fputs(",\"verdict\":", out);
         json_write_string(out, stats_verdict_name(g->verdict));
         fputc('}', out);

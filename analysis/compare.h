@@ -30,9 +30,10 @@ struct cmp_opts {
 };
 
 /* The unit of analysis. Batches within one run are not independent of each other (a
- * busy host slows a whole run), so when both sides have at least STATS_MIN_N runs the
- * default compares run medians: run-to-run variance then enters the test and the CI.
- * With fewer runs the batches are the unit, which is only as good as the host is quiet. */
+ * busy host slows a whole run), so by default (auto, or run) the run is the unit: the CI
+ * is the hierarchical bootstrap one and p is Welch's t on the run medians (hier.h). With
+ * under 3 runs a side auto gives no verdict (run-to-run variance unknown). batch treats
+ * batches as independent (Mann-Whitney on batches), only as good as the host is quiet. */
 enum { CMP_UNIT_AUTO = 0, CMP_UNIT_BATCH, CMP_UNIT_RUN };
 
 void cmp_opts_default(struct cmp_opts *o);
@@ -42,19 +43,26 @@ struct cmp_row {
     char *workload, *params, *metric, *unit;
     double *a, *b;                        /* merged, sorted */
     struct stats_desc da, db;
-    double ratio, lo, hi, u, p;
-    double *reps;                         /* STATS_BOOT_REPS replicate ratios */
+    double ratio, lo, hi, u, p;           /* ratio is B - A when diff */
+    double se, df;                        /* of log B/A (or B - A); df of the interval */
+    double mean_ratio;                    /* mean(B) / mean(A): the mean shift, reported */
+    double *reps;                         /* HIER_REPS centred replicates of log B/A */
+    size_t runs_a, runs_b;
+    bool diff;                            /* values can be <= 0: compared on B - A */
+    bool multimodal;                      /* bimodal and medians disagree with means:
+                                             compared on means */
     enum stats_verdict verdict;
     const char *why_na;                   /* for VERDICT_NA */
     bool higher_is_better, diagnostic;
-    bool by_run;                          /* a, b hold run medians, not batches */
+    bool by_run;                          /* the run is the unit (else the batch); a, b
+                                             always hold the pooled batches */
 };
 
 struct cmp_geo {
     char *workload;
     size_t nrows;
-    double gm, lo, hi;
-    enum stats_verdict verdict;           /* by the CI and band alone */
+    double gm, lo, hi, p;                 /* p: t on the combined log ratios */
+    enum stats_verdict verdict;           /* p < alpha and the CI outside the band */
 };
 
 struct cmp_result {

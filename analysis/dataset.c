@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "db.h"
+#include "hier.h"
 
 static char *xstrdup(const char *s)
 {
@@ -29,6 +31,40 @@ static int dberr(sqlite3 *db, struct vmm_err *e, const char *what)
                        sqlite3_errmsg(db));
 }
 
+/* Opens PATH read-only (as an immutable URI when asked) and runs PRAGMA quick_check: a
+ * damaged page (an index, say) shows up only when read, and a query that never touches it
+ * returns partial data without complaint. Returns the last step's code (SQLITE_DONE when
+ * the check ran) and the first problem it reported into problem. */
+static int open_ro(const char *path, bool immutable, sqlite3 **db, char *problem, size_t cap)
+{
+    char uri[4096 * 3 + 32] = "file:";
+    if (immutable) {
+        /* percent-encode what a URI path cannot hold as is */
+        size_t n = strlen(uri);
+        for (const unsigned char *c = (const unsigned char *)path; *c && n + 4 < sizeof uri; c++)
+            n += (size_t)(isalnum(*c) || strchr("/-._~", *c) ?
+                          snprintf(uri + n, sizeof uri - n, "%c", *c) :
+                          snprintf(uri + n, sizeof uri - n, "%%%02X", *c));
+        snprintf(uri + n, sizeof uri - n, "?immutable=1");
+    }
+    int rc = sqlite3_open_v2(immutable ? uri : path, db, SQLITE_OPEN_READONLY |
+                             (immutable ? SQLITE_OPEN_URI : 0), NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_busy_timeout(*db, 10000);
+    sqlite3_stmt *q;
+    rc = sqlite3_prepare_v2(*db, "PRAGMA quick_check", -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        if (t && strcmp((const char *)t, "ok") != 0 && !problem[0])
+            snprintf(problem, cap, "%s", (const char *)t);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int adb_open(const char *path, sqlite3 **out, struct vmm_err *e)
 {
     *out = NULL;
@@ -41,15 +77,36 @@ int adb_open(const char *path, sqlite3 **out, struct vmm_err *e)
         return vmm_err_set(e, VMM_EXIT_USAGE, "%s is not a file; pass a results database",
                            path);
     sqlite3 *db;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        vmm_err_set(e, VMM_EXIT_USAGE, "cannot open %s: %s", path, sqlite3_errmsg(db));
+    char problem[300] = "";
+    int rc = open_ro(path, false, &db, problem, sizeof problem);
+    if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN) {
+        /* A WAL file that we may not write, in a directory where we cannot create its
+         * -shm: SQLite can only read it as immutable (no locking, which is why it is not
+         * the first choice: a concurrent writer would go unseen). */
         sqlite3_close(db);
-        return -1;
+        problem[0] = '\0';
+        rc = open_ro(path, true, &db, problem, sizeof problem);
     }
-    sqlite3_busy_timeout(db, 10000);
+    if (rc == SQLITE_NOTADB) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "%s is not a valid SQLite database (%s); pass a "
+                    "vmmbench results database", path, sqlite3_errstr(rc));
+        goto fail;
+    }
+    if (rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY || rc == SQLITE_PERM ||
+        rc == SQLITE_AUTH) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "cannot read %s: %s; check its permissions", path,
+                    sqlite3_errstr(rc));
+        goto fail;
+    }
+    if (rc != SQLITE_DONE || problem[0]) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "%s is damaged (integrity check: %s); restore it from a "
+                    "copy (or `sqlite3 %s .recover`) and pass that", path,
+                    problem[0] ? problem : sqlite3_errstr(rc), path);
+        goto fail;
+    }
     sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' "
-                                "AND name='schema_version'", -1, &q, NULL);
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' "
+                            "AND name='schema_version'", -1, &q, NULL);
     long long has = 0;
     if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
         has = sqlite3_column_int64(q, 0);
@@ -73,7 +130,9 @@ int adb_open(const char *path, sqlite3 **out, struct vmm_err *e)
         sqlite3_step(q) == SQLITE_ROW)
         v = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
-    if (v != DB_SCHEMA_VERSION) {
+    /* Older versions read fine (what they lack, placement, is simply absent); they are
+     * never upgraded here: that is `vmmbench run`'s job, on a file it may write. */
+    if (v < 1 || v > DB_SCHEMA_VERSION) {
         vmm_err_set(e, VMM_EXIT_USAGE, "%s has schema version %lld, this vmmbench reads "
                     "version %d; use a vmmbench built for version %lld to read it", path, v,
                     DB_SCHEMA_VERSION, v);
@@ -375,6 +434,8 @@ void dataset_free(struct dataset *ds)
         free(g->unit);
         free(g->v);
         free(g->rmed);
+        free(g->rv);
+        free(g->roff);
     }
     free(ds->groups);
     memset(ds, 0, sizeof *ds);
@@ -700,10 +761,21 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
                 break;
             }
             rg->rmed = nr;
+            size_t *no = realloc(rg->roff, (rg->nrmed + 2) * sizeof *no);
+            if (!no) {
+                free(tmp);
+                ret = vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory reading samples");
+                break;
+            }
+            rg->roff = no;
             if (len) {
                 memcpy(tmp, rg->v + start[t], len * sizeof *tmp);
                 stats_sort(tmp, len);
+                /* the segments of one group's runs follow each other in v */
+                if (rg->nrmed == 0)
+                    rg->roff[0] = start[t];
                 rg->rmed[rg->nrmed++] = stats_quantile_sorted(tmp, len, 0.5);
+                rg->roff[rg->nrmed] = rg->n;
             }
             free(tmp);
         }
@@ -721,8 +793,45 @@ static int load_samples(sqlite3 *db, struct dataset *ds, struct vmm_err *e)
         seed = stats_hash(seed, g->workload);
         seed = stats_hash(seed, g->params);
         seed = stats_hash(seed, g->metric);
-        stats_describe(g->v, g->n, seed, &g->d);
+        if (ds_describe_group(g, seed))
+            return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory describing samples");
     }
+    return 0;
+}
+
+int ds_describe_group(struct ds_group *g, uint64_t seed)
+{
+    /* keep the run-clustered copy before describe() sorts v */
+    g->rv = malloc((g->n ? g->n : 1) * sizeof *g->rv);
+    if (!g->rv)
+        return -1;
+    memcpy(g->rv, g->v, g->n * sizeof *g->rv);
+    if (!g->roff) {
+        g->roff = calloc(1, sizeof *g->roff);
+        if (!g->roff)
+            return -1;
+    }
+    stats_describe(g->v, g->n, seed, &g->d);
+    if (g->nrmed < HIER_MIN_RUNS) {
+        if (g->n)
+            g->d.flags |= STATS_FLAG_RUNVAR;
+        return 0;
+    }
+    /* batches of one run share its luck: the interval must hold run-to-run variance */
+    struct hsample hs = { g->rv, g->roff, g->nrmed };
+    double lo, hi;
+    hier_location_ci(&hs, HIER_MEDIAN, seed, &lo, &hi);
+    if (!isfinite(lo))
+        return 0;
+    g->d.ci_lo = lo;
+    g->d.ci_hi = hi;
+    double half = (hi - lo) / 2;
+    g->d.rel_ci = g->d.median != 0 ? half / fabs(g->d.median) : (half == 0 ? 0 : INFINITY);
+    g->d.flags &= ~(unsigned)(STATS_FLAG_NOISY | STATS_FLAG_UNSTABLE);
+    if (g->d.rel_ci > STATS_NOISY_REL)
+        g->d.flags |= STATS_FLAG_NOISY;
+    if (g->d.rel_ci > STATS_UNSTABLE_REL)
+        g->d.flags |= STATS_FLAG_UNSTABLE;
     return 0;
 }
 

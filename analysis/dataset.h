@@ -78,7 +78,9 @@ struct ds_group {
     size_t nruns;            /* runs that contributed */
     double *rmed;            /* each contributing run's median, in run order */
     size_t nrmed;
-    struct stats_desc d;
+    double *rv;              /* the samples again, clustered by run: run i holds */
+    size_t *roff;            /* rv[roff[i] .. roff[i+1]) (nrmed + 1 offsets) */
+    struct stats_desc d;     /* with 3+ runs the CI is the hierarchical one (hier.h) */
 };
 
 struct dataset {
@@ -102,6 +104,10 @@ int dataset_load(const struct selector *sel, struct dataset *ds, struct vmm_err 
 int dataset_load_db(struct sqlite3 *db, const struct selector *sel, struct dataset *ds,
                     struct vmm_err *e);
 void dataset_free(struct dataset *ds);
+/* Describes a loaded group (v in run order, roff set): the summary of stats_describe(),
+ * with the hierarchical 95% CI (hier.h) when it has 3+ runs, else STATS_FLAG_RUNVAR.
+ * Keeps the run-clustered copy in rv. -1 when out of memory. */
+int ds_describe_group(struct ds_group *g, uint64_t seed);
 
 const struct ds_host *dataset_host(const struct dataset *ds, int64_t id);
 /* The value of a host field ("kernel", ...), "" when unknown. */

@@ -15,12 +15,13 @@ static int fail(sqlite3 *db, struct vmm_err *e, const char *what)
                        what, sqlite3_errmsg(db));
 }
 
-/* "a, b, c" of TABLE's columns in schema main, without id; with a prefix per column
- * when pfx is given. The two files share one schema version, so one list fits both. */
+/* "a, b, c" of TABLE's columns (without id) that both main and the attached src have:
+ * a version 1 source lacks the placement columns, which then stay NULL. */
 static char *columns(sqlite3 *db, const char *table, const char *pfx)
 {
-    char *sql = sqlite3_mprintf("SELECT name FROM pragma_table_info(%Q) WHERE name <> 'id' "
-                                "ORDER BY cid", table);
+    char *sql = sqlite3_mprintf("SELECT name FROM pragma_table_info(%Q, 'main') WHERE name <> "
+                                "'id' AND name IN (SELECT name FROM pragma_table_info(%Q, "
+                                "'src')) ORDER BY cid", table, table);
     sqlite3_stmt *st;
     char *out = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
@@ -35,6 +36,12 @@ static char *columns(sqlite3 *db, const char *table, const char *pfx)
     }
     sqlite3_free(sql);
     return out;
+}
+
+static bool src_has_placement(sqlite3 *db)
+{
+    return sqlite3_table_column_metadata(db, "src", "placement", "run_id", NULL, NULL, NULL,
+                                         NULL, NULL) == SQLITE_OK;
 }
 
 static int exec(sqlite3 *db, const char *sql, struct vmm_err *e)
@@ -66,6 +73,7 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
     char *hcols = columns(dst, "hosts", NULL), *ccols = columns(dst, "configs", NULL);
     char *rcols = columns(dst, "runs", NULL);
     sqlite3_stmt *ins_id = NULL, *sel = NULL, *exists = NULL, *ins_run = NULL, *ins_s = NULL;
+    sqlite3_stmt *ins_p = NULL;
     char *sql = NULL;
     int ret = 0;
     if (!hcols || !ccols || !rcols) {
@@ -97,8 +105,12 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
     sql = sqlite3_mprintf(
         "INSERT OR IGNORE INTO main.hosts(%s) SELECT %s FROM src.hosts WHERE id IN "
         "(SELECT host_id FROM src.runs WHERE id IN (SELECT id FROM copy_ids));"
-        "INSERT OR IGNORE INTO main.configs(%s) SELECT %s FROM src.configs WHERE id IN "
-        "(SELECT config_id FROM src.runs WHERE id IN (SELECT id FROM copy_ids));",
+        /* UNIQUE(name, vcpus, mem_bytes, text) lets rows with a NULL text repeat, so
+         * "OR IGNORE" alone would add the same config on every merge: match with IS */
+        "INSERT INTO main.configs(%s) SELECT %s FROM src.configs c WHERE id IN "
+        "(SELECT config_id FROM src.runs WHERE id IN (SELECT id FROM copy_ids)) AND NOT EXISTS "
+        "(SELECT 1 FROM main.configs m WHERE m.name = c.name AND m.vcpus = c.vcpus AND "
+        "m.mem_bytes = c.mem_bytes AND m.text IS c.text) GROUP BY name, vcpus, mem_bytes, text;",
         hcols, hcols, ccols, ccols);
     if (exec(dst, sql, e)) {
         ret = -1;
@@ -107,12 +119,12 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
     sqlite3_free(sql);
     /* Each source run with the ids its host and config have in the destination. */
     sql = sqlite3_mprintf(
-        "SELECT r.id, mh.id, mc.id, r.workload, r.params, r.rep, coalesce(?1, r.tag), r.started "
+        "SELECT r.id, mh.id, (SELECT min(mc.id) FROM main.configs mc WHERE mc.name = c.name "
+        "AND mc.vcpus = c.vcpus AND mc.mem_bytes = c.mem_bytes AND mc.text IS c.text), "
+        "r.workload, r.params, r.rep, coalesce(?1, r.tag), r.started "
         "FROM src.runs r JOIN src.hosts h ON h.id = r.host_id "
         "JOIN src.configs c ON c.id = r.config_id "
         "JOIN main.hosts mh ON mh.fingerprint = h.fingerprint "
-        "JOIN main.configs mc ON mc.name = c.name AND mc.vcpus = c.vcpus AND "
-        "mc.mem_bytes = c.mem_bytes AND mc.text IS c.text "
         "WHERE r.id IN (SELECT id FROM copy_ids) ORDER BY r.id");
     if (sqlite3_prepare_v2(dst, sql, -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(dst, "SELECT 1 FROM main.runs WHERE host_id = ?1 AND config_id = ?2 "
@@ -122,6 +134,15 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
                            "value) SELECT ?1, metric, unit, batch, warmup, value FROM "
                            "src.samples WHERE run_id = ?2 ORDER BY rowid", -1, &ins_s,
                            NULL) != SQLITE_OK) {
+        ret = fail(dst, e, "preparing the copy");
+        goto rollback;
+    }
+    /* what each run asked for and what was observed travels with it */
+    if (src_has_placement(dst) &&
+        sqlite3_prepare_v2(dst, "INSERT INTO main.placement(run_id, kind, subject, moment, "
+                           "requested, observed, ok) SELECT ?1, kind, subject, moment, "
+                           "requested, observed, ok FROM src.placement WHERE run_id = ?2 "
+                           "ORDER BY rowid", -1, &ins_p, NULL) != SQLITE_OK) {
         ret = fail(dst, e, "preparing the copy");
         goto rollback;
     }
@@ -173,13 +194,23 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
             goto rollback;
         }
         sqlite3_reset(ins_run);
-        sqlite3_bind_int64(ins_s, 1, sqlite3_last_insert_rowid(dst));
+        int64_t new_id = sqlite3_last_insert_rowid(dst);
+        sqlite3_bind_int64(ins_s, 1, new_id);
         sqlite3_bind_int64(ins_s, 2, sqlite3_column_int64(sel, 0));
         if (sqlite3_step(ins_s) != SQLITE_DONE) {
             ret = fail(dst, e, "copying samples");
             goto rollback;
         }
         sqlite3_reset(ins_s);
+        if (ins_p) {
+            sqlite3_bind_int64(ins_p, 1, new_id);
+            sqlite3_bind_int64(ins_p, 2, sqlite3_column_int64(sel, 0));
+            if (sqlite3_step(ins_p) != SQLITE_DONE) {
+                ret = fail(dst, e, "copying placement");
+                goto rollback;
+            }
+            sqlite3_reset(ins_p);
+        }
         (*copied)++;
     }
     if (rc != SQLITE_DONE) {
@@ -205,6 +236,7 @@ out:
     sqlite3_finalize(exists);
     sqlite3_finalize(ins_run);
     sqlite3_finalize(ins_s);
+    sqlite3_finalize(ins_p);
     sqlite3_free(hcols);
     sqlite3_free(ccols);
     sqlite3_free(rcols);

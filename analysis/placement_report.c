@@ -19,6 +19,13 @@ static const char *text(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
+/* A version 1 file (opened read-only, never migrated) has no placement: nothing to say. */
+static bool has_placement(sqlite3 *db)
+{
+    return sqlite3_table_column_metadata(db, "main", "placement", "run_id", NULL, NULL, NULL,
+                                         NULL, NULL) == SQLITE_OK;
+}
+
 static int one_run(sqlite3 *db, int64_t run_id, FILE *out)
 {
     sqlite3_stmt *st;
@@ -71,6 +78,8 @@ static int all_runs(sqlite3 *db, FILE *out)
 
 int placement_report_print(sqlite3 *db, int64_t run_id, FILE *out)
 {
+    if (!has_placement(db))
+        return 0;
     return run_id > 0 ? one_run(db, run_id, out) : all_runs(db, out);
 }
 
@@ -82,6 +91,10 @@ static void json_text(FILE *out, const char *key, sqlite3_stmt *st, int col, boo
 
 int placement_report_json(sqlite3 *db, int64_t run_id, FILE *out)
 {
+    if (!has_placement(db)) {
+        fputs("[]", out);
+        return 0;
+    }
     sqlite3_stmt *st;
     const char *sql = run_id > 0
         ? "SELECT ?1, kind, subject, moment, requested, observed, ok FROM placement "

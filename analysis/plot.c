@@ -270,7 +270,7 @@ static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set
         return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
     script_head(f, "exits", 1000, 560);
     fputs("  set title 'VM exit latency by exit kind (median, 95% CI), grouped by config'\n"
-          "  set ylabel 'latency per exit (ns, log scale)'\n"
+          "  set ylabel 'latency per exit (ns, log scale; lower is better)'\n"
           "  set logscale y\n"
           "  set style data histograms\n"
           "  set style histogram errorbars gap 2 lw 1\n"
@@ -398,7 +398,7 @@ static int plot_tlb(const struct dataset *ds, const char *dir, struct plot_set *
     script_head(f, "tlb", 1000, 560);
     fputs("  set title 'TLB curve: ns per access against working set'\n"
           "  set xlabel 'working set (bytes, log2 axis)'\n"
-          "  set ylabel 'latency per access (ns, median, 95% CI)'\n"
+          "  set ylabel 'latency per access (ns, median, 95% CI; lower is better)'\n"
           "  set logscale x 2\n"
           "  set format x '%.0b%B'\n", f);
     double xmin = INFINITY, xmax = 0;
@@ -481,7 +481,7 @@ static int plot_virtio(const struct dataset *ds, const char *dir, struct plot_se
         fputs("  set title ", f);
         gq(f, title);
         fputs("\n  set xlabel 'request size (bytes, log2 axis)'\n"
-              "  set ylabel 'throughput (MB/s, median, 95% CI)'\n"
+              "  set ylabel 'throughput (MB/s, median, 95% CI; higher is better)'\n"
               "  set logscale x 2\n"
               "  set format x '%.0b%B'\n", f);
         char dat[160];
@@ -554,7 +554,7 @@ static int plot_numa(const struct dataset *ds, const char *dir, struct plot_set 
                     "  set cblabel '%s'\n"
                     "  plot '%s.dat' matrix with image, '' matrix using 1:2:(sprintf('%%.1f', $3))"
                     " with labels tc rgb '#cc0000' font ',12'\n}\n",
-                    maxm, maxc, m ? "MB/s" : "ns", name);
+                    maxm, maxc, m ? "MB/s, higher is better" : "ns, lower is better", name);
             fclose(f);
             if (finish(ps, dir, name, title, "numa", e))
                 return -1;
@@ -607,8 +607,8 @@ static int plot_loaded(const struct dataset *ds, const char *dir, struct plot_se
     fclose(d);
     script_head(f, "loaded-latency", 1000, 560);
     fputs("  set title 'Loaded latency against bandwidth, one curve per layout'\n"
-          "  set xlabel 'bandwidth (MB/s, median)'\n"
-          "  set ylabel 'latency (ns, median, 95% CI)'\n", f);
+          "  set xlabel 'bandwidth (MB/s, median; higher is better)'\n"
+          "  set ylabel 'latency (ns, median, 95% CI; lower is better)'\n", f);
     plot_series_lines(f, "loaded-latency.dat", s, ns, true);
     fclose(f);
     return finish(ps, dir, "loaded-latency", "Loaded latency against bandwidth", "loaded-latency",
@@ -617,27 +617,92 @@ static int plot_loaded(const struct dataset *ds, const char *dir, struct plot_se
 
 /* ---- comparison ratio chart ---- */
 
+/* Worse first (regressions), then improvements, then the rest, each by how far they
+ * moved: the rows a reader must see are the ones drawn when there are too many. */
+static const struct cmp_result *rank_r;
+
+static double badness(const struct cmp_row *x)
+{
+    double t = x->higher_is_better ? 1 / x->ratio : x->ratio;
+    return fabs(log(t));
+}
+
+static int rank_rows(const void *pa, const void *pb)
+{
+    const struct cmp_row *a = &rank_r->rows[*(const size_t *)pa];
+    const struct cmp_row *b = &rank_r->rows[*(const size_t *)pb];
+    static const int order[] = { [VERDICT_SLOWER] = 0, [VERDICT_FASTER] = 1,
+                                 [VERDICT_NO_CHANGE] = 2, [VERDICT_NA] = 3 };
+    if (order[a->verdict] != order[b->verdict])
+        return order[a->verdict] - order[b->verdict];
+    double da = badness(a), db = badness(b);
+    return (da < db) - (da > db);
+}
+
+#define PLOT_CMP_MAX_ROWS 40
+
+/* One horizontal line per row, all as "time ratios" (throughput inverted) so that right
+ * of 1 is always worse; coloured by verdict; the x range always holds 1 and the band. */
 static int plot_compare(const struct cmp_result *r, const char *dir, struct plot_set *ps,
                         struct vmm_err *e)
 {
-    FILE *d = open_in(dir, "compare", "dat");
-    if (!d)
-        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
-    size_t rows = 0;
-    fputs("# row  ratio  ci_lo  ci_hi  (B/A of medians)\n", d);
-    for (size_t i = 0; i < r->nrows && rows < 60; i++) {
+    size_t *idx = malloc((r->nrows ? r->nrows : 1) * sizeof *idx);
+    if (!idx)
+        return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory plotting");
+    size_t n = 0, skipped = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
         const struct cmp_row *x = &r->rows[i];
-        if (x->diagnostic || !isfinite(x->ratio) || !isfinite(x->lo))
+        if (x->diagnostic)
             continue;
+        if (x->diff || !(x->ratio > 0) || !isfinite(x->ratio)) {
+            skipped++;
+            continue;
+        }
+        idx[n++] = i;
+    }
+    rank_r = r;
+    qsort(idx, n, sizeof *idx, rank_rows);
+    size_t rows = n < PLOT_CMP_MAX_ROWS ? n : PLOT_CMP_MAX_ROWS;
+    if (n > rows)
+        note(ps, "comparison: %zu rows drawn (regressions first, then the largest changes), "
+             "%zu more in the tables", rows, n - rows);
+    if (skipped)
+        note(ps, "comparison: %zu rows compared on the difference (values at or below zero) "
+             "are in the tables, not the ratio chart", skipped);
+    FILE *d = open_in(dir, "compare", "dat");
+    if (!d) {
+        free(idx);
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
+    }
+    double lo_all = 1 - r->band, hi_all = 1 + r->band;
+    fputs("# label  time_ratio  ci_lo  ci_hi  colour  (B/A, higher-is-better metrics as A/B: "
+          "above 1 is worse)\n", d);
+    /* drawn top to bottom: the first ranked row gets the highest y */
+    for (size_t k = 0; k < rows; k++) {
+        const struct cmp_row *x = &r->rows[idx[rows - 1 - k]];
         char label[400], rest[256];
         params_without(x->params, NULL, 0, true, rest, sizeof rest);
-        snprintf(label, sizeof label, "%s%s%s%s%s %s", x->config, *x->config ? " " : "",
-                 x->workload, *rest ? " " : "", rest, x->metric);
+        snprintf(label, sizeof label, "%s%s%s%s%s %s%s", x->config, *x->config ? " " : "",
+                 x->workload, *rest ? " " : "", rest, x->metric,
+                 x->higher_is_better ? " (inverted)" : "");
+        if (strlen(label) > 48)
+            snprintf(label + 45, sizeof label - 45, "...");
+        bool inv = x->higher_is_better;
+        double t = inv ? 1 / x->ratio : x->ratio;
+        double lo = isfinite(x->lo) ? (inv ? 1 / x->hi : x->lo) : t;
+        double hi = isfinite(x->hi) ? (inv ? 1 / x->lo : x->hi) : t;
+        unsigned colour = x->verdict == VERDICT_SLOWER ? 0xcc3311 :
+                          x->verdict == VERDICT_FASTER ? 0x228833 :
+                          x->verdict == VERDICT_NO_CHANGE ? 0x4477aa : 0x999999;
         dq(d, label);
-        fprintf(d, " %.6g %.6g %.6g\n", x->ratio, x->lo, x->hi);
-        rows++;
+        fprintf(d, " %.6g %.6g %.6g %u\n", t, lo, hi, colour);
+        if (lo < lo_all)
+            lo_all = lo;
+        if (hi > hi_all)
+            hi_all = hi;
     }
     fclose(d);
+    free(idx);
     if (!rows) {
         note(ps, "comparison: no row with a ratio to draw (%s)", "medians at or below zero");
         return 0;
@@ -645,26 +710,33 @@ static int plot_compare(const struct cmp_result *r, const char *dir, struct plot
     FILE *f = open_in(dir, "compare", "gp");
     if (!f)
         return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
-    script_head(f, "compare", 1000, 560);
+    int height = 140 + 22 * (int)rows;
+    script_head(f, "compare", 1000, height < 300 ? 300 : height);
+    double pad = (hi_all - lo_all) * 0.08;
     char title[700];
-    snprintf(title, sizeof title, "B/A ratio of medians with 95%% CI (A = %s, B = %s); "
-             "shaded: noise band +-%g%%", r->label_a, r->label_b, r->band * 100);
+    snprintf(title, sizeof title, "B/A per metric with 95%% CI (A = %s, B = %s); right of 1 "
+             "is worse; shaded: noise band +-%g%%", r->label_a, r->label_b, r->band * 100);
     fputs("  set title ", f);
     gq(f, title);
-    fprintf(f, "\n  set ylabel 'B/A of medians (below 1: B lower)'\n"
-            "  set xrange [-0.5:%zu.5]\n"
-            "  set xtics rotate by -25 nomirror\n"
-            "  set bmargin 8\n"
+    fprintf(f, "\n  set xlabel 'time ratio B/A (higher-is-better metrics inverted): below 1 "
+            "better, above 1 worse'\n"
+            "  set yrange [-0.7:%zu.7]\n"
+            "  set xrange [%.6g:%.6g]\n"
+            "  set grid xtics lc rgb '#dddddd'\n"
+            "  unset grid\n  set grid xtics\n"
+            "  set lmargin 46\n"
             "  unset key\n"
-            "  set object 1 rect from graph 0, first %.6g to graph 1, first %.6g behind "
+            "  set object 1 rect from first %.6g, graph 0 to first %.6g, graph 1 behind "
             "fc rgb '#cccccc' fs solid 0.5 noborder\n"
-            "  set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lc rgb '#333333'\n"
-            "  plot 'compare.dat' using 0:2:3:4:xtic(1) with yerrorbars pt 7 ps 1.2 "
-            "lc rgb '#4477aa'\n}\n",
-            rows - 1,
-            1 - r->band, 1 + r->band);
+            "  set arrow 1 from first 1, graph 0 to first 1, graph 1 nohead lc rgb '#333333'\n"
+            "  set label 1 'slower: red   faster: green   no change: blue   no verdict: grey' "
+            "at graph 0, graph 1 offset 0,0.8 font ',9'\n"
+            "  plot 'compare.dat' using 2:0:3:4:5:ytic(1) with xerrorbars pt 7 ps 1.1 "
+            "lc rgb variable\n}\n",
+            rows - 1, lo_all - pad, hi_all + pad, 1 - r->band, 1 + r->band);
     fclose(f);
-    return finish(ps, dir, "compare", "B/A ratio of medians with 95% CI", "compare", e);
+    return finish(ps, dir, "compare", "B/A per metric with 95% CI (right of 1 is worse)",
+                  "compare", e);
 }
 
 int plot_all(const struct dataset *ds, const struct cmp_result *cmp, const char *dir,

@@ -12,6 +12,7 @@
 
 #include "export.h"
 #include "json.h"
+#include "metrics.h"
 #include "plot.h"
 #include "summary.h"
 #include "vmm/text_escape.h"
@@ -57,7 +58,16 @@ static const char *const css =
     "td.slower{color:#b00;font-weight:bold}td.faster{color:#070;font-weight:bold}"
     "img{max-width:100%;border:1px solid #eee;margin:.5em 0}pre{background:#f7f7f7;"
     "padding:.5em;overflow:auto}.note{color:#666;font-style:italic}.warn{color:#a60}"
-    "img[data-broken]{outline:3px solid red}";
+    "img[data-broken]{outline:3px solid red}"
+    /* nothing wider than the page: cells wrap anywhere, tables never exceed the body */
+    "table{max-width:100%}td,th{overflow-wrap:anywhere}"
+    "details{margin:.4em 0}details>summary{cursor:pointer;font-weight:600;padding:.2em 0}"
+    "#verdict{border:2px solid #ccc;border-radius:6px;padding:.6em 1em;margin:1em 0}"
+    "#verdict.bad{border-color:#b00;background:#fff5f5}#verdict.good{border-color:#070}"
+    "#verdict.unknown{border-color:#a60;background:#fffaf0}"
+    "#verdict h2{margin:.1em 0 .3em;border:0}.headline td,.headline th{font-size:1.05em}"
+    "ul.verdicts{margin:.3em 0;padding-left:1.2em}li.slower{color:#b00}li.faster{color:#070}"
+    "li.na{color:#a60}";
 
 static const char *const img_check =
     "<script>window.addEventListener('load',function(){var im=document.images,b=0;"
@@ -66,6 +76,16 @@ static const char *const img_check =
     "document.body.setAttribute('data-images',im.length);"
     "document.body.setAttribute('data-broken-images',b);"
     "document.body.setAttribute('data-tables',document.getElementsByTagName('table').length);"
+    /* what the browser test reads: elements sticking out to the right of the window, and
+     * where the verdict summary ends */
+    "var w=document.documentElement.clientWidth,all=document.body.getElementsByTagName('*'),o=0;"
+    "for(var j=0;j<all.length;j++){var r=all[j].getBoundingClientRect();"
+    "if(r.width>0&&r.right>w+1){o++;all[j].setAttribute('data-overflow','1');}}"
+    "if(document.documentElement.scrollWidth>w+1)o++;"
+    "document.body.setAttribute('data-overflowing',o);"
+    "var v=document.getElementById('verdict');if(v){"
+    "document.body.setAttribute('data-verdict-bottom',Math.round(v.getBoundingClientRect().bottom"
+    "+window.scrollY));}"
     "});</script>";
 
 static void num_td(FILE *f, double v)
@@ -134,27 +154,33 @@ static void config_section(FILE *f, const struct dataset *ds)
 
 static void group_table(FILE *f, const struct dataset *ds, const char *workload)
 {
-    fputs("<table class=results><tr><th>host</th><th>config</th><th>params</th><th>metric</th>"
-          "<th>n</th><th>runs</th><th>median</th><th>95% CI</th><th>±CI</th><th>mean</th>"
-          "<th>sd</th><th>p5</th><th>p95</th><th>p99</th><th>min</th><th>max</th><th>unit</th>"
-          "<th>note</th></tr>\n", f);
+    /* the headline statistics only; mean, sd, p99, min and max are in summary.csv */
+    fputs("<table class=results><tr><th>config</th><th>params</th><th>metric</th>"
+          "<th>n / runs</th><th>median</th><th>95% CI</th><th>±CI</th><th>p5..p95</th>"
+          "<th>unit</th><th>note</th></tr>\n", f);
     for (size_t i = 0; i < ds->ngroups; i++) {
         const struct ds_group *g = &ds->groups[i];
         if (strcmp(g->workload, workload) != 0)
             continue;
         const struct stats_desc *d = &g->d;
         const char *flag = stats_flag_text(d->flags);
-        fprintf(f, "<tr class=\"%s\"><td>", flag);
-        char lab[160];
-        summary_host_label(ds, g->host_id, lab, sizeof lab);
-        h(f, lab);
-        fputs("</td><td>", f);
+        fprintf(f, "<tr class=\"%s\"><td>", (d->flags & STATS_FLAG_RUNVAR) &&
+                !(d->flags & STATS_FLAG_FEW) ? "runvar" : flag);
         h(f, ds->configs[g->config].name);
+        if (ds->nhosts > 1) {
+            char lab[160];
+            summary_host_label(ds, g->host_id, lab, sizeof lab);
+            fputs(" <small>", f);
+            h(f, lab);
+            fputs("</small>", f);
+        }
         fputs("</td><td>", f);
         h(f, *g->params ? g->params : "-");
         fputs("</td><td>", f);
         h(f, g->metric);
-        fprintf(f, "</td><td class=n>%zu</td><td class=n>%zu</td>", d->n, g->nruns);
+        fprintf(f, " <small>(%s is better)</small>", metric_info(g->metric)->higher_is_better ?
+                "higher" : "lower");
+        fprintf(f, "</td><td class=n>%zu / %zu</td>", d->n, g->nruns);
         num_td(f, d->median);
         char lo[32], hi[32];
         summary_fmt_num(d->ci_lo, lo, sizeof lo);
@@ -164,16 +190,13 @@ static void group_table(FILE *f, const struct dataset *ds, const char *workload)
             fprintf(f, "<td class=n>%.2f%%</td>", d->rel_ci * 100);
         else
             fputs("<td class=n>-</td>", f);
-        num_td(f, d->mean);
-        num_td(f, d->sd);
-        num_td(f, d->p5);
-        num_td(f, d->p95);
-        num_td(f, d->p99);
-        num_td(f, d->min);
-        num_td(f, d->max);
-        fputs("<td>", f);
+        summary_fmt_num(d->p5, lo, sizeof lo);
+        summary_fmt_num(d->p95, hi, sizeof hi);
+        fprintf(f, "<td class=n>%s..%s</td><td>", lo, hi);
         h(f, g->unit);
-        fprintf(f, "</td><td>%s</td></tr>\n", flag);
+        fputs("</td><td>", f);
+        h(f, flag);
+        fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
 }
@@ -207,11 +230,32 @@ static const char *family_of(const char *workload)
     return "";
 }
 
-static void workload_sections(FILE *f, const struct dataset *ds, const struct plot_set *ps)
+/* The worst verdict among a workload's comparison rows, for its summary line. */
+static const char *workload_verdict(const struct cmp_result *r, const char *workload)
 {
-    fputs("<h2 id=workloads>Results per workload</h2>\n<p class=note>Medians with bootstrap 95% "
-          "CIs over the non-warm-up samples. Rows are marked noisy when the CI half-width "
-          "exceeds 3.5% of the median, unstable above 10%, few under 6 samples.</p>\n", f);
+    int worst = -1;    /* 3 slower, 2 faster, 1 n/a, 0 no change */
+    for (size_t i = 0; r && i < r->nrows; i++) {
+        const struct cmp_row *x = &r->rows[i];
+        if (strcmp(x->workload, workload) != 0 || x->diagnostic)
+            continue;
+        int v = x->verdict == VERDICT_SLOWER ? 3 : x->verdict == VERDICT_FASTER ? 2 :
+                x->verdict == VERDICT_NA ? 1 : 0;
+        if (v > worst)
+            worst = v;
+    }
+    static const char *const names[] = { "no change", "no verdict", "faster", "SLOWER" };
+    return worst < 0 ? NULL : names[worst];
+}
+
+static void workload_sections(FILE *f, const struct dataset *ds, const struct plot_set *ps,
+                              const struct cmp_result *cmp)
+{
+    fputs("<h2 id=workloads>Details per workload</h2>\n<p class=note>Medians with 95% CIs over "
+          "the non-warm-up samples; with 3 or more runs the CI holds run-to-run variance "
+          "(hierarchical bootstrap over runs, then batches), with fewer it holds batch noise "
+          "only and is marked. Rows are marked noisy when the CI half-width exceeds 3.5% of the "
+          "median, unstable above 10%, few under 6 samples. Click a workload to open it.</p>\n",
+          f);
     const char *done_fam[8];
     size_t nfam = 0;
     for (size_t i = 0; i < ds->ngroups; i++) {
@@ -223,9 +267,14 @@ static void workload_sections(FILE *f, const struct dataset *ds, const struct pl
             seen = strcmp(ds->groups[k].workload, w) == 0;
         if (seen)
             continue;
-        fputs("<h3>", f);
+        size_t n = 0;
+        for (size_t k = 0; k < ds->ngroups; k++)
+            n += strcmp(ds->groups[k].workload, w) == 0;
+        const char *v = workload_verdict(cmp, w);
+        fputs("<details class=workload><summary>", f);
         h(f, w);
-        fputs("</h3>\n", f);
+        fprintf(f, " <small>(%zu result%s%s%s)</small></summary>\n", n, n == 1 ? "" : "s",
+                v ? "; comparison: " : "", v ? v : "");
         group_table(f, ds, w);
         const char *fam = family_of(w);
         bool fam_done = false;
@@ -238,7 +287,184 @@ static void workload_sections(FILE *f, const struct dataset *ds, const struct pl
             if (nfam < 8)
                 done_fam[nfam++] = fam;
         }
+        fputs("</details>\n", f);
     }
+}
+
+/* ---- the verdict, first thing on the page ---- */
+
+static int verdict_rank(enum stats_verdict v)
+{
+    return v == VERDICT_SLOWER ? 0 : v == VERDICT_FASTER ? 1 : v == VERDICT_NA ? 2 : 3;
+}
+
+static void change_text(const struct cmp_row *x, char *buf, size_t cap)
+{
+    if (!isfinite(x->ratio))
+        snprintf(buf, cap, "-");
+    else if (x->diff)
+        snprintf(buf, cap, "B-A %+.4g (CI %+.4g..%+.4g)", x->ratio, x->lo, x->hi);
+    else if (isfinite(x->lo))
+        snprintf(buf, cap, "%+.1f%% (CI %+.1f..%+.1f%%)", (x->ratio - 1) * 100,
+                 (x->lo - 1) * 100, (x->hi - 1) * 100);
+    else
+        snprintf(buf, cap, "%+.1f%% (no CI)", (x->ratio - 1) * 100);
+}
+
+static void row_label(FILE *f, const struct cmp_row *x)
+{
+    if (*x->config) {
+        h(f, x->config);
+        fputc(' ', f);
+    }
+    h(f, x->workload);
+    fputc(' ', f);
+    h(f, *x->params ? x->params : "-");
+    fputc(' ', f);
+    h(f, x->metric);
+}
+
+/* Among a workload's rows of its headline metric, the one shown: a verdict (slower, then
+ * faster) before no change, and a judged row before one without a verdict. */
+static int headline_rank(const struct cmp_row *x)
+{
+    return x->verdict == VERDICT_SLOWER ? 0 : x->verdict == VERDICT_FASTER ? 1 :
+           x->verdict == VERDICT_NO_CHANGE ? 2 : 3;
+}
+
+/* Which metric heads a workload: the one a reader means by "how fast". */
+static int headline_pref(const char *metric)
+{
+    static const char *const pref[] = { "latency", "throughput", "bytes_per_s", "bandwidth",
+                                        "iops" };
+    for (int i = 0; i < 5; i++)
+        if (strcmp(metric, pref[i]) == 0)
+            return i;
+    return 5;
+}
+
+#define VERDICT_LIST_MAX 6
+#define HEADLINE_MAX 14
+
+static void verdict_section(FILE *f, const struct cmp_result *r)
+{
+    size_t cnt[4] = { 0 };
+    for (size_t i = 0; i < r->nrows; i++)
+        if (!r->rows[i].diagnostic)
+            cnt[verdict_rank(r->rows[i].verdict)]++;
+    const char *cls = cnt[0] ? "bad" : cnt[2] ? "unknown" : "good";
+    fprintf(f, "<section id=verdict class=%s><h2>Verdict: ", cls);
+    if (cnt[0])
+        fprintf(f, "%zu regressed", cnt[0]);
+    else
+        fputs("no regression", f);
+    fprintf(f, " <small>(%zu faster, %zu no change, %zu without a verdict)</small></h2>\n",
+            cnt[1], cnt[3], cnt[2]);
+    fputs("<p>B = <code>", f);
+    h(f, r->label_b);
+    fputs("</code> against A = <code>", f);
+    h(f, r->label_a);
+    fprintf(f, "</code>. A change needs p &lt; %g (Welch's t on run medians) and the 95%% CI "
+            "wholly outside ±%g%%.</p>\n", r->alpha, r->band * 100);
+    if (r->host_diff[0]) {
+        fputs("<p class=warn>Warning: A and B come from different hosts or builds: ", f);
+        h(f, r->host_diff);
+        fputs("</p>\n", f);
+    }
+    /* the verdicts, regressions first, then improvements, then what could not be judged */
+    static const char *const kcls[3] = { "slower", "faster", "na" };
+    static const char *const kword[3] = { "slower", "faster", "no verdict" };
+    bool any = false;
+    for (int k = 0; k < 3; k++) {
+        size_t shown = 0;
+        for (size_t i = 0; i < r->nrows; i++) {
+            const struct cmp_row *x = &r->rows[i];
+            if (x->diagnostic || verdict_rank(x->verdict) != k)
+                continue;
+            if (shown == VERDICT_LIST_MAX) {
+                fprintf(f, "<li class=%s>and %zu more %s (details below)</li>\n", kcls[k],
+                        cnt[k] - shown, kword[k]);
+                break;
+            }
+            if (!any)
+                fputs("<ul class=verdicts>\n", f);
+            any = true;
+            char c[160];
+            change_text(x, c, sizeof c);
+            fprintf(f, "<li class=%s><b>%s</b> ", kcls[k], kword[k]);
+            row_label(f, x);
+            fputs(": ", f);
+            h(f, k == 2 ? x->why_na : c);
+            fputs("</li>\n", f);
+            shown++;
+        }
+    }
+    if (any)
+        fputs("</ul>\n", f);
+    /* one row per (config, workload): its headline metric, worst verdict first */
+    size_t *head = malloc((r->nrows ? r->nrows : 1) * sizeof *head), nh = 0;
+    if (!head) {
+        fputs("</section>\n", f);
+        return;
+    }
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct cmp_row *x = &r->rows[i];
+        if (x->diagnostic)
+            continue;
+        size_t k;
+        for (k = 0; k < nh; k++) {
+            const struct cmp_row *y = &r->rows[head[k]];
+            if (strcmp(y->workload, x->workload) == 0 && strcmp(y->config, x->config) == 0)
+                break;
+        }
+        if (k == nh) {
+            head[nh++] = i;
+            continue;
+        }
+        const struct cmp_row *y = &r->rows[head[k]];
+        int px = headline_pref(x->metric), py = headline_pref(y->metric);
+        if (px < py || (px == py && headline_rank(x) < headline_rank(y)))
+            head[k] = i;
+    }
+    /* worst first: a simple insertion sort, the table is short */
+    for (size_t a = 1; a < nh; a++)
+        for (size_t b = a; b > 0 && verdict_rank(r->rows[head[b]].verdict) <
+                                    verdict_rank(r->rows[head[b - 1]].verdict); b--) {
+            size_t t = head[b];
+            head[b] = head[b - 1];
+            head[b - 1] = t;
+        }
+    fputs("<table class=headline><tr><th>workload</th><th>headline metric</th><th>median A"
+          "</th><th>median B</th><th>change B vs A, 95% CI</th><th>verdict</th></tr>\n", f);
+    for (size_t k = 0; k < nh && k < HEADLINE_MAX; k++) {
+        const struct cmp_row *x = &r->rows[head[k]];
+        fputs("<tr><td>", f);
+        if (*x->config) {
+            h(f, x->config);
+            fputc(' ', f);
+        }
+        h(f, x->workload);
+        fputs("</td><td>", f);
+        h(f, x->metric);
+        fprintf(f, " <small>(%s, %s is better)</small>", x->unit, x->higher_is_better ?
+                "higher" : "lower");
+        fputs("</td>", f);
+        num_td(f, x->da.median);
+        num_td(f, x->db.median);
+        char c[160];
+        change_text(x, c, sizeof c);
+        fputs("<td class=n>", f);
+        h(f, c);
+        const char *v = x->verdict == VERDICT_NA ? "no verdict" : stats_verdict_name(x->verdict);
+        fprintf(f, "</td><td class=\"%s\">%s</td></tr>\n", stats_verdict_name(x->verdict), v);
+    }
+    fputs("</table>\n", f);
+    if (nh > HEADLINE_MAX)
+        fprintf(f, "<p class=note>%zu more workloads in the comparison below.</p>\n",
+                nh - HEADLINE_MAX);
+    free(head);
+    fputs("<p class=note><a href=#compare>every comparison row and the ratio chart</a></p>\n"
+          "</section>\n", f);
 }
 
 static void compare_section(FILE *f, const struct cmp_result *r, const struct plot_set *ps)
@@ -247,64 +473,68 @@ static void compare_section(FILE *f, const struct cmp_result *r, const struct pl
     h(f, r->label_a);
     fputs("</code>, B = <code>", f);
     h(f, r->label_b);
-    fprintf(f, "</code>. A change needs p &lt; %g (Mann-Whitney U) and the 95%% CI of B/A "
-            "wholly outside 1 ± %g%%. <a href=\"compare.json\">JSON</a> · "
-            "<a href=\"compare.csv\">CSV</a></p>\n", r->alpha, r->band * 100);
-    if (r->host_diff[0]) {
-        fputs("<p class=warn>Warning: A and B come from different hosts or builds: ", f);
-        h(f, r->host_diff);
-        fputs("</p>\n", f);
-    }
-    fputs("<table class=compare><tr><th>config</th><th>workload</th><th>params</th><th>metric"
-          "</th><th>n A</th><th>median A</th><th>n B</th><th>median B</th><th>unit</th>"
-          "<th>B/A</th><th>95% CI</th><th>p</th><th>verdict</th></tr>\n", f);
+    fprintf(f, "</code>. A change needs p &lt; %g (Welch's t on run medians) and the 95%% CI of "
+            "B/A (hierarchical bootstrap: runs, then batches) wholly outside 1 ± %g%%; "
+            "metrics that can be zero or negative are compared on B-A. "
+            "<a href=\"compare.json\">JSON</a> · <a href=\"compare.csv\">CSV</a></p>\n",
+            r->alpha, r->band * 100);
+    for (size_t k = 0; k < ps->n; k++)
+        if (strcmp(ps->made[k].family, "compare") == 0)
+            img(f, &ps->made[k]);
+    fprintf(f, "<details class=compare-rows><summary>All %zu comparison rows</summary>\n",
+            r->nrows);
+    fputs("<table class=compare><tr><th>workload, params</th><th>metric</th>"
+          "<th>median A</th><th>median B</th><th>unit</th><th>B/A</th><th>95% CI</th>"
+          "<th>p</th><th>runs A/B</th><th>verdict</th></tr>\n", f);
     for (size_t i = 0; i < r->nrows; i++) {
         const struct cmp_row *x = &r->rows[i];
         fputs("<tr><td>", f);
-        h(f, x->config);
-        fputs("</td><td>", f);
+        if (*x->config) {
+            h(f, x->config);
+            fputc(' ', f);
+        }
         h(f, x->workload);
-        fputs("</td><td>", f);
+        fputc(' ', f);
         h(f, *x->params ? x->params : "-");
         fputs("</td><td>", f);
         h(f, x->metric);
-        fprintf(f, "</td><td class=n>%zu</td>", x->da.n);
+        fputs("</td>", f);
         num_td(f, x->da.median);
-        fprintf(f, "<td class=n>%zu</td>", x->db.n);
         num_td(f, x->db.median);
         fputs("<td>", f);
         h(f, x->unit);
         fputs("</td>", f);
-        if (isfinite(x->ratio) && isfinite(x->lo))
+        if (isfinite(x->ratio) && isfinite(x->lo) && x->diff)
+            fprintf(f, "<td class=n>B-A %+.4g</td><td class=n>%+.4g..%+.4g</td>", x->ratio,
+                    x->lo, x->hi);
+        else if (isfinite(x->ratio) && isfinite(x->lo))
             fprintf(f, "<td class=n>%.4f</td><td class=n>%.4f..%.4f</td>", x->ratio, x->lo, x->hi);
         else
             fputs("<td class=n>-</td><td class=n>-</td>", f);
-        fprintf(f, "<td class=n>%.3g</td>", x->p);
+        fprintf(f, "<td class=n>%.3g</td><td class=n>%zu/%zu</td>", x->p, x->runs_a, x->runs_b);
         const char *v = x->verdict == VERDICT_NA ? x->why_na : stats_verdict_name(x->verdict);
         fprintf(f, "<td class=\"%s\">%s%s</td></tr>\n", stats_verdict_name(x->verdict), v,
-                x->diagnostic ? " (diagnostic)" : "");
+                x->diagnostic ? " (diagnostic)" : x->multimodal ? " (multimodal: means)" : "");
     }
     fputs("</table>\n", f);
     if (r->ngeo) {
         fputs("<table class=geomean><tr><th>workload</th><th>rows</th><th>geomean B/A</th>"
-              "<th>95% CI</th><th>verdict</th></tr>\n", f);
+              "<th>95% CI</th><th>p</th><th>verdict</th></tr>\n", f);
         for (size_t i = 0; i < r->ngeo; i++) {
             const struct cmp_geo *g = &r->geo[i];
             fputs("<tr><td>", f);
             h(f, g->workload);
             fprintf(f, "</td><td class=n>%zu</td><td class=n>%.4f</td>", g->nrows, g->gm);
             if (isfinite(g->lo))
-                fprintf(f, "<td class=n>%.4f..%.4f</td>", g->lo, g->hi);
+                fprintf(f, "<td class=n>%.4f..%.4f</td><td class=n>%.3g</td>", g->lo, g->hi, g->p);
             else
-                fputs("<td class=n>-</td>", f);
+                fputs("<td class=n>-</td><td class=n>-</td>", f);
             fprintf(f, "<td class=\"%s\">%s</td></tr>\n", stats_verdict_name(g->verdict),
                     stats_verdict_name(g->verdict));
         }
         fputs("</table>\n", f);
     }
-    for (size_t k = 0; k < ps->n; k++)
-        if (strcmp(ps->made[k].family, "compare") == 0)
-            img(f, &ps->made[k]);
+    fputs("</details>\n", f);
 }
 
 static void flagged_section(FILE *f, const struct dataset *ds)
@@ -421,16 +651,20 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
     fputs(" from <code>", f);
     h(f, ds->db_path);
     fprintf(f, "</code>: %zu runs, %zu results; generated %s. Data: <a href=\"summary.csv\">"
-            "summary.csv</a> · <a href=\"summary.json\">summary.json</a></p>\n<nav><a href=#host>"
-            "hosts</a> · <a href=#configs>configs</a> · <a href=#workloads>workloads</a>%s · "
-            "<a href=#flagged>flagged</a></nav>\n", ds->nruns, ds->ngroups, when,
-            cmp ? " · <a href=#compare>comparison</a>" : "");
-    host_section(f, ds);
-    config_section(f, ds);
-    workload_sections(f, ds, ps);
+            "summary.csv</a> · <a href=\"summary.json\">summary.json</a></p>\n", ds->nruns,
+            ds->ngroups, when);
+    /* the answer first: the verdict and the headline table, then the evidence */
+    if (cmp)
+        verdict_section(f, cmp);
+    fprintf(f, "<nav>%s<a href=#workloads>workloads</a> · <a href=#flagged>flagged</a> · "
+            "<a href=#host>hosts</a> · <a href=#configs>configs</a></nav>\n",
+            cmp ? "<a href=#compare>comparison</a> · " : "");
     if (cmp)
         compare_section(f, cmp, ps);
+    workload_sections(f, ds, ps, cmp);
     flagged_section(f, ds);
+    host_section(f, ds);
+    config_section(f, ds);
     if (ps->nnotes) {
         fputs("<h2 id=notes>Plot notes</h2>\n<ul class=notes>\n", f);
         for (size_t i = 0; i < ps->nnotes; i++) {

@@ -167,6 +167,8 @@ const char *stats_flag_text(unsigned flags)
 {
     if (flags & STATS_FLAG_FEW)
         return "few";
+    if (flags & STATS_FLAG_RUNVAR)
+        return "run-to-run variance unknown (<3 runs)";
     if (flags & STATS_FLAG_UNSTABLE)
         return "unstable";
     if (flags & STATS_FLAG_NOISY)

@@ -29,6 +29,8 @@ enum {
     STATS_FLAG_FEW = 1,       /* n < STATS_MIN_N */
     STATS_FLAG_NOISY = 2,     /* rel_ci > STATS_NOISY_REL */
     STATS_FLAG_UNSTABLE = 4,  /* rel_ci > STATS_UNSTABLE_REL (NOISY is then set too) */
+    STATS_FLAG_RUNVAR = 8,    /* under 3 runs: the CI holds batch noise only, run-to-run
+                                 variance is unknown */
 };
 
 struct stats_desc {

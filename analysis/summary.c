@@ -122,6 +122,10 @@ static void print_table(const struct dataset *ds, FILE *out)
         fprintf(out, "note: noisy = 95%% CI half-width over %.1f%% of the median, unstable = "
                 "over %.0f%%, few = under %d samples (too few to compare)\n",
                 STATS_NOISY_REL * 100, STATS_UNSTABLE_REL * 100, STATS_MIN_N);
+    if (flagged & STATS_FLAG_RUNVAR)
+        fputs("note: the 95% CI includes run-to-run variance (hierarchical bootstrap over runs, "
+              "then batches) only with 3 or more runs; with fewer it holds batch noise alone, "
+              "so the real uncertainty is unknown and larger: run --reps 3 or more\n", out);
 }
 
 static void json_num_field(FILE *out, const char *name, double v)

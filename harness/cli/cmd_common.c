@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "hier.h"
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
@@ -106,5 +107,22 @@ int cli_cmp_option(const char *cmd, int c, char *arg, struct cmp_opts *o)
         return 0;
     case 'u': return cli_parse_unit(cmd, arg, &o->unit);
     default: return -1;
+    }
+}
+
+void cli_warn_alpha(const char *cmd, const struct cmp_result *r, FILE *out)
+{
+    for (size_t i = 0; i < r->nrows; i++) {
+        const struct cmp_row *x = &r->rows[i];
+        if (x->by_run || x->da.n == 0 || x->db.n == 0)
+            continue;
+        double minp = hier_mw_min_p(x->da.n, x->db.n);
+        if (minp >= r->alpha) {
+            char name[600];
+            compare_row_name(r, x, name, sizeof name);
+            fprintf(out, "warning: %s: --alpha %g is below the smallest p-value %zu vs %zu "
+                    "batches can give (%.3g): %s can never get a verdict; raise --alpha or "
+                    "measure more\n", cmd, r->alpha, x->da.n, x->db.n, minp, name);
+        }
     }
 }

@@ -4,6 +4,7 @@
 #define HARNESS_CLI_CMD_COMMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "compare.h"
 #include "dataset.h"
@@ -27,6 +28,9 @@ int cli_cmp_option(const char *cmd, int c, char *arg, struct cmp_opts *o);
 /* A baseline: an existing file, DIR(db)/baselines/NAME.db, or a selector in db. */
 int cli_resolve_baseline(const char *arg, const char *db_path, struct selector *s,
                          struct vmm_err *e);
+/* Warns on out when alpha is out of reach: with --unit batch the Mann-Whitney p cannot go
+ * below 2 / C(na+nb, na); on the run unit, when a side has under 3 runs. */
+void cli_warn_alpha(const char *cmd, const struct cmp_result *r, FILE *out);
 /* DIR(db)/baselines/NAME.db into buf. */
 void cli_baseline_path(const char *db_path, const char *name, char *buf, size_t cap);
 

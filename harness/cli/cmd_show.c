@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include <sqlite3.h>
+
+#include "dataset.h"
 #include "db.h"
 #include "placement_report.h"
 #include "summary.h"
@@ -93,13 +96,14 @@ int cmd_show(int argc, char **argv)
                     "first, or pass --db PATH", db_path);
         return cli_fail(&e);
     }
-    struct db *db;
-    if (db_open(db_path, &db, &e) != 0)
+    /* read-only: never switches the journal, migrates or creates a schema */
+    sqlite3 *db;
+    if (adb_open(db_path, &db, &e) != 0)
         return cli_fail(&e);
-    int rc = summary_print(db_handle(db), run_id, json, stdout, &e);
-    if (rc == 0 && !json && placement_report_print(db_handle(db), run_id, stdout) < 0)
+    int rc = summary_print(db, run_id, json, stdout, &e);
+    if (rc == 0 && !json && placement_report_print(db, run_id, stdout) < 0)
         vmm_err_set(&e, VMM_EXIT_DATABASE, "show: reading placement from %s failed", db_path);
-    db_close(db);
+    sqlite3_close(db);
     if (fflush(stdout) != 0 && rc == 0)
         vmm_err_set(&e, VMM_EXIT_INTERNAL, "show: writing the output: %s", strerror(errno));
     return e.code ? cli_fail(&e) : VMM_EXIT_OK;

@@ -94,9 +94,10 @@ expect_out "the newest set is slow" "B = tag:slow"
 expect_out "run medians are the unit with six runs a side" "latency .* runs +slower"
 # data errors: each named, exit 2
 expect_exit "check: too few samples" 2 "$VB" check --baseline base --candidate tag:few --workload null --ignore-param batches --db "$DB"
-expect_out "too few samples is named" "too few samples to compare a null .*latency"
-expect_exit "check: metrics missing from the candidate" 2 "$VB" check --baseline base --candidate tag:slow --ignore-param spin --db "$DB"
-expect_out "missing metrics are named" "missing: a cpuid|missing from the candidate"
+expect_out "too few samples is named" "unjudged: vmmbench.a.null .*latency: cannot judge: too few samples"
+# missing metrics are named; the regression found beside them sets the exit (1)
+expect_exit "check: metrics missing from the candidate" 1 "$VB" check --baseline base --candidate tag:slow --ignore-param spin --db "$DB"
+expect_out "missing metrics are named" "missing: vmmbench.missing a cpuid"
 expect_exit "check: no such baseline" 2 "$VB" check --baseline nosuch --db "$DB"
 expect_out "no baseline says how to make one" "vmmbench baseline save nosuch"
 sqlite3 "$TMP/v99.db" "CREATE TABLE schema_version(version INTEGER); INSERT INTO schema_version VALUES (99);"
@@ -167,19 +168,31 @@ if [ -z "$BROWSER" ]; then
 else
   prof=$(mktemp -d)
   flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync "--user-data-dir=$prof")
-  timeout 60 "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" >"$TMP/dom.html" 2>/dev/null
+  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1400,900 --virtual-time-budget=5000 --dump-dom "file://$R/index.html" >"$TMP/dom.html" 2>/dev/null
   body=$(grep -o '<body[^>]*>' "$TMP/dom.html")
   imgs=$(sed -n 's/.*data-images="\([0-9]*\)".*/\1/p' <<<"$body")
   broken=$(sed -n 's/.*data-broken-images="\([0-9]*\)".*/\1/p' <<<"$body")
   tables=$(sed -n 's/.*data-tables="\([0-9]*\)".*/\1/p' <<<"$body")
   [ "${imgs:-0}" -ge 2 ] && [ "$broken" = 0 ] && pass "browser: every image loaded ($imgs)" || fail "browser: every image loaded" "body: $body"
   [ "${tables:-0}" -ge 5 ] && pass "browser: tables present ($tables)" || fail "browser: tables present" "body: $body"
+  # The answer first: the verdict summary ends within the first 1400x900 screen, and
+  # nothing sticks out to the right of the window.
+  vbot=$(sed -n 's/.*data-verdict-bottom="\([0-9]*\)".*/\1/p' <<<"$body")
+  over=$(sed -n 's/.*data-overflowing="\([0-9]*\)".*/\1/p' <<<"$body")
+  [ -n "$vbot" ] && [ "$vbot" -le 900 ] && pass "browser: verdict summary within the first screen (ends at ${vbot}px)" || fail "browser: verdict summary within the first screen" "body: $body"
+  [ "$over" = 0 ] && pass "browser: no element overflows 1400px horizontally" || fail "browser: no element overflows horizontally" "$(grep -o '<[a-z]*[^>]*data-overflow="1"' "$TMP/dom.html" | head -5)"
+  grep -q '<li class=slower><b>slower</b>' "$R/index.html" && pass "verdict summary lists the regression first" || fail "verdict summary lists the regression first"
+  # the same checks catch a wide element
+  sed 's|<body>|<body><div style="width:3000px">wide</div>|' "$R/index.html" >"$R/wide.html"
+  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1400,900 --virtual-time-budget=5000 --dump-dom "file://$R/wide.html" 2>/dev/null | grep -q 'data-overflowing="[1-9]' \
+    && pass "browser: a too-wide element is detected" || fail "browser: a too-wide element is detected"
+  rm -f "$R/wide.html"
   # A broken image must be caught by the same check.
   mv "$R/plots/exits.png" "$R/plots/exits.png.away"
   timeout 60 "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" 2>/dev/null | grep -q 'data-broken-images="1"' \
     && pass "browser: a missing image is detected" || fail "browser: a missing image is detected"
   mv "$R/plots/exits.png.away" "$R/plots/exits.png"
-  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1280,2000 --screenshot="$TMP/report.png" "file://$R/index.html" >/dev/null 2>&1
+  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1400,900 --screenshot="$TMP/report.png" "file://$R/index.html" >/dev/null 2>&1
   big "$TMP/report.png" 20000 && pass "browser: screenshot taken" || fail "browser: screenshot taken"
   [ -n "${VMMB_KEEP_SCREENSHOT:-}" ] && cp "$TMP/report.png" "$VMMB_KEEP_SCREENSHOT"
   rm -rf "$prof"
