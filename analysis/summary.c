@@ -11,6 +11,7 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "metrics.h"
 #include "placement_report.h"
 #include "stats.h"
 #include "vmm/text_escape.h"
@@ -83,41 +84,167 @@ static void row_cells(const struct dataset *ds, const struct ds_group *g, char c
     snprintf(cell[17], 96, "%s", stats_flag_text(d->flags));
 }
 
-static void print_table(const struct dataset *ds, FILE *out)
+bool summary_is_diagnostic(const char *metric)
+{
+    /* The analysis's diagnostics, and the cycle twins of ns figures (show only). */
+    size_t n = strlen(metric);
+    return metric_info(metric)->diagnostic || (n > 7 && strcmp(metric + n - 7, "_cycles") == 0);
+}
+
+/* Whether "k=v" stands in every row of this workload (shown) in the table. */
+static bool token_common(const struct dataset *ds, const bool *shown, const char *workload,
+                         const char *tok, size_t toklen)
+{
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        const struct ds_group *g = &ds->groups[i];
+        if (!shown[i] || strcmp(g->workload, workload) != 0)
+            continue;
+        const char *p = g->params;
+        bool found = false;
+        while (*p && !found) {
+            size_t l = strcspn(p, " ");
+            found = l == toklen && strncmp(p, tok, l) == 0;
+            p += l;
+            p += *p == ' ';
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* The parameters of g that not every row of its workload shares ("-" when none); with
+ * common, those it shares instead. */
+static void params_split(const struct dataset *ds, const bool *shown, const struct ds_group *g,
+                         bool common, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const char *p = g->params; *p;) {
+        size_t l = strcspn(p, " ");
+        if (token_common(ds, shown, g->workload, p, l) == common && used + l + 2 < cap) {
+            if (used)
+                buf[used++] = ' ';
+            memcpy(buf + used, p, l);
+            used += l;
+            buf[used] = '\0';
+        }
+        p += l;
+        p += *p == ' ';
+    }
+    if (!used && !common)
+        snprintf(buf, cap, "-");
+}
+
+/* Cuts s to at most w characters, marking the cut with "..". */
+static void fit(char *s, int w)
+{
+    if (w >= 3 && (int)strlen(s) > w) {
+        s[w - 2] = '.';
+        s[w - 1] = '.';
+        s[w] = '\0';
+    }
+}
+
+static void print_table(const struct dataset *ds, const struct summary_opts *o, FILE *out)
 {
     static const char *const head[NCOL] = { "host", "config", "workload", "params", "metric",
                                             "n", "median", "p5", "p95", "unit", "ci95",
                                             "+-ci", "mean", "sd", "p99", "min", "max", "note" };
     static const bool right[NCOL] = { [5] = 1, [6] = 1, [7] = 1, [8] = 1, [10] = 1, [11] = 1,
                                       [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1 };
+    /* The narrow table: what a reader needs first, in a 120-column terminal. */
+    static const bool narrow[NCOL] = { [0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1,
+                                       [6] = 1, [9] = 1, [10] = 1, [11] = 1, [17] = 1 };
     bool hosts = ds->nhosts > 1;
+    bool *shown = calloc(ds->ngroups + 1, sizeof *shown);
+    if (!shown)
+        return;
+    size_t hidden = 0;
+    for (size_t i = 0; i < ds->ngroups; i++) {
+        shown[i] = o->all || !summary_is_diagnostic(ds->groups[i].metric);
+        hidden += !shown[i];
+    }
+    bool use[NCOL];
+    for (int k = 0; k < NCOL; k++)
+        use[k] = (o->wide || narrow[k]) && (k > 0 || hosts);
     int w[NCOL];
     char cell[NCOL][96];
     for (int i = 0; i < NCOL; i++)
         w[i] = (int)strlen(head[i]);
     for (size_t i = 0; i < ds->ngroups; i++) {
+        if (!shown[i])
+            continue;
         row_cells(ds, &ds->groups[i], cell);
+        if (!o->wide)
+            params_split(ds, shown, &ds->groups[i], false, cell[3], sizeof cell[3]);
+        if (!o->wide && ds->groups[i].d.flags & STATS_FLAG_RUNVAR)
+            snprintf(cell[17], sizeof cell[17], "<3 runs");
         for (int k = 0; k < NCOL; k++)
             w[k] = max_int(w[k], (int)strlen(cell[k]));
     }
-    for (int k = hosts ? 0 : 1; k < NCOL; k++)
-        fprintf(out, "%s%*s", k > (hosts ? 0 : 1) ? "  " : "",
-                k == NCOL - 1 ? 0 : right[k] ? w[k] : -w[k], head[k]);
+    if (!o->wide) { /* the parameters give way to fit the width */
+        int total = 0, width = o->width ? (int)o->width : 120;
+        for (int k = 0; k < NCOL; k++)
+            if (use[k] && k != NCOL - 1)
+                total += w[k] + 2;
+        total += w[NCOL - 1] < 10 ? w[NCOL - 1] : 10; /* room for the note */
+        if (total > width)
+            w[3] = max_int((int)strlen(head[3]), w[3] - (total - width));
+    }
+    int first = -1;
+    for (int k = 0; k < NCOL; k++) {
+        if (!use[k])
+            continue;
+        fprintf(out, "%s%*s", first >= 0 ? "  " : "", k == NCOL - 1 ? 0 : right[k] ? w[k] : -w[k],
+                head[k]);
+        if (first < 0)
+            first = k;
+    }
     fputc('\n', out);
     unsigned flagged = 0;
     for (size_t i = 0; i < ds->ngroups; i++) {
+        if (!shown[i])
+            continue;
         row_cells(ds, &ds->groups[i], cell);
+        if (!o->wide) {
+            params_split(ds, shown, &ds->groups[i], false, cell[3], sizeof cell[3]);
+            fit(cell[3], w[3]);
+            if (ds->groups[i].d.flags & STATS_FLAG_RUNVAR && !(ds->groups[i].d.flags & STATS_FLAG_FEW))
+                snprintf(cell[17], sizeof cell[17], "<3 runs"); /* the footnote says why */
+        }
         flagged |= ds->groups[i].d.flags;
-        for (int k = hosts ? 0 : 1; k < NCOL; k++) {
-            /* the last column is not padded */
-            if (k == NCOL - 1)
-                fprintf(out, "%s%s", cell[k][0] ? "  " : "", cell[k]);
+        for (int k = 0; k < NCOL; k++) {
+            if (!use[k])
+                continue;
+            const char *sep = k == first ? "" : "  ";
+            if (k == NCOL - 1) /* the last column is not padded */
+                fprintf(out, "%s%s", cell[k][0] ? sep : "", cell[k]);
             else
-                fprintf(out, "%s%*s", k > (hosts ? 0 : 1) ? "  " : "", right[k] ? w[k] : -w[k],
-                        cell[k]);
+                fprintf(out, "%s%*s", sep, right[k] ? w[k] : -w[k], cell[k]);
         }
         fputc('\n', out);
     }
+    if (!o->wide) { /* what every row of a workload shares, once */
+        for (size_t i = 0; i < ds->ngroups; i++) {
+            if (!shown[i])
+                continue;
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = shown[j] && strcmp(ds->groups[j].workload, ds->groups[i].workload) == 0;
+            char common[512];
+            params_split(ds, shown, &ds->groups[i], true, common, sizeof common);
+            if (!seen && common[0])
+                fprintf(out, "params of every %s row: %s\n", ds->groups[i].workload, common);
+        }
+    }
+    if (hidden)
+        fprintf(out, "(%zu diagnostic row%s hidden: timing_floor, *_cycles, vmm_cpu_*, ...; --all "
+                "shows them%s)\n", hidden, hidden == 1 ? "" : "s",
+                o->wide ? "" : ", --wide every column");
+    else if (!o->wide)
+        fputs("(--wide shows every column: p5, p95, mean, sd, p99, min, max)\n", out);
+    free(shown);
     if (flagged)
         fprintf(out, "note: noisy = 95%% CI half-width over %.1f%% of the median, unstable = "
                 "over %.0f%%, few = under %d samples (too few to compare)\n",
@@ -166,6 +293,33 @@ void summary_json_group(const struct dataset *ds, const struct ds_group *g, FILE
     fputs(",\"unit\":", out);
     json_write_string(out, g->unit);
     fputc('}', out);
+}
+
+/* Writes text with every line cut at width columns (at a space where there is one),
+ * continuation lines indented by four. */
+static void wrap_write(FILE *out, const char *text, unsigned width)
+{
+    while (*text) {
+        size_t n = strcspn(text, "\n");
+        const char *line = text;
+        unsigned indent = 0;
+        while (n + indent > width && width > 20) {
+            size_t cut = width - indent;
+            size_t sp = cut;
+            while (sp > cut / 2 && line[sp] != ' ')
+                sp--;
+            if (line[sp] == ' ')
+                cut = sp;
+            fprintf(out, "%*s%.*s\n", (int)indent, "", (int)cut, line);
+            line += cut;
+            n -= cut;
+            while (n && *line == ' ')
+                line++, n--;
+            indent = 4;
+        }
+        fprintf(out, "%*s%.*s\n", (int)indent, "", (int)n, line);
+        text = line + n + (line[n] == '\n');
+    }
 }
 
 static void print_failed(const struct dataset *ds, bool json, FILE *out)
@@ -221,6 +375,14 @@ static int count_runs(sqlite3 *db, int64_t run_id, long long *n, struct vmm_err 
 
 int summary_print(struct sqlite3 *db, int64_t run_id, bool json, FILE *out, struct vmm_err *e)
 {
+    struct summary_opts o = { .json = json, .wide = true, .all = true };
+    return summary_print_opts(db, run_id, &o, out, e);
+}
+
+int summary_print_opts(struct sqlite3 *db, int64_t run_id, const struct summary_opts *o,
+                       FILE *out, struct vmm_err *e)
+{
+    bool json = o->json;
     const char *file = sqlite3_db_filename(db, "main");
     long long nruns = 0;
     if (run_id < 0)
@@ -263,11 +425,22 @@ int summary_print(struct sqlite3 *db, int64_t run_id, bool json, FILE *out, stru
             vmm_err_set(e, VMM_EXIT_DATABASE, "reading placement from %s failed", file);
         fputs("}\n", out);
     } else {
+        /* The narrow layout fits its width: lines that still run over (notes, reasons,
+         * shared parameters) are wrapped, continued with an indent. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *buf = o->wide ? NULL : open_memstream(&text, &len);
+        FILE *to = buf ? buf : out;
         if (ds.ngroups)
-            print_table(&ds, out);
+            print_table(&ds, o, to);
         else
-            fputs("No successful runs to summarize.\n", out);
-        print_failed(&ds, false, out);
+            fputs("No successful runs to summarize.\n", to);
+        print_failed(&ds, false, to);
+        if (buf) {
+            fclose(buf);
+            wrap_write(out, text, o->width ? o->width : 120);
+            free(text);
+        }
     }
     dataset_free(&ds);
     return 0;

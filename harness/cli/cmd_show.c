@@ -20,7 +20,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: vmmbench show [--run ID] [--json] [--db PATH]\n"
+            "usage: vmmbench show [--run ID] [--json] [--wide] [--all] [--db PATH]\n"
             "\n"
             "Summarizes the stored runs: per config, workload, parameters and metric, the\n"
             "number of samples, median, p5 and p95 (warm-up samples excluded), then the runs\n"
@@ -28,6 +28,10 @@ static void usage(FILE *out)
             "\n"
             "  --run ID    only the run with this id\n"
             "  --json      one JSON object {\"results\":[...],\"failed_runs\":[...]}\n"
+            "  --wide      every column (p5, p95, mean, sd, p99, min, max) and every parameter;\n"
+            "              by default the table fits 120 columns and shows per workload only\n"
+            "              the parameters that differ between its rows\n"
+            "  --all       the diagnostic metrics too (timing_floor, *_cycles, vmm_cpu_*)\n"
             "  --db PATH   the results database (default %s)\n"
             "  --help      this text\n",
             CLI_DEFAULT_DB);
@@ -51,17 +55,19 @@ int cmd_show(int argc, char **argv)
     static const struct option opts[] = {
         { "run", required_argument, NULL, 'r' },
         { "json", no_argument, NULL, 'j' },
+        { "wide", no_argument, NULL, 'w' },
+        { "all", no_argument, NULL, 'a' },
         { "db", required_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *db_path = CLI_DEFAULT_DB;
     long long run_id = 0;
-    bool json = false;
+    bool json = false, wide = false, all = false;
     int c;
     optind = 0;    /* glibc: start a fresh scan, whatever parsed argv before us */
     opterr = 0;    /* we word the errors ourselves */
-    while ((c = getopt_long(argc, argv, ":r:jd:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:jwad:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': {
             char *end;
@@ -73,6 +79,12 @@ int cmd_show(int argc, char **argv)
         }
         case 'j':
             json = true;
+            break;
+        case 'w':
+            wide = true;
+            break;
+        case 'a':
+            all = true;
             break;
         case 'd':
             db_path = optarg;
@@ -100,7 +112,8 @@ int cmd_show(int argc, char **argv)
     sqlite3 *db;
     if (adb_open(db_path, &db, &e) != 0)
         return cli_fail(&e);
-    int rc = summary_print(db, run_id, json, stdout, &e);
+    struct summary_opts o = { .json = json, .wide = wide, .all = all };
+    int rc = summary_print_opts(db, run_id, &o, stdout, &e);
     if (rc == 0 && !json && placement_report_print(db, run_id, stdout) < 0)
         vmm_err_set(&e, VMM_EXIT_DATABASE, "show: reading placement from %s failed", db_path);
     sqlite3_close(db);

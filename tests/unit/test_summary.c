@@ -286,6 +286,71 @@ static void test_empty_database(void **state)
     db_close(empty);
 }
 
+/* show's default layout: within 120 columns, per workload only the parameters that differ
+ * (the shared ones listed once), diagnostics counted but hidden until --all, every
+ * column with --wide. */
+static void test_narrow_layout(void **state)
+{
+    (void)state;
+    char ndir[PATH_MAX], path[PATH_MAX + 32];
+    tu_mkdtemp(ndir, sizeof ndir);
+    snprintf(path, sizeof path, "%s/n.db", ndir);
+    struct db *ndb;
+    struct vmm_err e = { 0 };
+    assert_int_equal(db_open(path, &ndb, &e), 0);
+    struct db *saved = db;
+    db = ndb;
+    const char *long_common = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1";
+    for (int b = 2; b <= 3; b++) {
+        struct vmm_result r;
+        vmm_result_init(&r);
+        for (int i = 1; i <= 10; i++) {
+            vmm_result_add(&r, "latency", "ns", (unsigned)i, false, 100.0 * b + i);
+            vmm_result_add(&r, "timing_floor", "cycles", (unsigned)i, false, 2);
+        }
+        vmm_result_add(&r, "vmm_cpu_supervisor", "s", 0, false, 0.001);
+        char params[256];
+        snprintf(params, sizeof params, "%s b=%d", long_common, b);
+        int64_t id;
+        store("cfgN", "wk", params, &r, &id);
+    }
+    db = saved;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    struct summary_opts o = { 0 };
+    assert_int_equal(summary_print_opts(db_handle(ndb), 0, &o, out, &e), 0);
+    fclose(out);
+    for (char *l = buf, *nl; *l; l = nl + 1) {
+        nl = strchr(l, '\n');
+        assert_non_null(nl);
+        if (nl - l > 120)
+            fail_msg("a line of %d columns:\n%s", (int)(nl - l), buf);
+    }
+    assert_non_null(strstr(buf, "b=2"));
+    assert_non_null(strstr(buf, "b=3"));
+    assert_null(strstr(buf, "timing_floor  ")); /* not a row */
+    assert_null(strstr(buf, "vmm_cpu_supervisor  "));
+    assert_non_null(strstr(buf, "(4 diagnostic rows hidden"));
+    assert_non_null(strstr(buf, "params of every wk row: aaaa"));
+    char *row = strstr(buf, "cfgN");
+    assert_non_null(row);
+    assert_true(strstr(row, "aaaa") == NULL || strstr(row, "aaaa") > strchr(row, '\n'));
+    free(buf);
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    o.all = o.wide = true;
+    assert_int_equal(summary_print_opts(db_handle(ndb), 0, &o, out, &e), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "timing_floor"));
+    assert_non_null(strstr(buf, "vmm_cpu_supervisor"));
+    assert_non_null(strstr(buf, "p99"));
+    assert_non_null(strstr(buf, long_common));
+    free(buf);
+    db_close(ndb);
+    tu_rm_tree(ndir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_one_run),
         cmocka_unit_test(test_unknown_run),
         cmocka_unit_test(test_empty_database),
+        cmocka_unit_test(test_narrow_layout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
