@@ -27,3 +27,22 @@ t_summary() {
   echo "# $(basename "$0"): $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
   [ "$T_FAIL" -eq 0 ]
 }
+
+# other_user_tree BUILD: prints a new directory holding a copy of the build's binaries,
+# guest images and configs in the installed layout (bin/, share/vmmbench/, plus
+# tests/guest/), readable by everyone, with a world-writable scratch/ for configs and
+# databases. Tests that run a program as another user (nobody) run this copy: the
+# checkout and $TMPDIR may sit under a directory only their owner can enter (mktemp -d,
+# CI work folders), and the other user must meet the refusal under test, not a
+# "Permission denied" on the way to it. Made under /tmp, which every user can traverse.
+# The caller removes it.
+other_user_tree() {
+  local b=$1 d
+  d=$(mktemp -d /tmp/vmmb-other-user.XXXXXX) || return 1
+  mkdir -p "$d/bin" "$d/tests" "$d/scratch" &&
+    cp "$b/bin/vmm-min" "$b/bin/vmmbench" "$d/bin/" &&
+    cp -r "$b/share" "$d/" &&
+    { [ ! -d "$b/tests/guest" ] || cp -r "$b/tests/guest" "$d/tests/"; } || { rm -rf "$d"; return 1; }
+  chmod -R a+rX "$d" && chmod 755 "$d" && chmod 1777 "$d/scratch"
+  echo "$d"
+}

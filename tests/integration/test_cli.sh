@@ -10,7 +10,8 @@ VM=$BUILD/bin/vmm-min
 GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
 HOSTILE=$BUILD/tests/guest/hostile-guest.elf
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+NB=""
+trap 'rm -rf "$TMP" $NB' EXIT
 rows() { sqlite3 "$1" "$2" 2>/dev/null; }
 
 # ---- help and usage (no KVM needed) ----
@@ -24,8 +25,13 @@ expect_out "unknown command is named" "unknown command 'frobnicate'"
 expect_exit "vmm-min --help" 0 "$VM" --help
 
 # ---- the dependency installer, as a user who may not install ----
+# nobody runs copies in a tree it can read (other_user_tree): the checkout may sit under
+# a directory only its owner can enter.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  expect_exit "ensure-deps as non-root with a package missing stops" 1 setpriv --reuid=65534 --regid=65534 --clear-groups ./mk/ensure-deps.sh vmmbench-no-such-package
+  NB=$(other_user_tree "$BUILD") && cp mk/ensure-deps.sh "$NB/bin/" || fail "a copy of the build for nobody"
+fi
+if [ -n "$NB" ]; then
+  expect_exit "ensure-deps as non-root with a package missing stops" 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$NB/bin/ensure-deps.sh" vmmbench-no-such-package
   expect_out "it prints the exact apt-get line" "apt-get update && apt-get install -y vmmbench-no-such-package"
 else
   skip "ensure-deps as non-root" "needs root and setpriv to become another user"
@@ -88,8 +94,8 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   t_summary; exit
 fi
 # Run as nobody: denied unless /dev/kvm is open to everyone (the last mode digit).
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && [ $(( 0$(stat -c %a /dev/kvm) & 6 )) -eq 0 ]; then
-  expect_exit "no permission on /dev/kvm" 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$VM" --workload null
+if [ -n "$NB" ] && [ $(( 0$(stat -c %a /dev/kvm) & 6 )) -eq 0 ]; then
+  expect_exit "no permission on /dev/kvm" 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$NB/bin/vmm-min" --workload null
   expect_out "permission error gives the fix" "no permission to open /dev/kvm.*usermod"
 else
   skip "no permission on /dev/kvm" "needs root, setpriv and a /dev/kvm closed to other users"
