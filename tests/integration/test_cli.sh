@@ -89,10 +89,7 @@ expect_out "no KVM names the device and the fix" "no $TMP/nokvm: KVM is not avai
 VMMB_KVM_DEV=/dev/null expect_exit "a device that is not KVM" 4 "$VM" --workload null
 [ ! -e "$DB" ] && pass "no database created without KVM" || fail "no database created without KVM"
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  skip "real guest runs" "capability /dev/kvm (read-write) is not available"
-  t_summary; exit
-fi
+need_kvm
 # Run as nobody: denied unless /dev/kvm is open to everyone (the last mode digit).
 if [ -n "$NB" ] && [ $(( 0$(stat -c %a /dev/kvm) & 6 )) -eq 0 ]; then
   expect_exit "no permission on /dev/kvm" 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$NB/bin/vmm-min" --workload null

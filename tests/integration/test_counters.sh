@@ -16,10 +16,7 @@ expect_exit "an event libpfm4 cannot encode is refused" 2 "$VB" run null --confi
 expect_out "the refusal names the event" "counter event 'NO_SUCH_EVENT:BOGUS': libpfm4 cannot encode it"
 [ ! -e "$TMP/bad.db" ] && pass "nothing stored for the refused plan" || fail "nothing stored for the refused plan"
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  skip "counters on a running guest" "capability /dev/kvm (read-write) is not available"
-  t_summary; exit
-fi
+need_kvm
 pmu=$("$VB" host | sed -n 's/^pmu_available: *//p')
 printf '[vm]\nname = counted\ncounters = instructions,dtlb,llc\n' >"$TMP/c.ini"
 expect_exit "a run with counters" 0 "$VB" run null:batches=3 cpuid:batches=3,iters=20 --config "$TMP/c.ini" --reps 1 --db "$TMP/c.db"

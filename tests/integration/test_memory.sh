@@ -14,10 +14,7 @@ VM=$BUILD/bin/vmm-min
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  skip "memory workloads on a real guest" "capability /dev/kvm (read-write) is not available"
-  t_summary; exit
-fi
+need_kvm
 
 # med POINT METRIC: the median vmm-min printed for that point and metric in $OUT.
 med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }

@@ -24,10 +24,7 @@ restore() {
 trap restore EXIT
 SMALL="--workload cpuid --param iters=20 --param batches=3 --param warmup=1"
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  skip "placement on a real guest" "capability /dev/kvm (read-write) is not available"
-  t_summary; exit
-fi
+need_kvm
 ncpu=$(nproc)
 
 # ---- pinning ----

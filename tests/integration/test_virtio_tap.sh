@@ -68,10 +68,7 @@ grep -q "tap device" <<<"$OUT" && fail "a tap owned by nobody is accepted for no
   || pass "a tap owned by nobody is accepted for nobody"
 ip link del "${TAP}n"
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  skip "ping through a tap" "capability /dev/kvm (read-write) is not available"
-  t_summary; exit
-fi
+need_kvm
 
 # ---- ping the host kernel on every notification path ----
 ITERS=100 BATCHES=3
