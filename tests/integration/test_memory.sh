@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Memory workloads on this host's real /dev/kvm, at small sizes, checked for their physics
 # rather than for fixed numbers: the chase gets slower as the working set leaves the
-# caches, 2M guest pages are not slower than 4K ones past the 4K TLB reach, two vCPUs
-# move at least as much as one, the NUMA matrix has the layout's shape, loaded latency has
-# a point per load, the native run of the same code gives a host reference in the same
-# job, and every bad input is refused with its message and exit code, storing nothing.
+# caches, 2M guest pages are not slower than 4K ones past the 4K TLB reach, a second vCPU
+# moves data of its own, guest bandwidth is within a band of the same code run natively,
+# the NUMA matrix has the layout's shape and (all of it on one host node) no cell stands
+# out, loaded latency is not below unloaded, and every bad input is refused with its
+# message and exit code, storing nothing.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -60,10 +61,12 @@ holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (median of 3 alterna
 # ---- bw: STREAM on 1 and 2 vCPUs ----
 expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
 expect_out "bw reports every kernel per vCPU count" "\[kernel=triad vcpus=2\]  bandwidth .*MB/s"
-holds "bw: triad on 2 vCPUs is at least that on 1 vCPU (15% noise band)" "a >= b * 0.85" \
+# A second vCPU that did nothing would leave the 2-vCPU figure at the 1-vCPU one; here
+# (2 cores shared with other jobs) two vCPUs gave 2.0-4.1x one vCPU (best batches), so
+# 1.25x is a margin that a working second vCPU clears and an idle one cannot.
+holds "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does (best batches)" "a >= b * 1.25" \
   "$(p95 'kernel=triad vcpus=2' bandwidth)" "$(p95 'kernel=triad vcpus=1' bandwidth)"
-holds "bw: copy bandwidth is a plausible memory figure (0.5..1000 GB/s)" "a > 500 && a < 1000000" \
-  "$(med 'kernel=copy vcpus=1' bandwidth)" 1
+gcopy=$(p95 'kernel=copy vcpus=1' bandwidth)
 
 # ---- numa-matrix: the layout's shape ----
 N="--workload numa-matrix --param size=16M --param iters=50000 --param batches=2"
@@ -74,6 +77,18 @@ for c in 0 1; do for m in 0 1; do
 done; done
 n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
 [ "$n" -eq 4 ] && pass "two nodes give a 2x2 matrix" || fail "two nodes give a 2x2 matrix" "$n cells: $OUT"
+# Both guest nodes sit on host node 0 here, so a "remote" cell is local memory: no cell
+# may stand out. Best batches of each cell (p5 latency, p95 bandwidth), prefaulted so the
+# first cell does not pay the page faults: the cells differed by up to 1.5x in latency
+# here, and a disturbed cell's bandwidth by more (this host is shared), hence 2x and 3x.
+# Remote >= local on a real two-node host is checked in the lab (tests/lab).
+expect_exit "numa-matrix on two guest nodes on one host node, prefaulted" 0 "$VM" ${N/batches=2/batches=4} \
+  --vcpus 2 --mem 128M --prefault yes --vnuma 0:64M@host0,1:64M@host0
+cells() { for c in 0 1; do for m in 0 1; do "$1" "cpu_node=$c mem_node=$m" "$2"; done; done | sort -g | sed -n '1p;$p' | tr '\n' ' '; }
+read -r lo hi <<<"$(cells p5 latency)"
+holds "matrix: on one host node the slowest cell is within 2x of the fastest (latency)" "a <= b * 2 && b > 0" "$hi" "$lo"
+read -r lo hi <<<"$(cells p95 bandwidth)"
+holds "matrix: on one host node the best cell is within 3x of the worst (bandwidth)" "a <= b * 3 && b > 0" "$hi" "$lo"
 expect_exit "numa-matrix on one node" 0 "$VM" $N --mem 64M --console
 expect_out "one node says it is a 1x1 matrix" "a 1x1 matrix"
 n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
@@ -82,9 +97,17 @@ expect_exit "a 2x2 matrix asked of a one-node layout is refused" 2 "$VM" $N --me
 expect_out "the refusal names the layout and the fix" "nodes=2 asks for a 2x2 matrix but the VM's layout has 1 node; give a vnuma layout"
 
 # ---- contention: loaded latency ----
-expect_exit "contention with 0 and 1 streaming vCPUs" 0 "$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=3
+expect_exit "contention with 0 and 1 streaming vCPUs" 0 "$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=5
 expect_out "contention: unloaded point" "\[load=0 layout=uma\]  latency "
 expect_out "contention: loaded point with the streamer's bandwidth" "\[load=1 layout=uma\]  bandwidth .*MB/s"
+# A streamer cannot make the chase faster. Its effect here is small next to the noise of
+# this shared 2-core host (loaded/unloaded medians 0.93-1.33 over seven runs: the chase is
+# TLB-bound under shadow paging, and the LLC is 105 MiB), hence the 20% band.
+holds "contention: loaded latency is not below unloaded (20% noise band)" "a >= b * 0.8" \
+  "$(med 'load=1 layout=uma' latency)" "$(med 'load=0 layout=uma' latency)"
+# The streamer really streams: at least a tenth of what one vCPU copies (about half here).
+holds "contention: the streamer moves over 0.1x of one vCPU's copy bandwidth" "a >= b * 0.1" \
+  "$(med 'load=1 layout=uma' bandwidth)" "$gcopy"
 
 # ---- native: the same code on the host, same sizes ----
 expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M
@@ -101,6 +124,10 @@ holds "guest and host chase at 32 MiB both measured" "a > 0 && b > 0" "$gst" "$n
 echo "# guest/host chase at 32 MiB: $gst / $nat ns (target and figure: make bench)"
 expect_exit "bw natively on 2 threads" 0 "$VM" --native --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=3
 expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  bandwidth"
+# Guest code at CPL3 runs on the same memory as the host: the guest's copy bandwidth is a
+# fraction of the native run's, not a multiple (0.5-0.65x here with 4 KiB host pages).
+holds "bw: guest copy bandwidth is 0.2x..2x the same code run natively (best batches)" "a >= b * 0.2 && a <= b * 2" \
+  "$gcopy" "$(p95 'kernel=copy vcpus=1' bandwidth)"
 
 DB=$TMP/r.db
 expect_exit "vmmbench run --native stores guest and host runs" 0 "$VB" run --native --reps 1 --db "$DB" \
