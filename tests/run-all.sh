@@ -50,7 +50,7 @@ count_tap() {
 run_one() {
   local format=$1 kind=$2 name=$3
   shift 3
-  local log limit rc
+  local log limit rc t0=$SECONDS
   log=$(mktemp)
   limit=$(limit_for "$kind")
   echo "=== $name"
@@ -59,6 +59,7 @@ run_one() {
   timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
   rc=$?
   cat "$log"
+  echo "# $name: $((SECONDS - t0)) s"
   if [ "$format" = cmocka ]; then count_cmocka "$log"; else count_tap "$log"; fi
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
     echo "TIMEOUT: $name did not finish within $limit s (limit for kind '$kind'); killed"

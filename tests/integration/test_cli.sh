@@ -10,8 +10,7 @@ VM=$BUILD/bin/vmm-min
 GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
 HOSTILE=$BUILD/tests/guest/hostile-guest.elf
 TMP=$(mktemp -d)
-NB=""
-trap 'rm -rf "$TMP" $NB' EXIT
+trap 'rm -rf "$TMP"' EXIT
 rows() { sqlite3 "$1" "$2" 2>/dev/null; }
 
 # ---- help and usage (no KVM needed) ----
@@ -24,18 +23,7 @@ expect_exit "unknown command is a usage error" 2 "$VB" frobnicate
 expect_out "unknown command is named" "unknown command 'frobnicate'"
 expect_exit "vmm-min --help" 0 "$VM" --help
 
-# ---- the dependency installer, as a user who may not install ----
-# nobody runs copies in a tree it can read (other_user_tree): the checkout may sit under
-# a directory only its owner can enter.
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  NB=$(other_user_tree "$BUILD") && cp mk/ensure-deps.sh "$NB/bin/" || fail "a copy of the build for nobody"
-fi
-if [ -n "$NB" ]; then
-  expect_exit "ensure-deps as non-root with a package missing stops" 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$NB/bin/ensure-deps.sh" vmmbench-no-such-package
-  expect_out "it prints the exact apt-get line" "apt-get update && apt-get install -y vmmbench-no-such-package"
-else
-  skip "ensure-deps as non-root" "needs root and setpriv to become another user"
-fi
+# ---- the dependency installer (as a user who may not install: test_as_nobody.sh) ----
 expect_exit "ensure-deps with everything installed is silent and succeeds" 0 ./mk/ensure-deps.sh
 
 # ---- make install gives a tree that finds its own guest kernel and configs ----
@@ -90,13 +78,6 @@ VMMB_KVM_DEV=/dev/null expect_exit "a device that is not KVM" 4 "$VM" --workload
 [ ! -e "$DB" ] && pass "no database created without KVM" || fail "no database created without KVM"
 
 need_kvm
-# Run as nobody: denied unless /dev/kvm is open to everyone (the last mode digit).
-if [ -n "$NB" ] && [ $(( 0$(stat -c %a /dev/kvm) & 6 )) -eq 0 ]; then
-  expect_exit "no permission on /dev/kvm" 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$NB/bin/vmm-min" --workload null
-  expect_out "permission error gives the fix" "no permission to open /dev/kvm.*usermod"
-else
-  skip "no permission on /dev/kvm" "needs root, setpriv and a /dev/kvm closed to other users"
-fi
 
 # ---- database problems: clear error, nothing lost ----
 expect_exit "database in a missing directory" 5 "$VB" run null:batches=2 --db "$TMP/nodir/x.db"

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 BUILD=${BUILD:-build}
-SWITCHING="test_cli.sh test_virtio_tap.sh"
+SWITCHING="test_as_nobody.sh test_virtio_tap.sh"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null || ! unshare --mount true 2>/dev/null; then
   skip "user-switching tests from a 0700 checkout" "needs root, setpriv and unshare --mount (a bind mount in a private namespace)"
