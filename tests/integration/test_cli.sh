@@ -131,6 +131,7 @@ same=$(awk -v g="$got" -v w="$want" 'function near(a,b){d=a-b; if(d<0)d=-d; s=(b
   || fail "show --run prints the run's n, median, mean, sd, min and max" "show: $got; from the samples (n median mean sd min max): $want"
 expect_exit "show --run of a missing id" 2 "$VB" show --run 99999 --db "$DB"
 expect_exit "installed vmm-min runs a guest" 0 "$TMP/inst/opt/vmmb/bin/vmm-min" --workload null --param batches=2
+expect_out "the installed guest ran the workload to the end" "^workload null .*: ok$"
 expect_exit "vmm-min --json" 0 "$VM" --workload null --param batches=3 --json
 expect_out "vmm-min json carries samples" '"metric":"latency"'
 

@@ -120,14 +120,25 @@ for r in 1 2; do  # alternating, best batch of each side: others share this mach
   nat=$(printf '%s\n' $nat "$(p5 size=33554432 latency)" | sort -g | head -1)
 done
 # The ratio is a speed figure: `make bench` holds its target; here both sides must measure.
-holds "guest and host chase at 32 MiB both measured" "a > 0 && b > 0" "$gst" "$nat"
+# Here the guest chased at 1.0-5.0x the host's latency. The guest's loads are the host's
+# loads plus its page walks: not faster than the host beyond noise (0.7x), and within 10x.
+holds "guest chase at 32 MiB is 0.7x..10x the host's (best of alternating runs)" "a >= b * 0.7 && a <= b * 10" "$gst" "$nat"
 echo "# guest/host chase at 32 MiB: $gst / $nat ns (target and figure: make bench)"
 expect_exit "bw natively on 2 threads" 0 "$VM" --native --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=3
 expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  bandwidth"
 # Guest code at CPL3 runs on the same memory as the host: the guest's copy bandwidth is a
-# fraction of the native run's, not a multiple (0.5-0.65x here with 4 KiB host pages).
-holds "bw: guest copy bandwidth is 0.2x..2x the same code run natively (best batches)" "a >= b * 0.2 && a <= b * 2" \
-  "$gcopy" "$(p95 'kernel=copy vcpus=1' bandwidth)"
+# fraction of the native run's, never a multiple. Measured here: 0.16-0.65x (the host's
+# best batch ranges 3.8-9.7 GB/s on this shared 2-core machine, the guest's 1.5-3.9), so
+# the band is 0.1x..2x: it catches a byte count or a clock off by a factor, not drift.
+# The native reference is the best of two 1-thread runs with the guest run's sizes: one
+# run of three batches was once disturbed down to 0.4x of the guest.
+ncopy=""
+for r in 1 2; do
+  OUT=$("$VM" --native --workload bw --mem 320M --param array=64M --param ntimes=6 --param threads=1 2>&1)
+  ncopy=$(printf '%s\n' $ncopy "$(p95 'kernel=copy vcpus=1' bandwidth)" | sort -g | tail -1)
+done
+holds "bw: guest copy bandwidth is 0.1x..2x the same code run natively (best batches)" "a >= b * 0.1 && a <= b * 2" \
+  "$gcopy" "$ncopy"
 
 DB=$TMP/r.db
 expect_exit "vmmbench run --native stores guest and host runs" 0 "$VB" run --native --reps 1 --db "$DB" \
