@@ -62,4 +62,29 @@ for s in run-bench.sh memory-bench.sh virtio-bench.sh; do
     pass "$s uses the shared verdict helpers"
   else fail "$s uses the shared verdict helpers" "it defines its own or does not source bench-lib.sh"; fi
 done
+
+# ---- make bench end to end, with every measuring program failing ----
+# A copy of the bench scripts over a build whose programs all exit 1, run as nobody (so
+# the hugetlb sections, which need root, skip instead of resizing this host's pools), with
+# /dev/null standing in for a usable KVM device: every verdict must fail, none pass.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  F=$(mktemp -d /tmp/vmmb-bench-fail.XXXXXX)
+  mkdir -p "$F/c/tests/bench" "$F/c/build/bin" "$F/c/build/tests/bench" "$F/c/build/share/vmmbench/guest"
+  cp tests/lib.sh "$F/c/tests/" && cp tests/bench/*.sh "$F/c/tests/bench/"
+  for p in bin/vmm-min bin/vmmbench tests/bench/bare_kvm tests/bench/proc_time tests/bench/bench_db_insert \
+           tests/bench/bench_prefault tests/bench/make_bench_db tests/bench/bench_memcpy; do
+    printf '#!/bin/sh\necho "planted failure" >&2\nexit 1\n' >"$F/c/build/$p"; chmod 755 "$F/c/build/$p"
+  done
+  chmod -R a+rX "$F"; chmod 1777 "$F/c/build/tests/bench"
+  (cd "$F/c" && VMMB_KVM_DEV=/dev/null BENCH_ROUNDS=2 BENCH_MEM_ROUNDS=1 timeout 120 \
+    setpriv --reuid=65534 --regid=65534 --clear-groups bash tests/bench/run-bench.sh) >"$F/out.log" 2>&1
+  rc=$?
+  nfail=$(grep -c '^FAIL ' "$F/out.log"); npass=$(grep -c '^PASS ' "$F/out.log")
+  [ $rc -eq 1 ] && [ "$npass" -eq 0 ] && [ "$nfail" -ge 10 ] \
+    && pass "make bench with every program failing: exit 1, $nfail verdicts FAIL, none PASS" \
+    || fail "make bench with every program failing fails every verdict" "exit $rc, $npass PASS, $nfail FAIL: $(cat "$F/out.log")"
+  rm -rf "$F"
+else
+  skip "make bench with every program failing" "needs root and setpriv (the bench runs as nobody)"
+fi
 t_summary
