@@ -23,6 +23,20 @@ med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | 
 # the undisturbed batches carry the physics; the medians move with whoever else runs.
 p5() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p5=\([^ ]*\).*/\1/p' | head -1; }
 p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
+# physics NAME TRIES FUNC: pass when FUNC (a measurement that sets WHY and returns 0 when
+# its physics hold) holds in one of TRIES attempts. Other jobs on this 2-core host can
+# deschedule a vCPU for whole batches: one bad attempt is noise, every one a broken
+# feature.
+physics() {
+  local name=$1 tries=$2 fn=$3 i
+  for ((i = 1; i <= tries; i++)); do
+    if "$fn"; then pass "$name (attempt $i: $WHY)"; return; fi
+    echo "# $name: attempt $i did not hold: $WHY"
+  done
+  fail "$name" "in $tries attempts; last: $WHY; output: $OUT"
+}
+# within A B F: A and B are numbers within a factor F of each other.
+within() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN{exit !(a > 0 && b > 0 && a <= b * f && b <= a * f)}'; }
 # holds NAME AWK-EXPR A B: pass when the expression over a and b is true.
 holds() {
   if [ -n "$3" ] && [ -n "$4" ] && awk -v a="$3" -v b="$4" "BEGIN{exit !($2)}"; then
@@ -77,18 +91,25 @@ for c in 0 1; do for m in 0 1; do
 done; done
 n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
 [ "$n" -eq 4 ] && pass "two nodes give a 2x2 matrix" || fail "two nodes give a 2x2 matrix" "$n cells: $OUT"
-# Both guest nodes sit on host node 0 here, so a "remote" cell is local memory: no cell
-# may stand out. Best batches of each cell (p5 latency, p95 bandwidth), prefaulted so the
-# first cell does not pay the page faults: the cells differed by up to 1.5x in latency
-# here, and a disturbed cell's bandwidth by more (this host is shared), hence 2x and 3x.
-# Remote >= local on a real two-node host is checked in the lab (tests/lab).
-expect_exit "numa-matrix on two guest nodes on one host node, prefaulted" 0 "$VM" ${N/batches=2/batches=4} \
-  --vcpus 2 --mem 128M --prefault yes --vnuma 0:64M@host0,1:64M@host0
-cells() { for c in 0 1; do for m in 0 1; do "$1" "cpu_node=$c mem_node=$m" "$2"; done; done | sort -g | sed -n '1p;$p' | tr '\n' ' '; }
-read -r lo hi <<<"$(cells p5 latency)"
-holds "matrix: on one host node the slowest cell is within 2x of the fastest (latency)" "a <= b * 2 && b > 0" "$hi" "$lo"
-read -r lo hi <<<"$(cells p95 bandwidth)"
-holds "matrix: on one host node the best cell is within 3x of the worst (bandwidth)" "a <= b * 3 && b > 0" "$hi" "$lo"
+# Both guest nodes sit on host node 0 here, so a "remote" cell is local memory: for each
+# vCPU, its remote cell must match its local one. Per vCPU, because the two vCPUs run on
+# host CPUs that other jobs load differently (one run measured vCPU 1's cells at half of
+# vCPU 0's). Best batches (p5 latency, p95 bandwidth), prefaulted so the first cell does
+# not pay the page faults; remote/local was 0.6-1.7x when undisturbed, hence 2.5x (3x for
+# bandwidth). Remote >= local on a real two-node host: tests/lab.
+matrix_alike() {
+  OUT=$("$VM" ${N/batches=2/batches=4} --vcpus 2 --mem 128M --prefault yes --vnuma 0:64M@host0,1:64M@host0 2>&1) || { WHY="run failed"; return 1; }
+  local c ok=0 r l rb lb
+  WHY=""
+  for c in 0 1; do
+    r=$(p5 "cpu_node=$c mem_node=$((1 - c))" latency); l=$(p5 "cpu_node=$c mem_node=$c" latency)
+    rb=$(p95 "cpu_node=$c mem_node=$((1 - c))" bandwidth); lb=$(p95 "cpu_node=$c mem_node=$c" bandwidth)
+    WHY="$WHY vCPU $c remote/local ${r:-?}/${l:-?} ns, ${rb:-?}/${lb:-?} MB/s;"
+    within "$r" "$l" 2.5 && within "$rb" "$lb" 3 || ok=1
+  done
+  return $ok
+}
+physics "matrix on one host node: each vCPU's remote cell within 2.5x (latency) and 3x (bandwidth) of its local one" 3 matrix_alike
 expect_exit "numa-matrix on one node" 0 "$VM" $N --mem 64M --console
 expect_out "one node says it is a 1x1 matrix" "a 1x1 matrix"
 n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
@@ -102,12 +123,16 @@ expect_out "contention: unloaded point" "\[load=0 layout=uma\]  latency "
 expect_out "contention: loaded point with the streamer's bandwidth" "\[load=1 layout=uma\]  bandwidth .*MB/s"
 # A streamer cannot make the chase faster. Its effect here is small next to the noise of
 # this shared 2-core host (loaded/unloaded medians 0.93-1.33 over seven runs: the chase is
-# TLB-bound under shadow paging, and the LLC is 105 MiB), hence the 20% band.
-holds "contention: loaded latency is not below unloaded (20% noise band)" "a >= b * 0.8" \
-  "$(med 'load=1 layout=uma' latency)" "$(med 'load=0 layout=uma' latency)"
-# The streamer really streams: at least a tenth of what one vCPU copies (about half here).
-holds "contention: the streamer moves over 0.1x of one vCPU's copy bandwidth" "a >= b * 0.1" \
-  "$(med 'load=1 layout=uma' bandwidth)" "$gcopy"
+# TLB-bound under shadow paging, and the LLC is 105 MiB), hence the 20% band. And the
+# streamer really streams: at least a tenth of what one vCPU copies (about half here).
+loaded_not_faster() {
+  OUT=$("$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=5 2>&1) || { WHY="run failed"; return 1; }
+  local u l b
+  u=$(med 'load=0 layout=uma' latency); l=$(med 'load=1 layout=uma' latency); b=$(med 'load=1 layout=uma' bandwidth)
+  WHY="loaded ${l:-?} vs unloaded ${u:-?} ns, streamer ${b:-?} MB/s vs one vCPU's copy $gcopy"
+  [ -n "$u" ] && [ -n "$l" ] && [ -n "$b" ] && awk -v u="$u" -v l="$l" -v b="$b" -v g="$gcopy" 'BEGIN{exit !(l >= 0.8 * u && b >= 0.1 * g)}'
+}
+physics "contention: loaded latency not below unloaded (20% band), the streamer moving over 0.1x one vCPU's copy" 3 loaded_not_faster
 
 # ---- native: the same code on the host, same sizes ----
 expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M
