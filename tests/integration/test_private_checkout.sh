@@ -4,7 +4,9 @@
 # `mktemp -d` and CI work folders make it. This checkout is bind-mounted (in a private
 # mount namespace, so nothing outside sees it) under a fresh 0700 directory, and the
 # user-switching tests run from there; their checks are reported here prefixed with
-# "0700 checkout:". Not the whole suite: only the tests that run something as nobody.
+# "0700 checkout:". Not the whole suite: only the tests that run something as nobody,
+# the shell tests and the unit test that drops to nobody (test_db), the latter with
+# $TMPDIR private too (a 0700 directory beside the checkout).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -20,11 +22,12 @@ case $BUILD in /*) skip "user-switching tests from a 0700 checkout" "BUILD=$BUIL
 P=$(mktemp -d)
 trap 'rm -rf "$P"' EXIT
 chmod 0700 "$P"
-mkdir "$P/c"
+mkdir "$P/c" "$P/tmp"
+chmod 0700 "$P/tmp"
 # shellcheck disable=SC2016
 unshare --mount --propagation private -- bash -c '
   set -u
-  repo=$1 c=$2 build=$3; shift 3
+  repo=$1 c=$2 build=$3 tmp=$4; shift 4
   mount --bind "$repo" "$c" || exit 90
   cd "$c" || exit 91
   # The premise: nobody cannot reach the build here by its absolute path, the way the
@@ -38,7 +41,12 @@ unshare --mount --propagation private -- bash -c '
     echo "# running tests/integration/$t from $c"
     BUILD=$build bash "tests/integration/$t"
   done
-' _ "$PWD" "$P/c" "$BUILD" $SWITCHING >"$P/out.log" 2>&1
+  if TMPDIR=$tmp "$build/tests/unit/test_db" >"$tmp/unit.log" 2>&1; then
+    echo "ok - unit/test_db (a child drops to nobody) with TMPDIR=$tmp (0700)"
+  else
+    echo "not ok - unit/test_db (a child drops to nobody) with TMPDIR=$tmp (0700)"; sed "s/^/    /" "$tmp/unit.log"
+  fi
+' _ "$PWD" "$P/c" "$BUILD" "$P/tmp" $SWITCHING >"$P/out.log" 2>&1
 rc=$?
 [ "$(stat -c %a "$P")" = 700 ] && pass "the checkout's parent is mode 0700 ($P)" \
   || fail "the checkout's parent is mode 0700" "$(stat -c %a "$P")"
