@@ -76,10 +76,19 @@ holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (median of 3 alterna
 expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
 expect_out "bw reports every kernel per vCPU count" "\[kernel=triad vcpus=2\]  bandwidth .*MB/s"
 # A second vCPU that did nothing would leave the 2-vCPU figure at the 1-vCPU one; here
-# (2 cores shared with other jobs) two vCPUs gave 2.0-4.1x one vCPU (best batches), so
-# 1.25x is a margin that a working second vCPU clears and an idle one cannot.
-holds "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does (best batches)" "a >= b * 1.25" \
-  "$(p95 'kernel=triad vcpus=2' bandwidth)" "$(p95 'kernel=triad vcpus=1' bandwidth)"
+# (2 cores shared with other jobs) two vCPUs gave 2.7-3.8x one vCPU in run medians, but a
+# single undisturbed 1-vCPU batch once reached 0.85x of the 2-vCPU best. Medians, 1.25x,
+# in one of three attempts (the first is the run above).
+BW2="--workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6"
+second_vcpu_moves() {
+  if [ -n "${BW_AGAIN:-}" ]; then OUT=$("$VM" $BW2 2>&1) || { WHY="run failed"; return 1; }; fi
+  BW_AGAIN=1
+  local two one
+  two=$(med 'kernel=triad vcpus=2' bandwidth); one=$(med 'kernel=triad vcpus=1' bandwidth)
+  WHY="triad medians ${two:-?} MB/s on 2 vCPUs, ${one:-?} on 1"
+  [ -n "$two" ] && [ -n "$one" ] && awk -v a="$two" -v b="$one" 'BEGIN{exit !(b > 0 && a >= 1.25 * b)}'
+}
+physics "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does" 3 second_vcpu_moves
 gcopy=$(p95 'kernel=copy vcpus=1' bandwidth)
 
 # ---- numa-matrix: the layout's shape ----
