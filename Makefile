@@ -16,8 +16,8 @@ DEPS_OK  := $(BUILD)/.deps-ok
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP \
                -Ivmm-min/include -Ivmm-min/lib -Iharness -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include
-SAN_CFLAGS  := $(HOST_CFLAGS) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-               -fno-sanitize-recover=all
+SAN_FLAGS   := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_CFLAGS  := $(HOST_CFLAGS) $(SAN_FLAGS)
 HOST_LIBS   := -lsqlite3 -linih -lhwloc -lnuma -lpthread -lm
 # Statistics (random variates for the bootstrap) come from GSL.
 HOST_LIBS   += -lgsl -lgslcblas
@@ -81,6 +81,19 @@ CONFIGS  := $(patsubst harness/configs/%,$(SHARE)/configs/%,$(wildcard harness/c
 PROGRAMS := $(BIN)/vmmbench $(BIN)/vmm-min
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) $(UNIT_TESTS:%=$(BUILD)/asan/tests/unit/%)
 INTEG_BINS := $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
+
+# The sanitized tree (ASan+UBSan): everything host-side built again under build/asan/,
+# the native workload library included, laid out like the build tree (bin/, share/,
+# tests/guest/) so BUILD=build/asan runs the shell tests against it. make test runs the
+# unit and integration C tests from it and tests/integration/test_sanitized.sh runs its
+# CLIs over the hostile-guest and virtio tests.
+SAN        := $(BUILD)/asan
+SAN_NATIVE_A := $(SAN)/lib/libnative.a
+SAN_NATIVE_LINK := -Wl,--whole-archive $(SAN_NATIVE_A) -Wl,--no-whole-archive
+SAN_PROGRAMS := $(SAN)/bin/vmmbench $(SAN)/bin/vmm-min
+SAN_INTEG_BINS := $(INTEG_TESTS:%=$(SAN)/tests/integration/%)
+SAN_SHARE := $(patsubst $(BUILD)/%,$(SAN)/%,$(GUESTS) $(CONFIGS) $(TEST_GUESTS))
+SAN_TREE  := $(SAN_PROGRAMS) $(SAN_INTEG_BINS) $(SAN_SHARE)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test test-lab bench install clean
@@ -98,7 +111,7 @@ $(DEPS_OK): mk/ensure-deps.sh
 run: all
 	@BUILD=$(BUILD) mk/run.sh
 
-test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS)
+test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS) $(SAN_TREE)
 	@BUILD=$(BUILD) tests/run-all.sh
 
 # The two-node NUMA / SVM lab under QEMU (tests/lab); `make test` runs it too.
@@ -133,6 +146,9 @@ $(BUILD)/guest/workloads/memory/%.o: workloads/memory/%.c Makefile $(DEPS_OK)
 $(BUILD)/native/%.o: %.c Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(NATIVE_CFLAGS) -c $< -o $@
+$(SAN)/native/%.o: %.c Makefile $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 $(BUILD)/guest/%.o: %.S Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
@@ -151,6 +167,10 @@ $(BUILD)/lib/libharness.a: $(HARNESS_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/asan/lib/libsan.a: $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+$(SAN_NATIVE_A): $(call obj,asan/native,$(NATIVE_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -178,9 +198,25 @@ $(SHARE)/configs/%.ini: harness/configs/%.ini
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $< $(NATIVE_LINK) $(LIBS) $(HOST_LIBS) -lcmocka
-$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/lib/libsan.a $(NATIVE_A) $(DEPS_OK)
+$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(BUILD)/asan/lib/libsan.a $(SAN_NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $< $(NATIVE_LINK) $(BUILD)/asan/lib/libsan.a $(HOST_LIBS) -lcmocka
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(SAN_NATIVE_LINK) $(BUILD)/asan/lib/libsan.a $(HOST_LIBS) -lcmocka
+$(SAN)/tests/integration/%: tests/integration/%.c $(SAN)/lib/libsan.a $(SAN_NATIVE_A) $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(SAN_NATIVE_LINK) $(SAN)/lib/libsan.a $(HOST_LIBS) -lcmocka
+$(SAN)/bin/vmmbench: $(call obj,asan,$(VMMBENCH_SRCS)) $(SAN)/lib/libsan.a $(SAN_NATIVE_A)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.o,$^) $(SAN_NATIVE_LINK) $(SAN)/lib/libsan.a $(HOST_LIBS)
+$(SAN)/bin/vmm-min: $(call obj,asan,$(VMMMIN_SRCS)) $(SAN)/lib/libsan.a $(SAN_NATIVE_A)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $(filter %.o,$^) $(SAN_NATIVE_LINK) $(SAN)/lib/libsan.a $(HOST_LIBS)
+# Copies, not links: tests copy the tree for another user (tests/lib.sh other_user_tree).
+$(SAN)/share/%: $(BUILD)/share/%
+	@mkdir -p $(@D)
+	cp $< $@
+$(SAN)/tests/guest/%: $(BUILD)/tests/guest/%
+	@mkdir -p $(@D)
+	cp $< $@
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $< $(NATIVE_LINK) $(LIBS) $(HOST_LIBS) -lcmocka

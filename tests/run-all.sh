@@ -1,11 +1,34 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests (plain and under ASan+UBSan), integration tests that boot
-# real guests, and the CLI tests. Prints one closing line "N passed, N failed, N skipped"
-# counting test cases, and exits non-zero if any failed.
+# real guests (plain and sanitized), and the CLI tests. Prints one closing line
+# "N passed, N failed, N skipped" counting test cases, and exits non-zero if any failed.
+#
+# Each test program runs under `timeout`, with a limit per kind that is several times what
+# it takes on the 2-core development machines, so only a hang reaches it:
+#   unit 120 s, asan 300 s (unit and sanitized integration tests), integration 600 s
+#   (C programs and shell tests that boot guests), lab VMMB_LAB_TIMEOUT + 120 s.
+# VMMB_TIMEOUT_<KIND> (UNIT, ASAN, INTEGRATION, LAB) overrides one limit, in seconds. A
+# program that overstays is killed with its whole process group, counted as one failure
+# and named ("TIMEOUT after N s") in the list of failing programs.
+#
+# VMMB_REQUIRE_KVM=1 (set by .ci/run where /dev/kvm opens read-write) turns every check
+# skipped for want of KVM into a failure.
+#
+# Sourcing this file (tests/integration/test_runner.sh does) defines run_one and the
+# counters without running anything.
 set -u
-cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 passed=0 failed=0 skipped=0 broken=""
+
+# The limit (seconds) for a kind of test program.
+limit_for() {
+  case $1 in
+    unit) echo "${VMMB_TIMEOUT_UNIT:-120}" ;;
+    asan) echo "${VMMB_TIMEOUT_ASAN:-300}" ;;
+    lab) echo "${VMMB_TIMEOUT_LAB:-$(( ${VMMB_LAB_TIMEOUT:-280} + 120 ))}" ;;
+    *) echo "${VMMB_TIMEOUT_INTEGRATION:-600}" ;;
+  esac
+}
 
 # cmocka prints "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)..." / "[  SKIPPED ] N".
 count_cmocka() {
@@ -23,18 +46,27 @@ count_tap() {
   skipped=$((skipped + $(grep -c '# SKIP' "$log" | head -1)))
 }
 
+# run_one FORMAT KIND NAME CMD...: FORMAT is cmocka or tap, KIND picks the time limit.
 run_one() {
-  local kind=$1 name=$2
-  shift 2
-  local log
+  local format=$1 kind=$2 name=$3
+  shift 3
+  local log limit rc t0=$SECONDS
   log=$(mktemp)
+  limit=$(limit_for "$kind")
   echo "=== $name"
-  "$@" >"$log" 2>&1
-  local rc=$?
+  # --kill-after: a program that ignores SIGTERM still ends. timeout signals the whole
+  # process group, so guests and QEMU started by a shell test end with it.
+  timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
+  rc=$?
   cat "$log"
-  if [ "$kind" = cmocka ]; then count_cmocka "$log"; else count_tap "$log"; fi
-  # A crash or a failure the counters did not see still fails the run.
-  if [ $rc -ne 0 ]; then
+  echo "# $name: $((SECONDS - t0)) s"
+  if [ "$format" = cmocka ]; then count_cmocka "$log"; else count_tap "$log"; fi
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    echo "TIMEOUT: $name did not finish within $limit s (limit for kind '$kind'); killed"
+    broken="$broken $name(TIMEOUT after ${limit} s)"
+    failed=$((failed + 1))
+  elif [ $rc -ne 0 ]; then
+    # A crash or a failure the counters did not see still fails the run.
     broken="$broken $name"
     grep -Eq '^\[  FAILED  \]|^not ok' "$log" || failed=$((failed + 1))
   fi
@@ -45,23 +77,30 @@ shopt -s nullglob
 # Test programs: the executables, not the dependency files the compiler leaves beside them.
 programs() { for f in "$@"; do [[ $f != *.d && -x $f ]] && echo "$f"; done; }
 
+# Sourced: only the definitions above.
+[ "${BASH_SOURCE[0]}" != "$0" ] && return 0
+
+cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in $(programs "$BUILD"/tests/unit/test_*); do
-  run_one cmocka "unit/$(basename "$t")" "$t"
+  run_one cmocka unit "unit/$(basename "$t")" "$t"
 done
 for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
-  run_one cmocka "asan/$(basename "$t")" "$t"
+  run_one cmocka asan "asan/$(basename "$t")" "$t"
 done
 for t in $(programs "$BUILD"/tests/integration/test_*); do
-  run_one cmocka "integration/$(basename "$t")" "$t"
+  run_one cmocka integration "integration/$(basename "$t")" "$t"
+done
+for t in $(programs "$BUILD"/asan/tests/integration/test_*); do
+  run_one cmocka asan "asan/integration/$(basename "$t")" "$t"
 done
 for t in tests/integration/test_*.sh; do
-  run_one tap "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+  run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
 done
 
 # The two-node lab last: it boots a QEMU machine (a few minutes of the CI budget).
 if [ -z "${VMMB_SKIP_LAB:-}" ]; then
-  run_one tap "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
+  run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
 fi
 
 [ -n "$broken" ] && echo "failing test programs:$broken"

@@ -20,29 +20,25 @@ ROUNDS=${BENCH_EXIT_ROUNDS:-8}
 LIMIT=${BENCH_EXIT_LIMIT:-1.03}
 P=${BENCH_EXIT_PARAMS:-"batches=20 iters=200 warmup=3"}
 status=0
-median() { sort -g | awk 'NF{v[++n]=$1} END {if (n) print (n%2) ? v[(n+1)/2] : (v[n/2]+v[n/2+1])/2}'; }
-is_number() { [[ $1 =~ ^[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
-verdict() { # name value op limit
-  if ! is_number "$2"; then echo "FAIL $1: no figure ('$2')"; status=1
-  elif awk -v v="$2" -v l="$4" "BEGIN{exit !(v $3 l)}"; then echo "PASS $1: $2 (target $3 $4)"
-  else echo "FAIL $1: $2 (target $3 $4)"; status=1; fi
-}
+. tests/bench/bench-lib.sh
 if [ "$(nproc)" -lt 2 ]; then echo "SKIP E1: needs 2 CPUs (host has $(nproc))"; exit 0; fi
 
 placement_vmm() { case $1 in separate) echo "--pin 0 --vmm-pin 1";; unpinned) echo "";; 2vcpu) echo "--vcpus 2";; esac; }
 placement_bare() { case $1 in separate) echo "--pin 0";; unpinned) echo "";; 2vcpu) echo "--vcpus 2";; esac; }
 params() { printf -- '--param %s ' $P ring="$1"; }
 
-run_vmm() { # placement workload ring
+vmm_latency() { awk '$1=="latency"{sub("median=","",$3); print $3}'; }
+col2() { awk '{print $2}'; }
+run_vmm() { # placement workload ring: the run's median latency, or FAILED
   # shellcheck disable=SC2046
-  $VM --kernel "$GUEST" --workload "$2" $(placement_vmm "$1") $(params "$3") 2>/dev/null |
-    awk '$1=="latency"{sub("median=","",$3); print $3}'
+  figure vmm_latency "$VM" --kernel "$GUEST" --workload "$2" $(placement_vmm "$1") $(params "$3")
 }
 run_bare() { # placement workload ring
   # shellcheck disable=SC2046,SC2086
-  "$B/bare_kvm" $(placement_bare "$1") "$GUEST" "$2" $P ring="$3" 2>/dev/null | awk '{print $2}'
+  figure col2 "$B/bare_kvm" $(placement_bare "$1") "$GUEST" "$2" $P ring="$3"
 }
 
+verdicts=()
 echo "== E1. exit latency, vmm-min vs a bare KVM_RUN loop, same guest ($ROUNDS alternating rounds each)"
 printf '   %-9s %-10s %-5s %12s %12s %7s\n' placement workload ring "vmm-min ns" "bare ns" ratio
 for pl in separate unpinned 2vcpu; do
@@ -57,14 +53,11 @@ for pl in separate unpinned 2vcpu; do
         fi
       done
       vm_ns=$(median <"$B/exit-vmm.txt"); bare_ns=$(median <"$B/exit-bare.txt")
-      ratio=""
-      if is_number "$vm_ns" && is_number "$bare_ns"; then
-        ratio=$(awk -v a="$vm_ns" -v b="$bare_ns" 'BEGIN{if (b > 0) printf "%.3f", a/b}')
-      fi
+      ratio=$(ratio "$vm_ns" "$bare_ns")
       printf '   %-9s %-10s %-5s %12s %12s %7s\n' "$pl" "$w" "$ring" "${vm_ns:--}" "${bare_ns:--}" "${ratio:--}"
-      verdict "exit $pl $w ring $ring vmm-min/bare" "$ratio" "<=" "$LIMIT" >>"$B/exit-verdicts.txt.$$"
+      verdicts+=("exit $pl $w ring $ring vmm-min/bare|${ratio}")
     done
   done
 done
-cat "$B/exit-verdicts.txt.$$"; rm -f "$B/exit-verdicts.txt.$$"
+for v in "${verdicts[@]}"; do verdict "${v%|*}" "${v##*|}" "<=" "$LIMIT"; done
 exit $status

@@ -18,17 +18,14 @@ GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
 VM=$BUILD/bin/vmm-min
 ROUNDS=${BENCH_ROUNDS:-7}
 status=0
+. tests/lib.sh
+# median, ratio, figure, timeit, verdict: a missing figure or a failed command fails.
+. tests/bench/bench-lib.sh
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  echo "SKIP: benchmarks need a read-write /dev/kvm"
-  exit 0
-fi
-
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-verdict() { # name value op limit
-  if awk -v v="$2" -v l="$4" "BEGIN{exit !(v $3 l)}"; then echo "PASS $1: $2 (target $3 $4)"
-  else echo "FAIL $1: $2 (target $3 $4)"; status=1; fi
-}
+kvm_usable || no_kvm_bench
+# Figures out of each program's output (filters for figure).
+vmm_latency() { awk '$1=="latency"{sub("median=","",$3); print $3}'; }
+col2() { awk '{print $2}'; }
 
 # E1. exit latency in three placements against the bare loop (its own script, same job)
 BUILD=$BUILD bash tests/bench/exit-bench.sh || status=1
@@ -41,15 +38,17 @@ sed -n 's/^ok - lab: /   /p; s/^not ok - lab: /   FAIL /p' "$B/lab-bench.txt"
 grep -q '^ok - lab: exit' "$B/lab-bench.txt" && ! grep -q '^not ok' "$B/lab-bench.txt" || status=1
 echo "== 2. whole process, 64 MiB guest running null"
 NP="--param batches=5 --param iters=1000 --param warmup=1"
-vmm_ms=$("$B/proc_time" 31 "$VM" --kernel "$GUEST" --mem 64M --workload null $NP | awk '{print $2}')
-bare_ms=$("$B/proc_time" 31 "$B/bare_kvm" "$GUEST" null batches=5 iters=1000 warmup=1 | awk '{print $2}')
-pratio=$(awk -v a="$vmm_ms" -v b="$bare_ms" 'BEGIN{printf "%.3f", a/b}')
+# shellcheck disable=SC2086
+vmm_ms=$(figure col2 "$B/proc_time" 31 "$VM" --kernel "$GUEST" --mem 64M --workload null $NP)
+bare_ms=$(figure col2 "$B/proc_time" 31 "$B/bare_kvm" "$GUEST" null batches=5 iters=1000 warmup=1)
+pratio=$(ratio "$vmm_ms" "$bare_ms")
 echo "   vmm-min: $vmm_ms ms; bare-loop program: $bare_ms ms"
 verdict "vmm-min/bare whole-process ratio" "$pratio" "<=" 3
 verdict "vmm-min whole-process time (ms)" "$vmm_ms" "<" 20
 
 echo "== 3. storing 1,000,000 samples: db_store_run vs a plain prepared-insert loop"
-read -r _ store_s _ plain_s _ dratio < <("$B/bench_db_insert")
+line=$("$B/bench_db_insert") || { echo "   FAILED: bench_db_insert" >&2; line=""; }
+read -r _ store_s _ plain_s _ dratio <<<"$line"
 echo "   db_store_run: $store_s s; plain loop: $plain_s s"
 verdict "db_store_run/plain ratio" "$dratio" "<=" 1.2
 verdict "db_store_run of 1e6 samples (s)" "$store_s" "<" 2
@@ -62,7 +61,8 @@ for backing in anonymous anonymous_thp anonymous_hugetlb_2mb; do
     if [ "$(id -u)" -ne 0 ] || [ ! -w "$H2" ]; then echo "SKIP $backing: needs root to size the pool"; continue; fi
     saved=$(cat "$H2"); echo $(( saved + ${SIZE%G} * 512 )) >"$H2"
   fi
-  read -r _ vmm_s _ ref_s _ pratio < <("$B/bench_prefault" "$backing" "$SIZE" 3)
+  line=$("$B/bench_prefault" "$backing" "$SIZE" 3) || { echo "   FAILED: bench_prefault $backing" >&2; line=""; }
+  read -r _ vmm_s _ ref_s _ pratio <<<"$line"
   [ -n "$saved" ] && echo "$saved" >"$H2"
   echo "   $backing: vmm-min $vmm_s s, reference $ref_s s"
   verdict "prefault $backing vmm/reference ratio" "$pratio" "<=" 1.1
@@ -72,12 +72,11 @@ done
 BUILD=$BUILD bash tests/bench/virtio-bench.sh || status=1
 echo "== 4. analysis of 1,000 runs / 1,000,000 samples"
 ADB=$(mktemp -d)/bench.db
-"$B/make_bench_db" "$ADB"
+"$B/make_bench_db" "$ADB" || { echo "FAIL make_bench_db: could not build the analysis database"; status=1; }
 echo "   $(sqlite3 "$ADB" 'SELECT count(*) FROM runs') runs, $(sqlite3 "$ADB" 'SELECT count(*) FROM samples') samples"
-timeit() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "   FAILED: $*" >&2; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f\n", b-a}'; }
 show_s=$(for i in 1 2 3; do timeit "$BUILD/bin/vmmbench" show --db "$ADB"; done | median)
 report_s=$(for i in 1 2 3; do timeit "$BUILD/bin/vmmbench" report --db "$ADB" --out "$(dirname "$ADB")/report" --compare base,cand; done | median)
-echo "   show: $show_s s ($(awk -v v="$show_s" 'BEGIN{printf "%.2f", v/2}') of the 2 s target); report: $report_s s ($(awk -v v="$report_s" 'BEGIN{printf "%.2f", v/20}') of the 20 s target)"
+echo "   show: $show_s s ($(ratio "$show_s" 2 %.2f) of the 2 s target); report: $report_s s ($(ratio "$report_s" 20 %.2f) of the 20 s target)"
 verdict "vmmbench show, 1e6 samples (s)" "$show_s" "<" 2
 verdict "vmmbench report, 1e6 samples (s)" "$report_s" "<" 20
 rm -rf "$(dirname "$ADB")"

@@ -16,13 +16,16 @@ GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
 VM=$BUILD/bin/vmm-min
 ROUNDS=${BENCH_ROUNDS:-5}
 status=0
-median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-verdict() {
-  if awk -v v="$2" -v l="$4" "BEGIN{exit !(v $3 l)}"; then echo "PASS $1: $2 (target $3 $4)"
-  else echo "FAIL $1: $2 (target $3 $4)"; status=1; fi
-}
+# median, ratio, figure, verdict: a missing figure or a failed command fails.
+. tests/bench/bench-lib.sh
 # metric NAME < vmm-min text output: the median of that metric
-metric() { awk -v m="$1" '$1==m {for (i=2;i<=NF;i++) if ($i ~ /^median=/) {sub("median=","",$i); print $i}}'; }
+metric() {
+  local v
+  v=$(awk -v m="$1" '$1==m {for (i=2;i<=NF;i++) if ($i ~ /^median=/) {sub("median=","",$i); print $i}}' | head -1)
+  echo "${v:-FAILED}"
+}
+col2() { awk '{print $2}'; }
+kvm_exits() { metric kvm_exits_per_req; }
 PIN="--pin 0 --io-cpu 1"
 [ "$(nproc)" -lt 2 ] && PIN=""
 run() { # notify suppress
@@ -36,9 +39,10 @@ echo "== V1. virtio-blk null, 64 KiB sequential reads, qd 32, per notification p
 for p in exit ioeventfd poll; do : >"$B/vblk-$p.txt"; done
 : >"$B/memcpy.txt"
 for r in $(seq "$ROUNDS"); do
-  "$B/bench_memcpy" | awk '{print $2}' >>"$B/memcpy.txt"
+  figure col2 "$B/bench_memcpy" >>"$B/memcpy.txt"
   for p in exit ioeventfd poll; do
-    out=$(run "$p" 2)
+    # A failed run leaves a row of FAILED: no median for that path, and a FAIL below.
+    out=$(run "$p" 2) || { echo "   FAILED: virtio-blk --notify $p" >&2; out=""; }
     printf '%s %s %s %s %s %s\n' "$(metric bytes_per_s <<<"$out")" "$(metric kicks_per_req <<<"$out")" \
       "$(metric kvm_exits_per_req <<<"$out")" "$(metric exits_per_req <<<"$out")" \
       "$(metric vmm_cpu <<<"$out")" "$(metric io_thread_cpu <<<"$out")" >>"$B/vblk-$p.txt"
@@ -50,22 +54,22 @@ best=0; bestp=""
 for p in exit ioeventfd poll; do
   col() { awk -v c="$1" '{print $c}' "$B/vblk-$p.txt" | median; }
   bps=$(col 1)
+  is_number "$bps" || { echo "FAIL virtio-blk --notify $p: no figure (a run failed or printed no bytes_per_s)"; status=1; }
   printf '   %-10s %12.2f %10.4f %12.4f %14.4f %10.2f %10s\n' "$p" "$(awk -v b="$bps" 'BEGIN{print b/1e9}')" \
     "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" "$( [ "$p" = exit ] && echo - || col 6)"
-  if awk -v a="$bps" -v b="$best" 'BEGIN{exit !(a > b)}'; then best=$bps; bestp=$p; fi
+  if is_number "$bps" && awk -v a="$bps" -v b="$best" 'BEGIN{exit !(a > b)}'; then best=$bps; bestp=$p; fi
 done
 echo "   memcpy of the same bytes: $(awk -v b="$mc" 'BEGIN{printf "%.2f", b/1e9}') GB/s; best path: $bestp"
-verdict "virtio-blk null ($bestp) / memcpy throughput ratio" \
-  "$(awk -v a="$best" -v b="$mc" 'BEGIN{printf "%.3f", a/b}')" ">=" 0.5
+verdict "virtio-blk null ($bestp) / memcpy throughput ratio" "$(ratio "$best" "$mc")" ">=" 0.5
 
 echo "== V2. event-idx suppression vs none, poll path ($ROUNDS rounds)"
 : >"$B/vsup0.txt"; : >"$B/vsup2.txt"
 for r in $(seq "$ROUNDS"); do
-  run poll 0 | metric kvm_exits_per_req >>"$B/vsup0.txt"
-  run poll 2 | metric kvm_exits_per_req >>"$B/vsup2.txt"
+  figure kvm_exits run poll 0 >>"$B/vsup0.txt"
+  figure kvm_exits run poll 2 >>"$B/vsup2.txt"
 done
 e0=$(median <"$B/vsup0.txt"); e2=$(median <"$B/vsup2.txt")
 echo "   KVM exits per request: $e0 ignoring suppression, $e2 with event-idx"
-verdict "event-idx / no-suppression exits per request" \
-  "$(awk -v a="$e2" -v b="$e0" 'BEGIN{printf "%.3f", (b > 0) ? a/b : 1}')" "<" 1
+# No exits at all without suppression (e0 = 0) gives no ratio: nothing was shown.
+verdict "event-idx / no-suppression exits per request" "$(ratio "$e2" "$e0")" "<" 1
 exit $status

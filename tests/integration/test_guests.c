@@ -23,6 +23,8 @@
 #include "vmm/result.h"
 #include "vmm/vmm.h"
 
+#include "kvm_gate.h"
+
 /* The build tree: $BUILD as tests/run-all.sh exports it, else build/ (run from the repo
  * root). */
 static const char *build_path(char *buf, size_t len, const char *rel)
@@ -46,13 +48,7 @@ static struct vmm_image *guest_img, *hostile_img;
 static bool kvm_ok;
 static char kvm_why[VMM_ERR_MSG_MAX];
 
-#define NEED_KVM()                                                                     \
-    do {                                                                               \
-        if (!kvm_ok) {                                                                 \
-            printf("SKIP: /dev/kvm not available (%s)\n", kvm_why);                    \
-            skip();                                                                    \
-        }                                                                              \
-    } while (0)
+#define NEED_KVM() NEED_KVM_OR_SKIP(kvm_ok, kvm_why)
 
 struct run_opts {
     const char *const *params;

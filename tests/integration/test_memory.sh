@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Memory workloads on this host's real /dev/kvm, at small sizes, checked for their physics
 # rather than for fixed numbers: the chase gets slower as the working set leaves the
-# caches, 2M guest pages are not slower than 4K ones past the 4K TLB reach, two vCPUs
-# move at least as much as one, the NUMA matrix has the layout's shape, loaded latency has
-# a point per load, the native run of the same code gives a host reference in the same
-# job, and every bad input is refused with its message and exit code, storing nothing.
+# caches, 2M guest pages are not slower than 4K ones past the 4K TLB reach, a second vCPU
+# moves data of its own, guest bandwidth is within a band of the same code run natively,
+# the NUMA matrix has the layout's shape and (all of it on one host node) no cell stands
+# out, loaded latency is not below unloaded, and every bad input is refused with its
+# message and exit code, storing nothing.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -14,10 +15,7 @@ VM=$BUILD/bin/vmm-min
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-  skip "memory workloads on a real guest" "capability /dev/kvm (read-write) is not available"
-  t_summary; exit
-fi
+need_kvm
 
 # med POINT METRIC: the median vmm-min printed for that point and metric in $OUT.
 med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
@@ -25,6 +23,20 @@ med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | 
 # the undisturbed batches carry the physics; the medians move with whoever else runs.
 p5() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p5=\([^ ]*\).*/\1/p' | head -1; }
 p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
+# physics NAME TRIES FUNC: pass when FUNC (a measurement that sets WHY and returns 0 when
+# its physics hold) holds in one of TRIES attempts. Other jobs on this 2-core host can
+# deschedule a vCPU for whole batches: one bad attempt is noise, every one a broken
+# feature.
+physics() {
+  local name=$1 tries=$2 fn=$3 i
+  for ((i = 1; i <= tries; i++)); do
+    if "$fn"; then pass "$name (attempt $i: $WHY)"; return; fi
+    echo "# $name: attempt $i did not hold: $WHY"
+  done
+  fail "$name" "in $tries attempts; last: $WHY; output: $OUT"
+}
+# within A B F: A and B are numbers within a factor F of each other.
+within() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN{exit !(a > 0 && b > 0 && a <= b * f && b <= a * f)}'; }
 # holds NAME AWK-EXPR A B: pass when the expression over a and b is true.
 holds() {
   if [ -n "$3" ] && [ -n "$4" ] && awk -v a="$3" -v b="$4" "BEGIN{exit !($2)}"; then
@@ -63,10 +75,21 @@ holds "tlb: 2M guest pages are not slower than 4K at 64 MiB (median of 3 alterna
 # ---- bw: STREAM on 1 and 2 vCPUs ----
 expect_exit "bw on 2 vCPUs (64 MiB arrays)" 0 "$VM" --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6
 expect_out "bw reports every kernel per vCPU count" "\[kernel=triad vcpus=2\]  bandwidth .*MB/s"
-holds "bw: triad on 2 vCPUs is at least that on 1 vCPU (15% noise band)" "a >= b * 0.85" \
-  "$(p95 'kernel=triad vcpus=2' bandwidth)" "$(p95 'kernel=triad vcpus=1' bandwidth)"
-holds "bw: copy bandwidth is a plausible memory figure (0.5..1000 GB/s)" "a > 500 && a < 1000000" \
-  "$(med 'kernel=copy vcpus=1' bandwidth)" 1
+# A second vCPU that did nothing would leave the 2-vCPU figure at the 1-vCPU one; here
+# (2 cores shared with other jobs) two vCPUs gave 2.7-3.8x one vCPU in run medians, but a
+# single undisturbed 1-vCPU batch once reached 0.85x of the 2-vCPU best. Medians, 1.25x,
+# in one of three attempts (the first is the run above).
+BW2="--workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6"
+second_vcpu_moves() {
+  if [ -n "${BW_AGAIN:-}" ]; then OUT=$("$VM" $BW2 2>&1) || { WHY="run failed"; return 1; }; fi
+  BW_AGAIN=1
+  local two one
+  two=$(med 'kernel=triad vcpus=2' bandwidth); one=$(med 'kernel=triad vcpus=1' bandwidth)
+  WHY="triad medians ${two:-?} MB/s on 2 vCPUs, ${one:-?} on 1"
+  [ -n "$two" ] && [ -n "$one" ] && awk -v a="$two" -v b="$one" 'BEGIN{exit !(b > 0 && a >= 1.25 * b)}'
+}
+physics "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does" 3 second_vcpu_moves
+gcopy=$(p95 'kernel=copy vcpus=1' bandwidth)
 
 # ---- numa-matrix: the layout's shape ----
 N="--workload numa-matrix --param size=16M --param iters=50000 --param batches=2"
@@ -77,6 +100,25 @@ for c in 0 1; do for m in 0 1; do
 done; done
 n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
 [ "$n" -eq 4 ] && pass "two nodes give a 2x2 matrix" || fail "two nodes give a 2x2 matrix" "$n cells: $OUT"
+# Both guest nodes sit on host node 0 here, so a "remote" cell is local memory: for each
+# vCPU, its remote cell must match its local one. Per vCPU, because the two vCPUs run on
+# host CPUs that other jobs load differently (one run measured vCPU 1's cells at half of
+# vCPU 0's). Best batches (p5 latency, p95 bandwidth), prefaulted so the first cell does
+# not pay the page faults; remote/local was 0.6-1.7x when undisturbed, hence 2.5x (3x for
+# bandwidth). Remote >= local on a real two-node host: tests/lab.
+matrix_alike() {
+  OUT=$("$VM" ${N/batches=2/batches=4} --vcpus 2 --mem 128M --prefault yes --vnuma 0:64M@host0,1:64M@host0 2>&1) || { WHY="run failed"; return 1; }
+  local c ok=0 r l rb lb
+  WHY=""
+  for c in 0 1; do
+    r=$(p5 "cpu_node=$c mem_node=$((1 - c))" latency); l=$(p5 "cpu_node=$c mem_node=$c" latency)
+    rb=$(p95 "cpu_node=$c mem_node=$((1 - c))" bandwidth); lb=$(p95 "cpu_node=$c mem_node=$c" bandwidth)
+    WHY="$WHY vCPU $c remote/local ${r:-?}/${l:-?} ns, ${rb:-?}/${lb:-?} MB/s;"
+    within "$r" "$l" 2.5 && within "$rb" "$lb" 3 || ok=1
+  done
+  return $ok
+}
+physics "matrix on one host node: each vCPU's remote cell within 2.5x (latency) and 3x (bandwidth) of its local one" 3 matrix_alike
 expect_exit "numa-matrix on one node" 0 "$VM" $N --mem 64M --console
 expect_out "one node says it is a 1x1 matrix" "a 1x1 matrix"
 n=$(grep -c '\[cpu_node=.*\]  latency ' <<<"$OUT")
@@ -85,9 +127,21 @@ expect_exit "a 2x2 matrix asked of a one-node layout is refused" 2 "$VM" $N --me
 expect_out "the refusal names the layout and the fix" "nodes=2 asks for a 2x2 matrix but the VM's layout has 1 node; give a vnuma layout"
 
 # ---- contention: loaded latency ----
-expect_exit "contention with 0 and 1 streaming vCPUs" 0 "$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=3
+expect_exit "contention with 0 and 1 streaming vCPUs" 0 "$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=5
 expect_out "contention: unloaded point" "\[load=0 layout=uma\]  latency "
 expect_out "contention: loaded point with the streamer's bandwidth" "\[load=1 layout=uma\]  bandwidth .*MB/s"
+# A streamer cannot make the chase faster. Its effect here is small next to the noise of
+# this shared 2-core host (loaded/unloaded medians 0.93-1.33 over seven runs: the chase is
+# TLB-bound under shadow paging, and the LLC is 105 MiB), hence the 20% band. And the
+# streamer really streams: at least a tenth of what one vCPU copies (about half here).
+loaded_not_faster() {
+  OUT=$("$VM" --workload contention --vcpus 2 --mem 128M --param size=16M --param iters=50000 --param batches=5 2>&1) || { WHY="run failed"; return 1; }
+  local u l b
+  u=$(med 'load=0 layout=uma' latency); l=$(med 'load=1 layout=uma' latency); b=$(med 'load=1 layout=uma' bandwidth)
+  WHY="loaded ${l:-?} vs unloaded ${u:-?} ns, streamer ${b:-?} MB/s vs one vCPU's copy $gcopy"
+  [ -n "$u" ] && [ -n "$l" ] && [ -n "$b" ] && awk -v u="$u" -v l="$l" -v b="$b" -v g="$gcopy" 'BEGIN{exit !(l >= 0.8 * u && b >= 0.1 * g)}'
+}
+physics "contention: loaded latency not below unloaded (20% band), the streamer moving over 0.1x one vCPU's copy" 3 loaded_not_faster
 
 # ---- native: the same code on the host, same sizes ----
 expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M
@@ -100,10 +154,25 @@ for r in 1 2; do  # alternating, best batch of each side: others share this mach
   nat=$(printf '%s\n' $nat "$(p5 size=33554432 latency)" | sort -g | head -1)
 done
 # The ratio is a speed figure: `make bench` holds its target; here both sides must measure.
-holds "guest and host chase at 32 MiB both measured" "a > 0 && b > 0" "$gst" "$nat"
+# Here the guest chased at 1.0-5.0x the host's latency. The guest's loads are the host's
+# loads plus its page walks: not faster than the host beyond noise (0.7x), and within 10x.
+holds "guest chase at 32 MiB is 0.7x..10x the host's (best of alternating runs)" "a >= b * 0.7 && a <= b * 10" "$gst" "$nat"
 echo "# guest/host chase at 32 MiB: $gst / $nat ns (target and figure: make bench)"
 expect_exit "bw natively on 2 threads" 0 "$VM" --native --workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=3
 expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  bandwidth"
+# Guest code at CPL3 runs on the same memory as the host: the guest's copy bandwidth is a
+# fraction of the native run's, never a multiple. Measured here: 0.16-0.65x (the host's
+# best batch ranges 3.8-9.7 GB/s on this shared 2-core machine, the guest's 1.5-3.9), so
+# the band is 0.1x..2x: it catches a byte count or a clock off by a factor, not drift.
+# The native reference is the best of two 1-thread runs with the guest run's sizes: one
+# run of three batches was once disturbed down to 0.4x of the guest.
+ncopy=""
+for r in 1 2; do
+  OUT=$("$VM" --native --workload bw --mem 320M --param array=64M --param ntimes=6 --param threads=1 2>&1)
+  ncopy=$(printf '%s\n' $ncopy "$(p95 'kernel=copy vcpus=1' bandwidth)" | sort -g | tail -1)
+done
+holds "bw: guest copy bandwidth is 0.1x..2x the same code run natively (best batches)" "a >= b * 0.1 && a <= b * 2" \
+  "$gcopy" "$ncopy"
 
 DB=$TMP/r.db
 expect_exit "vmmbench run --native stores guest and host runs" 0 "$VB" run --native --reps 1 --db "$DB" \

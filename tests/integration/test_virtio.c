@@ -27,6 +27,8 @@
 #include "vmm/result.h"
 #include "vmm/vmm.h"
 
+#include "kvm_gate.h"
+
 static const char *build_path(char *buf, size_t len, const char *rel)
 {
     const char *b = getenv("BUILD");
@@ -42,13 +44,7 @@ static bool kvm_ok;
 static char kvm_why[VMM_ERR_MSG_MAX];
 static const char *const paths[] = { "exit", "ioeventfd", "poll" };
 
-#define NEED_KVM()                                                                     \
-    do {                                                                               \
-        if (!kvm_ok) {                                                                 \
-            printf("SKIP: /dev/kvm not available (%s)\n", kvm_why);                    \
-            skip();                                                                    \
-        }                                                                              \
-    } while (0)
+#define NEED_KVM() NEED_KVM_OR_SKIP(kvm_ok, kvm_why)
 
 /* pinned: vCPU on CPU 0, the I/O thread on CPU 1, so a polling thread never shares a
  * CPU with the vCPU it serves. */

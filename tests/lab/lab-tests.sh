@@ -65,6 +65,13 @@ check "matrix cell 1->1" "\[cpu_node=1 mem_node=1\]  bandwidth "
 n=$(echo "$OUT" | grep -c '\[cpu_node=.*\]  latency ')
 if [ "$n" = 4 ]; then echo "LAB: ok - matrix is 2x2 (4 latency cells)"
 else echo "LAB: not ok - matrix is 2x2 (4 latency cells)"; echo "LAB:    | $n cells"; fi
+# Remote >= local is not asserted here: QEMU's TCG models no NUMA latency (both nodes are
+# the same host RAM behind the same emulated loads), and one run measured the four cells
+# at 120, 77, 2222 and 487 ns (0->0, 0->1, 1->0, 1->1): emulation noise, no topology.
+# The cells are printed for the record.
+for c in "0 0" "0 1" "1 0" "1 1"; do set -- $c
+  echo "LAB: info - matrix cell $1->$2 latency p5 $(echo "$OUT" | grep -F "[cpu_node=$1 mem_node=$2]  latency " | sed -n 's/.* p5=\([^ ]*\).*/\1/p' | head -1) ns"
+done
 check "matrix: vCPU of guest node 0 ran on CPU 0 (host node 0)" "vcpu 0: pinned cpu 0, affinity 0, ran on 0$"
 check "matrix: vCPU of guest node 1 ran on CPU 1 (host node 1)" "vcpu 1: pinned cpu 1, affinity 1, ran on 1$"
 check "matrix: guest node 1 memory on host node 1" "memory at end: guest node 1 asked host node 1: 16 sampled, 16 there, 0 elsewhere"

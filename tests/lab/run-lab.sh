@@ -84,6 +84,7 @@ while IFS= read -r line; do
     "LAB: ok - "*) pass "lab: ${line#LAB: ok - }" ;;
     "LAB: not ok - "*) fail "lab: ${line#LAB: not ok - }" ;;
     "LAB:    | "*) echo "    ${line#LAB:    | }" ;;
+    "LAB: info - "*) echo "# lab: ${line#LAB: info - }" ;;
   esac
 done <"$WORK/results.txt"
 grep -q '^LAB: done' "$WORK/results.txt" && pass "lab: every check ran to the end" \

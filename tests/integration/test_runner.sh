@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The test runner itself (tests/run-all.sh, sourced for its run_one in a child shell): a unit test with a
+# planted infinite loop fails within its kind's time limit and is named, instead of
+# hanging `make test`; what a hung shell test started dies with it; a passing program
+# still passes.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+# in_runner VAR=VALUE... -- FUNCTION ARGS...: calls run-all.sh's FUNCTION in a fresh
+# shell that sourced it, under an outer 60 s guard (so a runner that lost its timeout
+# fails these checks instead of hanging them), then sets passed, failed, skipped and
+# broken from its counters; the function's output goes to $TMP/run.log.
+in_runner() {
+  local envs=()
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  env "${envs[@]}" timeout 60 bash -c '. tests/run-all.sh; "$@" >"$RUNLOG" 2>&1
+    printf "%s\n" "$passed" "$failed" "$skipped" "$broken"' _ "$@" >"$TMP/counts"
+  { read -r passed; read -r failed; read -r skipped; read -r broken; } <"$TMP/counts"
+  passed=${passed:-?} failed=${failed:-?} skipped=${skipped:-?}
+}
+export RUNLOG=$TMP/run.log
+
+# A cmocka unit test whose second case never returns (the mutation of issue 18 that hung
+# make test for 16 minutes), and one that passes.
+cat >"$TMP/loop.c" <<'C'
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+static void fine(void **s) { (void)s; assert_int_equal(1 + 1, 2); }
+static void forever(void **s) { (void)s; for (volatile int i = 0; i >= 0; i = i % 7) {} }
+int main(int argc, char **argv)
+{
+    (void)argv;
+    const struct CMUnitTest t[] = { cmocka_unit_test(fine), cmocka_unit_test(forever) };
+    return argc > 1 ? cmocka_run_group_tests(t, NULL, NULL)        /* the looping one */
+                    : _cmocka_run_group_tests("ok", t, 1, NULL, NULL);
+}
+C
+if ! cc -std=c11 -O1 -o "$TMP/loop" "$TMP/loop.c" -lcmocka 2>"$TMP/cc.log"; then
+  fail "a planted looping unit test builds" "$(cat "$TMP/cc.log")"; t_summary; exit
+fi
+
+# ---- a looping unit test: failed, named, within its limit ----
+t0=$(date +%s)
+in_runner VMMB_TIMEOUT_UNIT=3 -- run_one cmocka unit "unit/planted_loop" "$TMP/loop" loop
+took=$(( $(date +%s) - t0 ))
+[ "$took" -lt 15 ] && pass "the looping test ended within its 3 s limit plus the kill grace (${took} s)" \
+  || fail "the looping test ended within its limit" "took ${took} s: $(cat "$TMP/run.log")"
+[ "$failed" -eq 1 ] && pass "it counts as one failure" || fail "it counts as one failure" "failed=$failed"
+grep -q 'unit/planted_loop(TIMEOUT after 3 s)' <<<"$broken" && pass "it is named in the failing programs, as timed out" \
+  || fail "it is named in the failing programs, as timed out" "broken=$broken"
+grep -q '^TIMEOUT: unit/planted_loop did not finish within 3 s' "$TMP/run.log" \
+  && pass "the log says which program overstayed and its limit" || fail "the log says which program overstayed" "$(cat "$TMP/run.log")"
+grep -q '^\[       OK \] fine' "$TMP/run.log" && pass "the output before the hang is kept" \
+  || fail "the output before the hang is kept" "$(cat "$TMP/run.log")"
+
+# ---- the same program without the looping case passes and is counted ----
+in_runner VMMB_TIMEOUT_UNIT=3 -- run_one cmocka unit "unit/fine" "$TMP/loop"
+[ "$passed" -eq 1 ] && [ "$failed" -eq 0 ] && [ -z "$broken" ] && pass "a passing program counts one pass, no failure" \
+  || fail "a passing program counts one pass, no failure" "passed=$passed failed=$failed broken=$broken"
+
+# ---- a hung shell test: its children die with it ----
+cat >"$TMP/hang.sh" <<SH
+echo "ok - before the hang"
+sleep 1000 &
+echo \$! >"$TMP/child.pid"
+wait
+SH
+in_runner VMMB_TIMEOUT_INTEGRATION=2 -- run_one tap integration "integration/hang.sh" bash "$TMP/hang.sh"
+child=$(cat "$TMP/child.pid" 2>/dev/null)
+[ "$failed" -eq 1 ] && [ "$passed" -eq 1 ] && pass "a hung shell test: its checks so far count, and it fails once" \
+  || fail "a hung shell test fails once" "passed=$passed failed=$failed: $(cat "$TMP/run.log")"
+sleep 0.5
+# Dead: gone, or a zombie waiting for a reaper (state Z).
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$st" ] && [ "${st#Z}" = "$st" ]; }
+[ -n "$child" ] && ! alive "$child" && pass "the process it started was killed with it" \
+  || { fail "the process it started was killed with it" "pid $child still runs"; kill "$child" 2>/dev/null; }
+t_summary

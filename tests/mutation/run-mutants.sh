@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make mutate`: applies each one-line mutant of tests/mutation/mutants.txt, one at a
+# time, to a private copy of the tree, rebuilds what it touches, and runs the fast part
+# of the tests (MUTATE_TESTS, default: the plain unit tests and the real-guest C tests).
+# A mutant is killed when the tests fail (or do not build); one that survives is either a
+# gap in the tests or is written down in mutants.txt as equivalent, with the reason.
+# Prints one line per mutant and the kill rate; exits 1 below MUTATE_TARGET (90%).
+#
+# mutants.txt: one mutant per line, fields separated by " | ":
+#   FILE | TEXT (occurs exactly once in FILE) | REPLACEMENT | what it breaks
+# A line whose last field starts with "equivalent:" is a survivor explained, not a gap.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+LIST=${MUTATE_LIST:-tests/mutation/mutants.txt}
+TARGET=${MUTATE_TARGET:-90}
+WORK=$(mktemp -d /tmp/vmmb-mutate.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# The tree as git has it, plus uncommitted changes: what is being judged.
+git ls-files -z | (cd "$ROOT" && cpio -0pdm --quiet "$WORK/src")
+cd "$WORK/src"
+B=build
+UNIT=$(cd tests/unit && ls test_*.c | sed 's/\.c$//')
+INTEG=$(cd tests/integration && ls test_*.c 2>/dev/null | sed 's/\.c$//')
+TARGETS="all $(for t in $UNIT; do echo "$B/tests/unit/$t"; done) $(for t in $INTEG; do echo "$B/tests/integration/$t"; done)"
+run_tests() {
+  local t rc=0
+  for t in $UNIT; do timeout 120 "$B/tests/unit/$t" >/dev/null 2>&1 || rc=1; done
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    for t in $INTEG; do timeout 300 "$B/tests/integration/$t" >/dev/null 2>&1 || rc=1; done
+  fi
+  if [ -n "${MUTATE_TESTS:-}" ]; then eval "$MUTATE_TESTS" >/dev/null 2>&1 || rc=1; fi
+  return $rc
+}
+echo "# building the unmutated tree"
+# shellcheck disable=SC2086
+make -s -j2 BUILD=$B $TARGETS >"$WORK/build.log" 2>&1 || { echo "the unmutated tree does not build"; tail -20 "$WORK/build.log"; exit 2; }
+run_tests || { echo "the unmutated tree fails its tests: fix that first"; exit 2; }
+killed=0 survived=0 equivalent=0 n=0
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  IFS='|' read -r file text repl why <<<"$line"
+  file=$(echo "$file" | xargs); text=${text# }; text=${text% }; repl=${repl# }; repl=${repl% }; why=${why# }
+  n=$((n + 1))
+  cnt=$(grep -cF -- "$text" "$file" 2>/dev/null || echo 0)
+  if [ "$cnt" != 1 ]; then echo "BAD   #$n $file: '$text' occurs $cnt times (fix the list)"; survived=$((survived + 1)); continue; fi
+  cp "$file" "$WORK/orig"
+  MUT_TEXT=$text MUT_REPL=$repl perl -0pi -e 's/\Q$ENV{MUT_TEXT}\E/$ENV{MUT_REPL}/' "$file"
+  # shellcheck disable=SC2086
+  if ! make -s -j2 BUILD=$B $TARGETS >"$WORK/mbuild.log" 2>&1 || ! run_tests; then
+    echo "KILL  #$n $file: $why"; killed=$((killed + 1))
+  elif [[ $why == equivalent:* ]]; then
+    echo "EQUIV #$n $file: $why"; equivalent=$((equivalent + 1))
+  else
+    echo "LIVE  #$n $file: '$text' -> '$repl': $why"; survived=$((survived + 1))
+  fi
+  cp "$WORK/orig" "$file"
+  touch "$file"
+done <"$ROOT/$LIST"
+judged=$((n - equivalent))
+rate=$(awk -v k="$killed" -v j="$judged" 'BEGIN{printf "%.1f", j ? 100*k/j : 0}')
+echo "mutants: $n, killed $killed, survived $survived, equivalent $equivalent: kill rate $rate% (target $TARGET%)"
+awk -v r="$rate" -v t="$TARGET" 'BEGIN{exit !(r >= t)}'
