@@ -96,7 +96,7 @@ SAN_SHARE := $(patsubst $(BUILD)/%,$(SAN)/%,$(GUESTS) $(CONFIGS) $(TEST_GUESTS))
 SAN_TREE  := $(SAN_PROGRAMS) $(SAN_INTEG_BINS) $(SAN_SHARE)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps run test test-lab bench install clean
+.PHONY: all deps run test test-lab bench mutate install clean
 .DEFAULT_GOAL := all
 
 all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS)
@@ -117,6 +117,10 @@ test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS) $(SAN_TREE)
 # The two-node NUMA / SVM lab under QEMU (tests/lab); `make test` runs it too.
 test-lab: all
 	@BUILD=$(BUILD) tests/lab/run-lab.sh
+
+# One-line mutants against the fast tests (tests/mutation): the kill rate and survivors.
+mutate: all
+	@tests/mutation/run-mutants.sh
 
 bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run-bench.sh
