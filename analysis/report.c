@@ -653,6 +653,14 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
     fprintf(f, "</code>: %zu runs, %zu results; generated %s. Data: <a href=\"summary.csv\">"
             "summary.csv</a> · <a href=\"summary.json\">summary.json</a></p>\n", ds->nruns,
             ds->ngroups, when);
+    /* Figures from a host QEMU emulates in software (the lab) are checks, not numbers. */
+    for (size_t i = 0; i < ds->nhosts; i++)
+        if (ds_host_field(&ds->hosts[i], "emulated")[0]) {
+            fputs("<p class=warn id=emulated>Emulated: some results come from a host that QEMU "
+                  "emulates in software (kvm under TCG, the two-node lab): functional only, not "
+                  "a measurement.</p>\n", f);
+            break;
+        }
     /* the answer first: the verdict and the headline table, then the evidence */
     if (cmp)
         verdict_section(f, cmp);

@@ -146,6 +146,11 @@ static void fit(char *s, int w)
     }
 }
 
+static bool group_emulated(const struct dataset *ds, const struct ds_group *g)
+{
+    return ds_host_field(dataset_host(ds, g->host_id), "emulated")[0] != '\0';
+}
+
 static void print_table(const struct dataset *ds, const struct summary_opts *o, FILE *out)
 {
     static const char *const head[NCOL] = { "host", "config", "workload", "params", "metric",
@@ -203,6 +208,7 @@ static void print_table(const struct dataset *ds, const struct summary_opts *o, 
     }
     fputc('\n', out);
     unsigned flagged = 0;
+    bool emulated = false;
     for (size_t i = 0; i < ds->ngroups; i++) {
         if (!shown[i])
             continue;
@@ -212,6 +218,12 @@ static void print_table(const struct dataset *ds, const struct summary_opts *o, 
             fit(cell[3], w[3]);
             if (ds->groups[i].d.flags & STATS_FLAG_RUNVAR && !(ds->groups[i].d.flags & STATS_FLAG_FEW))
                 snprintf(cell[17], sizeof cell[17], "<3 runs"); /* the footnote says why */
+        }
+        if (group_emulated(ds, &ds->groups[i])) {
+            emulated = true;
+            char note[96];
+            memcpy(note, cell[17], sizeof note);
+            snprintf(cell[17], sizeof cell[17], "emulated%s%.80s", note[0] ? ", " : "", note);
         }
         flagged |= ds->groups[i].d.flags;
         for (int k = 0; k < NCOL; k++) {
@@ -238,6 +250,9 @@ static void print_table(const struct dataset *ds, const struct summary_opts *o, 
                 fprintf(out, "params of every %s row: %s\n", ds->groups[i].workload, common);
         }
     }
+    if (emulated)
+        fputs("note: emulated = measured on a host QEMU emulates in software (the lab): "
+              "functional only, not a measurement\n", out);
     if (hidden)
         fprintf(out, "(%zu diagnostic row%s hidden: timing_floor, *_cycles, vmm_cpu_*, ...; --all "
                 "shows them%s)\n", hidden, hidden == 1 ? "" : "s",
@@ -290,6 +305,8 @@ void summary_json_group(const struct dataset *ds, const struct ds_group *g, FILE
     json_num_field(out, "rel_ci", d->rel_ci);
     fputs(",\"flag\":", out);
     json_write_string(out, stats_flag_text(d->flags));
+    if (group_emulated(ds, g))
+        fputs(",\"emulated\":true", out);
     fputs(",\"unit\":", out);
     json_write_string(out, g->unit);
     fputc('}', out);

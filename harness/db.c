@@ -155,12 +155,14 @@ static int check_version(struct db *db, struct vmm_err *e)
     if (rc != SQLITE_ROW)
         return vmm_err_set(e, VMM_EXIT_DATABASE, "%s has no schema version row; it is "
                            "damaged, pass another --db path", db->path);
-    if (v == 1) {
+    if (v == 1 || v == 2) {
         if (exec(db, "BEGIN IMMEDIATE", e))
             return -1;
-        /* Re-read under the write lock: another process may have upgraded it meanwhile. */
-        if (query_int(db, "SELECT version FROM schema_version", &v) == SQLITE_ROW && v == 1 &&
-            exec(db, db_migrate_v1_to_v2, e)) {
+        /* Re-read under the write lock: another process may have upgraded it meanwhile;
+         * then step up one version at a time, all in one transaction. */
+        if (query_int(db, "SELECT version FROM schema_version", &v) != SQLITE_ROW ||
+            (v == 1 && exec(db, db_migrate_v1_to_v2, e)) ||
+            (v <= 2 && exec(db, db_migrate_v2_to_v3, e))) {
             sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
@@ -239,12 +241,13 @@ static int prepare(struct db *db, const char *sql, sqlite3_stmt **st, struct vmm
 static void host_fingerprint(const struct host_info *h, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%d\n%d\n%.*s\n%.*s\n%.*s\n%d\n"
-             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s\n%.*s\n%.*s",
+             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s\n%.*s\n%.*s\n%.*s",
 #define F(x) (int)sizeof h->x, h->x
              F(hostname), F(cpu_vendor), F(cpu_model), F(microcode), F(kernel),
              h->cpus_online, h->kvm_present, h->kvm_api, F(kvm_flavour), F(kvm_modules),
              F(mmu_mode), h->pmu_available, F(pmu_reason), F(thp), F(hugepages),
-             F(governor), F(smt), h->numa_nodes, F(suite_rev), F(topology), F(numa_distances));
+             F(governor), F(smt), h->numa_nodes, F(suite_rev), F(topology), F(numa_distances),
+             F(emulated));
 #undef F
 }
 
@@ -278,8 +281,8 @@ static int store_host(struct db *db, const struct host_info *h, int64_t *id,
                 "cpu_model, microcode, kernel, cpus_online, kvm_present, kvm_api, "
                 "kvm_flavour, kvm_modules, mmu_mode, pmu_available, pmu_reason, thp, "
                 "hugepages, governor, smt, numa_nodes, suite_rev, first_seen, "
-                "topology_summary, numa_distances, topology_xml) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
+                "topology_summary, numa_distances, topology_xml, emulated) "
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
         prepare(db, "SELECT id FROM hosts WHERE fingerprint = ?", &sel, e))
         goto out;
     sqlite3_bind_text(ins, 1, fp, -1, SQLITE_STATIC);
@@ -307,6 +310,8 @@ static int store_host(struct db *db, const struct host_info *h, int64_t *id,
     BIND_FIELD(ins, 23, h->numa_distances);
     if (h->topology_xml)
         sqlite3_bind_text(ins, 24, h->topology_xml, -1, SQLITE_STATIC);
+    if (h->emulated[0])
+        BIND_FIELD(ins, 25, h->emulated);
     sqlite3_bind_text(sel, 1, fp, -1, SQLITE_STATIC);
     rc = upsert_id(db, ins, sel, id, "storing the host", e);
 out:

@@ -28,7 +28,8 @@ const char db_schema_sql[] =
     "  kvm_modules TEXT, mmu_mode TEXT, pmu_available INTEGER, pmu_reason TEXT,\n"
     "  thp TEXT, hugepages TEXT, governor TEXT, smt TEXT, numa_nodes INTEGER,\n"
     "  suite_rev TEXT, first_seen REAL,\n"
-    "  topology_summary TEXT, numa_distances TEXT, topology_xml TEXT);\n"
+    "  topology_summary TEXT, numa_distances TEXT, topology_xml TEXT,\n"
+    "  emulated TEXT);\n"
     "CREATE TABLE configs(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  name TEXT NOT NULL, vcpus INTEGER NOT NULL, mem_bytes INTEGER NOT NULL,\n"
@@ -58,3 +59,8 @@ const char db_migrate_v1_to_v2[] =
     "ALTER TABLE runs ADD COLUMN placement_mismatch TEXT;\n"
     PLACEMENT_TABLE
     "UPDATE schema_version SET version = 2;\n";
+
+/* Version 3: hosts say whether they are emulated (the lab), so its figures are labelled. */
+const char db_migrate_v2_to_v3[] =
+    "ALTER TABLE hosts ADD COLUMN emulated TEXT;\n"
+    "UPDATE schema_version SET version = 3;\n";

@@ -3,6 +3,8 @@
  * "unknown" or "none") so that two hosts compare field by field. */
 #include "hostinfo.h"
 
+#include <cpuid.h>
+
 #include "vmm/placement.h"
 #include "vmm/topology.h"
 
@@ -105,6 +107,24 @@ static void read_kvm_modules(struct host_info *h)
 /* Which KVM this is and how it maps guest memory. A loaded module is the truth; the CPU
  * flags only say what could be loaded. PVM wins: it runs without VMX/SVM and always uses
  * shadow paging. */
+/* QEMU's software emulation names itself in the hypervisor CPUID leaf ("TCGTCGTCGTCG");
+ * hardware-accelerated hypervisors (KVM, Hyper-V, ...) give other signatures. */
+static void read_emulated(struct host_info *h)
+{
+    unsigned a, b, c, d;
+    __cpuid(1, a, b, c, d);
+    if (!(c >> 31 & 1)) /* no hypervisor bit: bare metal */
+        return;
+    __cpuid(0x40000000, a, b, c, d);
+    char sig[13];
+    memcpy(sig, &b, 4);
+    memcpy(sig + 4, &c, 4);
+    memcpy(sig + 8, &d, 4);
+    sig[12] = '\0';
+    if (strcmp(sig, "TCGTCGTCGTCG") == 0)
+        snprintf(h->emulated, sizeof h->emulated, "tcg");
+}
+
 static void read_kvm_flavour(struct host_info *h, bool has_vmx, bool has_svm)
 {
     const char *flavour = "none", *mmu = "none";
@@ -306,6 +326,7 @@ void hostinfo_collect(struct host_info *h)
     read_kvm_api(h);
     read_kvm_modules(h);
     read_kvm_flavour(h, has_vmx, has_svm);
+    read_emulated(h);
     read_pmu(h);
     read_thp(h);
     read_hugepages(h);
@@ -363,6 +384,9 @@ void hostinfo_print(const struct host_info *h, FILE *out)
     KV("kvm_present", "%s", h->kvm_present ? "yes" : "no");
     KV("kvm_api", "%d", h->kvm_api);
     KV("kvm_flavour", "%s", h->kvm_flavour);
+    if (h->emulated[0])
+        KV("emulated", "%s (QEMU software emulation: functional only, not a measurement)",
+           h->emulated);
     KV("kvm_modules", "%s", h->kvm_modules[0] ? h->kvm_modules : "none");
     KV("mmu_mode", "%s", h->mmu_mode);
     KV("pmu_available", "%s", h->pmu_available ? "yes" : "no");

@@ -29,6 +29,9 @@ struct host_info {
     char topology[160];       /* hwloc summary: packages, nodes, cores, PUs, LLC */
     char numa_distances[256]; /* "10 21; 21 10" rows per node, from hwloc; "" if unknown */
     char *topology_xml;       /* hwloc XML export, owned; NULL if hwloc failed */
+    /* "tcg" on a host that QEMU emulates in software (the lab): every figure from it is
+     * functional only, not a measurement; "" on real or hardware-virtualized hosts. */
+    char emulated[16];
 };
 
 /* Collects everything; release with hostinfo_free(). */

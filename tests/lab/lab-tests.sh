@@ -129,3 +129,10 @@ check "hostile: the reason is shown escaped" 'guest: bad \\x1b\[2J'
 if echo "$OUT" | grep -q "$(printf '\033')"; then
   echo "LAB: not ok - hostile: no raw ESC from the guest"; echo "$OUT" | od -c | head -20 | sed 's/^/LAB:    | /'
 else echo "LAB: ok - hostile: no raw ESC from the guest"; fi
+
+# ---- the lab knows it is emulated (QEMU's TCG signature in the hypervisor CPUID leaf) ----
+OUT=$($VB host 2>&1)
+check "host says it is emulated" "^emulated: +tcg \(QEMU software emulation: functional only"
+OUT=$($VB run cpuid:iters=5,batches=6,warmup=0 --reps 1 --db /tmp/emu.db 2>&1; $VB show --db /tmp/emu.db 2>&1)
+check "show labels the lab's figures emulated" "cpuid .*emulated"
+check "and says what that means" "emulated = measured on a host QEMU emulates in software"

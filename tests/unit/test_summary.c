@@ -351,6 +351,50 @@ static void test_narrow_layout(void **state)
     tu_rm_tree(ndir);
 }
 
+/* Results from a host QEMU emulates in software (the lab) say so in the table and JSON. */
+static void test_emulated_host(void **state)
+{
+    (void)state;
+    char edir[PATH_MAX], path[PATH_MAX + 32];
+    tu_mkdtemp(edir, sizeof edir);
+    snprintf(path, sizeof path, "%s/e.db", edir);
+    struct db *edb;
+    struct vmm_err e = { 0 };
+    assert_int_equal(db_open(path, &edb, &e), 0);
+    struct host_info h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.hostname, sizeof h.hostname, "lab");
+    snprintf(h.emulated, sizeof h.emulated, "tcg");
+    struct bench_config c;
+    config_default(&c);
+    struct run_spec spec = { .workload = "wl", .params = "" };
+    struct vmm_result r;
+    vmm_result_init(&r);
+    for (int i = 1; i <= 10; i++)
+        vmm_result_add(&r, "latency", "ns", (unsigned)i, false, i);
+    int64_t id;
+    assert_int_equal(db_store_run(edb, &h, &c, &spec, &r, &id, &e), 0);
+    vmm_result_free(&r);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    struct summary_opts o = { 0 };
+    assert_int_equal(summary_print_opts(db_handle(edb), 0, &o, out, &e), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "  emulated"));
+    assert_non_null(strstr(buf, "functional only, not a measurement"));
+    free(buf);
+    buf = NULL;
+    out = open_memstream(&buf, &len);
+    o.json = true;
+    assert_int_equal(summary_print_opts(db_handle(edb), 0, &o, out, &e), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "\"emulated\":true"));
+    free(buf);
+    db_close(edb);
+    tu_rm_tree(edir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_unknown_run),
         cmocka_unit_test(test_empty_database),
         cmocka_unit_test(test_narrow_layout),
+        cmocka_unit_test(test_emulated_host),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
