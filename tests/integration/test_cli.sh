@@ -118,8 +118,10 @@ expect_exit "show --json" 0 "$VB" show --json --db "$DB"
 expect_out "json names the workload" '"workload": ?"cpuid"'
 id=$(rows "$DB" "SELECT max(id) FROM runs WHERE workload='cpuid'")
 expect_exit "show --run ID" 0 "$VB" show --run "$id" --db "$DB"
+expect_out "show --run's narrow table has its latency row" "cpuid +[^ ]+ +latency +[0-9]+ +[0-9.]+ +ns"
+expect_exit "show --run ID --wide" 0 "$VB" show --run "$id" --wide --db "$DB"
 # show's figures against the stored samples of that run: n, median, mean, sd (n-1), min,
-# max (columns after the metric: n median p5 p95 unit ci95 +-ci mean sd p99 min max).
+# max (--wide's columns after the metric: n median p5 p95 unit ci95 +-ci mean sd p99 min max).
 got=$(sed -n 's/.* latency  *\([0-9].*\)/\1/p' <<<"$OUT" | head -1)
 want=$(rows "$DB" "SELECT s.value FROM samples s WHERE s.run_id=$id AND s.metric='latency' AND s.warmup=0 ORDER BY s.value" |
   awk '{v[NR]=$1; t+=$1} END {m=t/NR; for (i=1;i<=NR;i++) q+=(v[i]-m)^2;

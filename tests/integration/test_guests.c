@@ -162,10 +162,11 @@ static void test_workload(void **state)
     size_t with_ns = res.tsc_khz ? BATCHES : 0;
     assert_int_equal(count(&res, "latency", false), with_ns);
     assert_int_equal(count(&res, "latency", true), res.tsc_khz ? WARMUP : 0);
-    /* and the VMM's own CPU time: the supervisor's and the one vCPU thread's */
+    /* and the VMM's own CPU time: the supervisor's, its placement sample, the vCPU's */
     assert_int_equal(count(&res, "vmm_cpu_supervisor", false), 1);
+    assert_int_equal(count(&res, "vmm_cpu_placement_sample", false), 1);
     assert_int_equal(count(&res, "vmm_cpu_vcpu", false), 1);
-    assert_int_equal(res.nsamples, (2 + (res.tsc_khz ? 1 : 0)) * (BATCHES + WARMUP) + 2);
+    assert_int_equal(res.nsamples, (2 + (res.tsc_khz ? 1 : 0)) * (BATCHES + WARMUP) + 3);
     /* every batch number appears once per metric: 0..warmup+batches-1 */
     for (size_t i = 0; i < res.nsamples; i++)
         assert_true(res.samples[i].batch < BATCHES + WARMUP);

@@ -89,13 +89,16 @@ static bool pin_supervisor(const struct vmm_placement *p)
 }
 
 /* The VMM's own CPU time, per kind of thread, as samples (unit s): the supervisor's
- * while the guest ran, the I/O thread's, and each vCPU thread's (batch = the vCPU).
+ * while the guest ran (its one-off placement sample apart), the I/O thread's, and each
+ * vCPU thread's (batch = the vCPU).
  * These come from the kernel's per-thread accounting, the figure behind
  * /proc/self/task/TID/schedstat. */
 static void collect_vmm_cpu(struct vm *vm)
 {
     int oom = vmm_result_add(vm->res, "vmm_cpu_supervisor", "s", 0, false,
                              vm->supervisor_cpu_s);
+    oom |= vmm_result_add(vm->res, "vmm_cpu_placement_sample", "s", 0, false,
+                          vm->observe_cpu_s);
     double io = virtio_vm_io_cpu(vm);
     if (io >= 0)
         oom |= vmm_result_add(vm->res, "vmm_cpu_io_thread", "s", 0, false, io);

@@ -77,7 +77,8 @@ struct vm {
      * less vmm_pin's, so only the supervisor is on vmm_pin CPUs (others_set: vmm_pin given). */
     cpu_set_t others;
     bool others_set;
-    double supervisor_cpu_s;     /* the supervisor's CPU time while the guest ran */
+    double supervisor_cpu_s;     /* the supervisor's CPU time while the guest ran, less: */
+    double observe_cpu_s;        /* its placement sample (smaps, move_pages), one-off */
 };
 
 double vm_now(void);
