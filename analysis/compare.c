@@ -726,8 +726,7 @@ void compare_print_json(const struct cmp_result *r, FILE *out)
     fputs("]}\n", out);
 }
 
-/* Markdown table cells: a pipe would end the cell, a newline the row. */
-static void md(FILE *out, const char *s)
+void compare_md_cell(FILE *out, const char *s)
 {
     for (; *s; s++) {
         if (*s == '|')
@@ -743,14 +742,14 @@ void compare_print_markdown(const struct cmp_result *r, const char *title, FILE 
 {
     fprintf(out, "## %s\n\n", title);
     fputs("A (baseline): `", out);
-    md(out, r->label_a);
+    compare_md_cell(out, r->label_a);
     fputs("`, B (candidate): `", out);
-    md(out, r->label_b);
+    compare_md_cell(out, r->label_b);
     fprintf(out, "`. A change needs p < %g and the 95%% CI of B/A wholly outside 1 ± %g%%.\n\n",
             r->alpha, r->band * 100);
     if (r->host_diff[0]) {
         fputs("> **Warning:** A and B differ: ", out);
-        md(out, r->host_diff);
+        compare_md_cell(out, r->host_diff);
         fputs("\n\n", out);
     }
     fputs("| workload | params | metric | median A | median B | unit | B/A | 95% CI | p | "
@@ -761,16 +760,16 @@ void compare_print_markdown(const struct cmp_result *r, const char *title, FILE 
         cells(x, c);
         fputs("| ", out);
         if (*x->config) {
-            md(out, x->config);
+            compare_md_cell(out, x->config);
             fputc(' ', out);
         }
-        md(out, x->workload);
+        compare_md_cell(out, x->workload);
         fputs(" | ", out);
-        md(out, c[2]);
+        compare_md_cell(out, c[2]);
         fputs(" | ", out);
-        md(out, x->metric);
+        compare_md_cell(out, x->metric);
         fprintf(out, " | %s | %s | ", c[5], c[7]);
-        md(out, x->unit);
+        compare_md_cell(out, x->unit);
         const char *mark = x->verdict == VERDICT_SLOWER ? " :x:" :
                            x->verdict == VERDICT_FASTER ? " :rocket:" : "";
         fprintf(out, " | %s | %s | %s | **%s**%s |\n", c[9], c[10], c[11], verdict_text(x), mark);

@@ -91,4 +91,7 @@ void compare_print_markdown(const struct cmp_result *r, const char *title, FILE 
 void compare_row_name(const struct cmp_result *r, const struct cmp_row *row, char *buf,
                       size_t cap);
 
+/* Writes s as a Markdown table cell: a pipe would end the cell, a newline the row. */
+void compare_md_cell(FILE *out, const char *s);
+
 #endif

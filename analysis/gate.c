@@ -376,18 +376,6 @@ int gate_write_junit(const struct gate *g, const char *path)
     return fclose(f) == 0 ? 0 : -1;
 }
 
-static void md_text(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|')
-            fputs("\\|", out);
-        else if (*s == '\n' || *s == '\r')
-            fputc(' ', out);
-        else
-            fputc(*s, out);
-    }
-}
-
 int gate_write_markdown(const struct gate *g, const struct cmp_result *r, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -410,11 +398,11 @@ int gate_write_markdown(const struct gate *g, const struct cmp_result *r, const 
             if (!is_problem(g, c) && c->kind != GK_ALLOWED)
                 continue;
             fprintf(f, "- **%s** `", kind_word(c->kind));
-            md_text(f, c->classname);
+            compare_md_cell(f, c->classname);
             fputs(" ", f);
-            md_text(f, c->name);
+            compare_md_cell(f, c->name);
             fputs("`: ", f);
-            md_text(f, c->message);
+            compare_md_cell(f, c->message);
             fputc('\n', f);
         }
         fputc('\n', f);

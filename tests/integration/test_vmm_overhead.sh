@@ -77,27 +77,24 @@ if [ "$(nproc)" -ge 2 ]; then
   # allowed CPUs of every thread but the main one, as "tid:list" lines
   others() { for t in /proc/"$1"/task/*; do [ "${t##*/}" = "$1" ] && continue; echo "${t##*/}:$(sed -n 's/^Cpus_allowed_list:\t*//p' "$t/status")"; done; }
   main_cpus() { sed -n 's/^Cpus_allowed_list:\t*//p' "/proc/$1/task/$1/status"; }
-  "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout 3 >"$TMP/pin.txt" 2>&1 &
-  pid=$!
-  wait_threads "$pid" 3; sleep 0.5
-  o=$(others "$pid"); m=$(main_cpus "$pid")
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  if [ "$m" = 1 ] && [ "$(wc -l <<<"$o")" -ge 2 ] && ! grep -qv ':0$' <<<"$o"; then
-    pass "vmm_pin-vcpus: supervisor on CPU 1, both unpinned vCPU threads kept to CPU 0"
-  else
-    fail "vmm_pin-vcpus: supervisor on CPU 1, both unpinned vCPU threads kept to CPU 0" "main: $m; others: $o"
-  fi
-  "$VM" --vmm-pin 1 --pin 0 --workload virtio-blk --blk null --notify ioeventfd --param iters=200000 \
-      --param batches=50 --param qd=1 --param size=512 --timeout 3 >"$TMP/io.txt" 2>&1 &
-  pid=$!
-  wait_threads "$pid" 3; sleep 0.5
-  o=$(others "$pid"); m=$(main_cpus "$pid")
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  if [ "$m" = 1 ] && [ "$(wc -l <<<"$o")" -ge 2 ] && ! grep -qv ':0$' <<<"$o"; then
-    pass "vmm_pin-io-thread: the I/O thread without --io-cpu keeps off vmm_pin's CPU"
-  else
-    fail "vmm_pin-io-thread: the I/O thread without --io-cpu keeps off vmm_pin's CPU" "main: $m; others: $o"
-  fi
+  # only_cpu0_but_main NAME CMD...: while CMD's guest runs, main on CPU 1, every other
+  # thread (at least two) kept to CPU 0
+  only_cpu0_but_main() {
+    local name=$1 pid o m
+    shift
+    "$@" >"$TMP/pin.txt" 2>&1 &
+    pid=$!
+    wait_threads "$pid" 3; sleep 0.5
+    o=$(others "$pid"); m=$(main_cpus "$pid")
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    if [ "$m" = 1 ] && [ "$(wc -l <<<"$o")" -ge 2 ] && ! grep -qv ':0$' <<<"$o"; then pass "$name"
+    else fail "$name" "main: $m; others: $o"; fi
+  }
+  only_cpu0_but_main "vmm_pin-vcpus: supervisor on CPU 1, both unpinned vCPU threads kept to CPU 0" \
+    "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout 3
+  only_cpu0_but_main "vmm_pin-io-thread: the I/O thread without --io-cpu keeps off vmm_pin's CPU" \
+    "$VM" --vmm-pin 1 --pin 0 --workload virtio-blk --blk null --notify ioeventfd --param iters=200000 \
+      --param batches=50 --param qd=1 --param size=512 --timeout 3
 else
   skip "vmm_pin-vcpus" "capability: a second host CPU"
   skip "vmm_pin-io-thread" "capability: a second host CPU"
