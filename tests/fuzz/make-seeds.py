@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed inputs of tests/fuzz/corpus/<target>/ (run once, output is
+committed; inputs the fuzzer found are kept beside them). Usage:
+    tests/fuzz/make-seeds.py GUEST_ELF
+GUEST_ELF is the built guest (build/share/vmmbench/guest/vmmbench-guest.elf): a stripped
+copy and a truncated copy of it seed the elf target."""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---- elf: 2 bytes of RAM size (64 KiB units), then the image ----
+
+def ram(mib):
+    return struct.pack("<H", (mib << 4) - 1)
+
+
+def workload_desc(name, params):
+    out = name.encode().ljust(32, b"\0") + b"a workload".ljust(96, b"\0") + b"cycles".ljust(16, b"\0")
+    out += struct.pack("<II", 8 | 1, len(params))
+    for pname, d, lo, hi in params:
+        out += pname.encode().ljust(16, b"\0") + b"help".ljust(64, b"\0") + struct.pack("<QQQ", d, lo, hi)
+    out += b"\0" * (104 * (12 - len(params)))
+    out += struct.pack("<QQ", 0x100000, 0)
+    assert len(out) == 1416
+    return out
+
+
+def mini_elf(phoff=64, shoff_misalign=0, catalogue=None):
+    """ET_EXEC x86-64 with one RWX PT_LOAD at 1 MiB, a .vmmb_workloads and .shstrtab."""
+    code = b"\xf4" * 16
+    cat = catalogue if catalogue is not None else workload_desc("nop", [("iters", 10, 1, 100)])
+    shstr = b"\0.vmmb_workloads\0.shstrtab\0"
+    body_off = 0x100
+    seg = code + cat
+    shstr_off = body_off + len(seg)
+    shoff = (shstr_off + len(shstr) + 7) // 8 * 8 + shoff_misalign
+    ph = struct.pack("<IIQQQQQQ", 1, 7, body_off, 0x100000, 0x100000, len(seg), len(seg) + 0x1000, 0x1000)
+    eh = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8
+    eh += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x100000, phoff, shoff, 0, 64, 56, 1, 64, 3, 2)
+    img = bytearray(max(shoff + 3 * 64, body_off + len(seg)))
+    img[0:64] = eh
+    img[phoff:phoff + 56] = ph
+    img[body_off:body_off + len(seg)] = seg
+    img[shstr_off:shstr_off + len(shstr)] = shstr
+    sh = [struct.pack("<IIQQQQIIQQ", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+          struct.pack("<IIQQQQIIQQ", 1, 1, 2, 0x100000 + len(code), body_off + len(code), len(cat), 0, 0, 8, 0),
+          struct.pack("<IIQQQQIIQQ", 17, 3, 0, 0, shstr_off, len(shstr), 0, 0, 1, 0)]
+    for i, s in enumerate(sh):
+        img[shoff + 64 * i:shoff + 64 * (i + 1)] = s
+    return bytes(img)
+
+
+def elf_seeds(guest):
+    put("elf", "mini.elf", ram(4) + mini_elf())
+    put("elf", "mini-two-workloads.elf", ram(2) + mini_elf(catalogue=workload_desc("a", []) +
+                                                         workload_desc("b", [("n", 1, 0, 2)])))
+    # The reported UBSan finding: program / section headers at offsets not 8-aligned.
+    put("elf", "crash-misaligned-phoff.elf", ram(4) + mini_elf(phoff=0x81))
+    put("elf", "crash-misaligned-shoff.elf", ram(4) + mini_elf(shoff_misalign=3))
+    with tempfile.TemporaryDirectory() as t:
+        stripped = os.path.join(t, "g.elf")
+        subprocess.run(["strip", "--strip-all", "-o", stripped, guest], check=True)
+        real = open(stripped, "rb").read()
+    put("elf", "real-stripped.elf", ram(8) + real)
+    put("elf", "real-truncated.elf", ram(8) + real[:4096])
+    put("elf", "real-ram-too-small.elf", ram(1) + real)
+
+
+if __name__ == "__main__":
+    elf_seeds(sys.argv[1])
