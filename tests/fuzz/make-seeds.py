@@ -78,5 +78,43 @@ def elf_seeds(guest):
     put("elf", "real-ram-too-small.elf", ram(1) + real)
 
 
+# ---- results: 16-byte prologue (nr_vcpus, options, gpa), then the guest's bytes ----
+
+def prologue(vcpus, opts, gpa):
+    return struct.pack("<BBHIQ", vcpus, opts, 0, gpa, 0)
+
+
+def rheader(status, n, reason=b""):
+    return struct.pack("<QIIII", 0x544c5352424d4d56, 3, status, n, 80) + reason.ljust(128, b"\0")
+
+
+def rec(kind, iters, cycles, batch=0, flags=0, vcpu=0, point=b""):
+    return struct.pack("<IIIIQQ", kind, flags, batch, vcpu, iters, cycles) + point.ljust(48, b"\0")
+
+
+def results_seeds():
+    # What the exit-cost workloads report: warm-up, calibration then measured batches.
+    recs = [rec(1, 1000, 21000, 0, 1), rec(1, 1000, 20000, 1), rec(2, 1000, 3600000, 1, 1),
+            rec(2, 1000, 3500000, 2), rec(2, 1000, 3550000, 3)]
+    put("results", "exit-cost", prologue(1, 1, 0x20000) + rheader(1, len(recs)) + b"".join(recs))
+    # tlb: a sweep with points and info records, two vCPUs.
+    recs = [rec(1, 4096, 8192), rec(5, 33554432, 0, 1), rec(5, 6291456, 0, 2)]
+    for i, size in enumerate((4096, 65536, 1048576)):
+        recs.append(rec(2, 100000, 400000 * (i + 1), i, 0, i % 2, b"size=%d" % size))
+    put("results", "tlb-sweep", prologue(2, 1, 0x30000) + rheader(1, len(recs)) + b"".join(recs))
+    # bw: bandwidth records; virtio: per-request latencies.
+    recs = [rec(4, 1 << 26, 30000000, 0, 0, 0, b"kernel=copy threads=1"),
+            rec(4, 1 << 26, 28000000, 1, 0, 0, b"kernel=triad threads=1")]
+    put("results", "bandwidth", prologue(1, 1, 0x1000) + rheader(1, len(recs)) + b"".join(recs))
+    recs = [rec(3, 1, 90000 + i, i) for i in range(8)]
+    put("results", "req-latency", prologue(1, 0, 0x1000) + rheader(1, len(recs)) + b"".join(recs))
+    put("results", "unsupported", prologue(1, 1, 0x1000) + rheader(2, 0, b"vmcall never returns"))
+    put("results", "guest-error", prologue(1, 1, 0x1000) + rheader(3, 0, b"buffer too small"))
+    # A point naming a run parameter (option bit 1: the run has size and iters).
+    put("results", "point-names-param", prologue(1, 3, 0x1000) + rheader(1, 1) +
+        rec(2, 10, 100, 0, 0, 0, b"size=1"))
+
+
 if __name__ == "__main__":
     elf_seeds(sys.argv[1])
+    results_seeds()
