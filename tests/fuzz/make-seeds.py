@@ -115,6 +115,85 @@ def results_seeds():
         rec(2, 10, 100, 0, 0, 0, b"size=1"))
 
 
+# ---- virtqueue: mode byte, queue or register ops, then the start of guest RAM ----
+
+NEXT, WRITE, INDIRECT = 1, 2, 4
+
+
+def desc(addr, length, flags=0, nxt=0):
+    return struct.pack("<QIHH", addr, length, flags, nxt)
+
+
+def ram_image(parts, size=0x8000):
+    """parts: {offset: bytes} laid into a zeroed RAM prefix."""
+    img = bytearray(size)
+    for off, b in parts.items():
+        img[off:off + len(b)] = b
+    return bytes(img).rstrip(b"\0")
+
+
+def avail(heads, flags=0):
+    return struct.pack("<HH", flags, len(heads)) + b"".join(struct.pack("<H", h) for h in heads)
+
+
+def op(off, val, write=1, code=0):
+    return struct.pack("<HBBI", off, code, write, val)
+
+
+def driver_init(queues, features_lo=(1 << 28) | (1 << 29)):
+    ops = [op(0x70, 1), op(0x70, 3), op(0x24, 1), op(0x20, 1), op(0x24, 0), op(0x20, features_lo),
+           op(0x70, 11), op(0x70, 0, write=0)]
+    for qi, (d, a, u) in enumerate(queues):
+        ops += [op(0x30, qi), op(0x38, 16), op(0x80, d), op(0x90, a), op(0xa0, u), op(0x44, 1)]
+    return ops + [op(0x70, 15)]
+
+
+def device_seed(mode, ops, ram):
+    return bytes([mode, len(ops)]) + b"".join(ops) + ram
+
+
+def virtqueue_seeds():
+    D, A, U = 0x1000, 0x2000, 0x3000
+    # The split queue alone: a direct chain (read, write), an indirect one, a loop.
+    q = struct.pack("<HBIIIB", 8, 3, D, A, U, 8)
+    tab = desc(0x4000, 64, NEXT, 1) + desc(0x5000, 512, WRITE | NEXT, 2) + desc(0x6000, 1, WRITE)
+    tab += desc(0x7000, 48, INDIRECT)
+    ind = desc(0x4000, 16, NEXT, 1) + desc(0x5000, 16, WRITE | NEXT, 2) + desc(0x6000, 1, WRITE)
+    put("virtqueue", "queue-chains", b"\0" + q + ram_image({D: tab, A: avail([0, 3]), 0x7000: ind}))
+    loop = desc(0x4000, 8, NEXT, 1) + desc(0x4000, 8, NEXT, 0)
+    put("virtqueue", "queue-loop", b"\0" + q + ram_image({D: loop, A: avail([0])}))
+    # virtio-blk (null, then ram): a write, a read, a flush and a get-id request.
+    reqs = {D: b"", A: avail([0, 3, 6, 9])}
+    tab = b""
+    for i, (t, sector) in enumerate(((1, 0), (0, 1), (4, 0), (8, 0))):
+        hdr, data, st = 0x4000 + i * 0x800, 0x4100 + i * 0x800, 0x4700 + i * 0x800
+        reqs[hdr] = struct.pack("<IIQ", t, 0, sector)
+        tab += desc(hdr, 16, NEXT, 3 * i + 1)
+        tab += desc(data, 512 if t != 8 else 20, NEXT | (WRITE if t in (0, 8) else 0), 3 * i + 2)
+        tab += desc(st, 1, WRITE)
+    reqs[D] = tab
+    ops = driver_init([(D, A, U)]) + [op(0x50, 0), op(0x60, 0, write=0), op(0x64, 1),
+                                      op(0x100, 0, write=0, code=3)]
+    put("virtqueue", "blk-null-requests", device_seed(1, ops, ram_image(reqs)))
+    put("virtqueue", "blk-ram-requests", device_seed(2, ops, ram_image(reqs)))
+    # A second round: the driver posts one more chain (avail idx 5) and kicks again.
+    more = ops + [op(0, (A + 2) << 16 | 5, code=7), op(0, (A + 4 + 8) << 16 | 0, code=7), op(0x50, 0)]
+    put("virtqueue", "blk-ram-second-kick", device_seed(2, more, ram_image(reqs)))
+    # virtio-net loop: rx buffers on queue 0, a frame sent on queue 1 comes back on 0.
+    D2, A2, U2 = 0x1800, 0x2800, 0x3800
+    net = {D: desc(0x4000, 1526, WRITE) + desc(0x4800, 1526, WRITE), A: avail([0, 1]),
+           D2: desc(0x6000, 12, NEXT, 1) + desc(0x6100, 60), A2: avail([0]),
+           0x6100: b"\xff" * 6 + b"\x52\x54\x00\x76\x6d\x62" + b"\x08\x00" + b"x" * 46}
+    ops = driver_init([(D, A, U), (D2, A2, U2)], features_lo=(1 << 5) | (1 << 28) | (1 << 29))
+    ops += [op(0x50, 0), op(0x50, 1), op(0x60, 0, write=0)]
+    put("virtqueue", "net-loop-frame", device_seed(3, ops, ram_image(net)))
+    # Hostile: a queue enabled before FEATURES_OK, odd-width register access, bad notify.
+    ops = [op(0x70, 3), op(0x30, 0), op(0x38, 8), op(0x44, 1), op(0x71, 1, code=1), op(0x50, 7),
+           op(0x70, 0)]
+    put("virtqueue", "blk-setup-order", device_seed(1, ops, b""))
+
+
 if __name__ == "__main__":
     elf_seeds(sys.argv[1])
     results_seeds()
+    virtqueue_seeds()
