@@ -193,7 +193,38 @@ def virtqueue_seeds():
     put("virtqueue", "blk-setup-order", device_seed(1, ops, b""))
 
 
+# ---- config: an INI file, NUL, a workload spec ----
+
+def config_seeds():
+    default = open(os.path.join(HERE, "..", "..", "harness", "configs", "default.ini"), "rb").read()
+    put("config", "default-ini", default + b"\0pio-user")
+    put("config", "default-ini-no-spec", default)
+    put("config", "placement-all-keys", b"""[vm]
+name = numa-2node
+vcpus = 4
+memory = 256M
+pin = 0,2-3,1
+vmm_pin = 1
+backing = anonymous_thp
+prefault = yes
+guest_pages = 4k
+vnuma = 0:128M@host0,1:128M@host1
+\0numa-matrix:nodes=2,size=16M""")
+    put("config", "pin-node-hugetlb", b"[vm]\nname=h\nvcpus=2\nmemory=1G\npin=node:1\n"
+        b"backing=anonymous_thp\nnuma=bind:1\n\0tlb:min=4096,max=64M,stride=64")
+    # Found by the round trip: describe printed vnuma sizes in whole MiB (1536K -> 1M).
+    put("config", "crash-vnuma-describe-kib", b"[vm]\nname=k\nvcpus=1\nmemory=16M\n"
+        b"vnuma=0:1536K@host0,1:14848K@host1\n\0layout")
+    put("config", "devices", b"[vm]\nname=io\nvcpus=2\nmemory=64M\nblk = ram:1M\nnet = loop\n"
+        b"notify = poll\npoll_us = 50\nio_cpu = 1\npin = scatter\n\0virtio-blk:size=4K,qd=8,op=1")
+    put("config", "bad-duplicate-key", b"[vm]\nname=a\nname=b\n\0pio")
+    put("config", "bad-section", b"[host]\nname=a\n")
+    put("config", "bw-interleave", b"[vm]\nname=n\nvcpus=2\nmemory=512M\nnuma=interleave:0,1\n"
+        b"pin=compact\n\0bw:array=1M,threads=2")
+
+
 if __name__ == "__main__":
     elf_seeds(sys.argv[1])
     results_seeds()
     virtqueue_seeds()
+    config_seeds()
