@@ -223,8 +223,37 @@ vnuma = 0:128M@host0,1:128M@host1
         b"pin=compact\n\0bw:array=1M,threads=2")
 
 
+# ---- db: whole SQLite files. real-two-workloads.db comes from a real run:
+#   vmmbench run null:iters=100,batches=3 pio-user:iters=50,batches=2 --reps 2 --db F --tag seed
+# the others are derived from it here. ----
+
+def db_seeds():
+    import sqlite3
+    real = os.path.join(HERE, "corpus", "db", "real-two-workloads.db")
+    data = open(real, "rb").read()
+    put("db", "real-truncated.db", data[:8192])
+    with tempfile.TemporaryDirectory() as t:
+        f = os.path.join(t, "x.db")
+        open(f, "wb").write(data)
+        c = sqlite3.connect(f)
+        c.execute("delete from samples")
+        c.execute("update runs set status = 'timeout', reason = 'guest overstayed'")
+        c.commit()
+        c.execute("vacuum")
+        c.close()
+        put("db", "failed-runs-only.db", open(f, "rb").read())
+        f2 = os.path.join(t, "y.db")
+        c = sqlite3.connect(f2)
+        c.execute("create table runs(id integer primary key, x text)")
+        c.execute("insert into runs(x) values ('not vmmbench')")
+        c.commit()
+        c.close()
+        put("db", "foreign-schema.db", open(f2, "rb").read())
+
+
 if __name__ == "__main__":
     elf_seeds(sys.argv[1])
     results_seeds()
     virtqueue_seeds()
     config_seeds()
+    db_seeds()
