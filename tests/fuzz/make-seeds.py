@@ -251,9 +251,35 @@ def db_seeds():
         put("db", "foreign-schema.db", open(f2, "rb").read())
 
 
+# ---- bootinfo: a run request, allocations the guest makes, parameters ----
+
+def bootinfo(wl, vcpus, mem_mib, gp, vnodes, allocs, params=b"", tsc=2500000):
+    out = bytes([wl, vcpus - 1, mem_mib - 16, gp, len(vnodes)])
+    for i in range(4):
+        size, host = vnodes[i] if i < len(vnodes) else (0, 0)
+        out += bytes([size // 2, host])
+    out += struct.pack("<QB", tsc, len(allocs))
+    for node, kib, align in allocs:
+        out += bytes([node + 1]) + struct.pack("<I", kib)[:3] + bytes([align])
+    return out + params
+
+
+def bootinfo_seeds():
+    # Workload indexes follow the guest catalogue: 0 layout, 3 bw, 5 numa-matrix, 6 tlb, 12 null.
+    put("bootinfo", "null-defaults", bootinfo(12, 1, 64, 0, [], [(-1, 1024, 12)]))
+    put("bootinfo", "tlb-params", bootinfo(6, 1, 64, 1, [], [(-1, 4096, 21), (-1, 64, 6)],
+                                           b"min=4096,max=8M,stride=64"))
+    put("bootinfo", "numa-matrix-two-nodes", bootinfo(5, 4, 64, 1, [(32, 0), (32, 1)],
+        [(0, 8192, 12), (1, 8192, 12), (0, 1024, 6), (1, 30000, 21)], b"nodes=2"))
+    put("bootinfo", "layout-three-nodes", bootinfo(0, 3, 48, 0, [(16, 0), (16, 1), (16, 0)],
+        [(2, 1024, 12), (-1, 4, 0)]))
+    put("bootinfo", "bw-4k-pages", bootinfo(3, 2, 64, 1, [], [(-1, 16384, 12)] * 3, b"array=1M,threads=2"))
+
+
 if __name__ == "__main__":
     elf_seeds(sys.argv[1])
     results_seeds()
     virtqueue_seeds()
     config_seeds()
     db_seeds()
+    bootinfo_seeds()

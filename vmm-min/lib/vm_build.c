@@ -36,7 +36,7 @@ static void fill_mem_ranges(struct vm *vm, struct vmmb_boot_info *bi)
     }
 }
 
-static void fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
+void vm_fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
 {
     const struct vmm_plan *p = vm->plan;
     struct vmmb_boot_info *bi = guest_mem_ptr(&vm->mem, X86_BOOT_INFO_GPA, sizeof *bi);
@@ -114,7 +114,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
     }
     int khz = ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
     *tsc_khz = khz > 0 ? (uint64_t)khz : 0;
-    fill_boot_info(vm, end, *tsc_khz);
+    vm_fill_boot_info(vm, end, *tsc_khz);
     if (virtio_vm_attach(vm, e))
         return -1;
     return 0;
