@@ -92,6 +92,10 @@ def rec(kind, iters, cycles, batch=0, flags=0, vcpu=0, point=b""):
     return struct.pack("<IIIIQQ", kind, flags, batch, vcpu, iters, cycles) + point.ljust(48, b"\0")
 
 
+# real-tlb and real-pio-user (not written here) are result areas captured from real runs:
+# gdb stopped `vmm-min --workload tlb --param min=4096 --param max=65536` (and pio-user
+# iters=50 batches=3) in results_collect_checked and dumped the header and records; the
+# prologue puts them at GPA 0x1000 with tsc_khz known and no run parameters named.
 def results_seeds():
     # What the exit-cost workloads report: warm-up, calibration then measured batches.
     recs = [rec(1, 1000, 21000, 0, 1), rec(1, 1000, 20000, 1), rec(2, 1000, 3600000, 1, 1),
