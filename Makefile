@@ -228,6 +228,53 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -o $@ $< $(NATIVE_LINK) $(LIBS) $(HOST_LIBS)
 
+# ---- Fuzzing (tests/fuzz): libFuzzer targets built with clang over the real library
+# sources, compiled a second time into $(BUILD)/fuzz with coverage and ASan+UBSan.
+# `make fuzz` runs every target FUZZ_SECONDS each; `make test` replays each corpus and
+# runs a short session (tests/fuzz/run-fuzz.sh, called from tests/run-all.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -MMD -MP -Ivmm-min/include -Ivmm-min/lib \
+                -Iharness -Iharness/cli -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include $(FUZZ_SAN)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(VMM_SRCS) $(HARNESS_SRCS)
+FUZZ_CLI_SRCS := $(filter-out harness/cli/vmmbench.c,$(VMMBENCH_SRCS))
+FUZZ_LIB_A   := $(BUILD)/fuzz/lib/libfuzzlib.a
+FUZZ_CLI_A   := $(BUILD)/fuzz/lib/libfuzzcli.a
+# The native workload build (guest runtime incl. the boot-info readers wl_common.c and
+# wl_mem.c, which the bootinfo target drives) instrumented too, linked whole as usual.
+FUZZ_NATIVE_A := $(BUILD)/fuzz/lib/libfuzznative.a
+FUZZ_NATIVE_LINK := -Wl,--whole-archive $(FUZZ_NATIVE_A) -Wl,--no-whole-archive
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(DEPS_OK) $(FUZZ_BINS) $(GUESTS)
+fuzz: fuzz-build
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzz.sh long
+test: fuzz-build
+
+$(BUILD)/fuzz/obj/%.o: %.c Makefile $(DEPS_OK) | $(VERSION_H)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzz/native/%.o: %.c Makefile $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DVMMB_NATIVE -msse2 -fno-builtin -fsanitize=fuzzer-no-link \
+	    -c $< -o $@
+$(FUZZ_LIB_A): $(call obj,fuzz/obj,$(FUZZ_LIB_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+$(FUZZ_CLI_A): $(call obj,fuzz/obj,$(FUZZ_CLI_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+$(FUZZ_NATIVE_A): $(call obj,fuzz/native,$(NATIVE_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_CLI_A) $(FUZZ_LIB_A) $(FUZZ_NATIVE_A)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(FUZZ_NATIVE_LINK) \
+	    $(FUZZ_CLI_A) $(FUZZ_LIB_A) $(HOST_LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmmbench/guest \
 	           $(DESTDIR)$(PREFIX)/share/vmmbench/configs

@@ -3,7 +3,8 @@
 # target that needs them. Not root: print the exact apt-get line and stop.
 set -eu
 PKGS="gcc make pkg-config libc6-dev libsqlite3-dev sqlite3 libinih-dev libcmocka-dev
-      libhwloc-dev libnuma-dev libpfm4-dev gnuplot-nox git libgsl-dev chromium"
+      libhwloc-dev libnuma-dev libpfm4-dev gnuplot-nox git libgsl-dev chromium
+      clang libclang-rt-14-dev"
 # Extra packages a caller needs beyond the build's (the lab passes qemu-system-x86).
 PKGS="$PKGS $*"
 missing=""

@@ -98,6 +98,9 @@ for t in tests/integration/test_*.sh; do
   run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
 done
 
+# Fuzz targets: each replays its corpus (crashes found before stay fixed), then fuzzes briefly.
+run_one tap "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
+
 # The two-node lab last: it boots a QEMU machine (a few minutes of the CI budget).
 if [ -z "${VMMB_SKIP_LAB:-}" ]; then
   run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh

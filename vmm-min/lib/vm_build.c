@@ -37,7 +37,7 @@ static void fill_mem_ranges(struct vm *vm, struct vmmb_boot_info *bi)
     }
 }
 
-static int fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
+int vm_fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
 {
     const struct vmm_plan *p = vm->plan;
     struct vmmb_boot_info *bi = guest_mem_ptr(&vm->mem, X86_BOOT_INFO_GPA, sizeof *bi);
@@ -124,7 +124,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
                            "cannot give the guest's TSC frequency, which every figure needs",
                            khz < 0 ? strerror(errno) : "it returned 0");
     *tsc_khz = (uint64_t)khz;
-    if (fill_boot_info(vm, end, *tsc_khz))
+    if (vm_fill_boot_info(vm, end, *tsc_khz))
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small for the boot-info "
                            "page at 0x%llx; give the VM more memory",
                            (unsigned long long)X86_BOOT_INFO_GPA);

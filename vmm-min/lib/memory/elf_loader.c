@@ -9,13 +9,31 @@ static int fits(uint64_t a, uint64_t b, uint64_t limit)
     return a <= limit && b <= limit - a;
 }
 
-static int check_ehdr(const uint8_t *img, size_t len, const Elf64_Ehdr **out, struct vmm_err *e)
+/* Headers are copied out of the file before they are read: the file is a byte buffer and
+ * a hostile e_phoff/e_shoff need not be aligned for the structs (UBSan, strict CPUs). */
+static Elf64_Phdr phdr_at(const uint8_t *img, uint64_t phoff, unsigned i)
+{
+    Elf64_Phdr p;
+    memcpy(&p, img + phoff + (uint64_t)i * sizeof p, sizeof p);
+    return p;
+}
+
+static Elf64_Shdr shdr_at(const uint8_t *img, uint64_t shoff, unsigned i)
+{
+    Elf64_Shdr s;
+    memcpy(&s, img + shoff + (uint64_t)i * sizeof s, sizeof s);
+    return s;
+}
+
+static int check_ehdr(const uint8_t *img, size_t len, Elf64_Ehdr *out, struct vmm_err *e)
 {
     if (len < sizeof(Elf64_Ehdr))
         return vmm_err_set(e, VMM_EXIT_GUEST_IMAGE,
                            "guest image is truncated (%zu bytes, an ELF header needs %zu); "
                            "rebuild the guest kernel", len, sizeof(Elf64_Ehdr));
-    const Elf64_Ehdr *h = (const Elf64_Ehdr *)img;
+    Elf64_Ehdr hdr;
+    memcpy(&hdr, img, sizeof hdr);
+    const Elf64_Ehdr *h = &hdr;
     if (memcmp(h->e_ident, ELFMAG, SELFMAG) != 0)
         return vmm_err_set(e, VMM_EXIT_GUEST_IMAGE,
                            "guest image is not an ELF file; pass a guest kernel built by "
@@ -30,27 +48,27 @@ static int check_ehdr(const uint8_t *img, size_t len, const Elf64_Ehdr **out, st
         return vmm_err_set(e, VMM_EXIT_GUEST_IMAGE,
                            "guest image is ELF type %u, not a static executable (ET_EXEC); "
                            "link it with -static -no-pie", h->e_type);
-    *out = h;
+    *out = hdr;
     return 0;
 }
 
 int elf_check(const uint8_t *img, size_t len, uint64_t *entry, uint64_t *image_end,
               struct vmm_err *e)
 {
-    const Elf64_Ehdr *h;
-    if (check_ehdr(img, len, &h, e))
+    Elf64_Ehdr hdr;
+    if (check_ehdr(img, len, &hdr, e))
         return -1;
+    const Elf64_Ehdr *h = &hdr;
     if (h->e_phentsize != sizeof(Elf64_Phdr) || h->e_phnum == 0 ||
         !fits(h->e_phoff, (uint64_t)h->e_phnum * sizeof(Elf64_Phdr), len))
         return vmm_err_set(e, VMM_EXIT_GUEST_IMAGE,
                            "guest image program headers (offset %llu, %u entries of %u bytes) "
                            "lie outside the %zu-byte file; the image is truncated or corrupt",
                            (unsigned long long)h->e_phoff, h->e_phnum, h->e_phentsize, len);
-    const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + h->e_phoff);
     uint64_t end = 0;
     int entry_ok = 0, loads = 0;
     for (unsigned i = 0; i < h->e_phnum; i++) {
-        const Elf64_Phdr *p = &ph[i];
+        const Elf64_Phdr ph = phdr_at(img, h->e_phoff, i), *p = &ph;
         if (p->p_type != PT_LOAD)
             continue;
         loads++;
@@ -97,10 +115,10 @@ int elf_load(const uint8_t *img, size_t len, struct guest_mem *gm, uint64_t *ent
 {
     if (elf_check(img, len, entry, image_end, e))
         return -1;
-    const Elf64_Ehdr *h = (const Elf64_Ehdr *)img;
-    const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + h->e_phoff);
-    for (unsigned i = 0; i < h->e_phnum; i++) {
-        const Elf64_Phdr *p = &ph[i];
+    Elf64_Ehdr h;
+    memcpy(&h, img, sizeof h);
+    for (unsigned i = 0; i < h.e_phnum; i++) {
+        const Elf64_Phdr ph = phdr_at(img, h.e_phoff, i), *p = &ph;
         if (p->p_type != PT_LOAD)
             continue;
         uint8_t *dst = guest_mem_ptr(gm, p->p_paddr, p->p_memsz);
@@ -120,9 +138,10 @@ int elf_load(const uint8_t *img, size_t len, struct guest_mem *gm, uint64_t *ent
 int elf_find_section(const uint8_t *img, size_t len, const char *name, size_t *off,
                      size_t *size, struct vmm_err *e)
 {
-    const Elf64_Ehdr *h;
-    if (check_ehdr(img, len, &h, e))
+    Elf64_Ehdr hdr;
+    if (check_ehdr(img, len, &hdr, e))
         return -1;
+    const Elf64_Ehdr *h = &hdr;
     if (h->e_shnum == 0)
         return 1;
     if (h->e_shentsize != sizeof(Elf64_Shdr) ||
@@ -132,8 +151,7 @@ int elf_find_section(const uint8_t *img, size_t len, const char *name, size_t *o
                            "guest image section table (offset %llu, %u entries) lies outside "
                            "the file; the image is truncated or corrupt",
                            (unsigned long long)h->e_shoff, h->e_shnum);
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + h->e_shoff);
-    const Elf64_Shdr *strs = &sh[h->e_shstrndx];
+    const Elf64_Shdr strtab = shdr_at(img, h->e_shoff, h->e_shstrndx), *strs = &strtab;
     if (!fits(strs->sh_offset, strs->sh_size, len))
         return vmm_err_set(e, VMM_EXIT_GUEST_IMAGE,
                            "guest image section names lie outside the file; the image is "
@@ -141,17 +159,18 @@ int elf_find_section(const uint8_t *img, size_t len, const char *name, size_t *o
     const char *names = (const char *)img + strs->sh_offset;
     size_t want = strlen(name) + 1;
     for (unsigned i = 0; i < h->e_shnum; i++) {
-        uint64_t n = sh[i].sh_name;
+        const Elf64_Shdr s = shdr_at(img, h->e_shoff, i);
+        uint64_t n = s.sh_name;
         if (n >= strs->sh_size || strs->sh_size - n < want)
             continue;
         if (memcmp(names + n, name, want) != 0)
             continue;
-        if (sh[i].sh_type == SHT_NOBITS || !fits(sh[i].sh_offset, sh[i].sh_size, len))
+        if (s.sh_type == SHT_NOBITS || !fits(s.sh_offset, s.sh_size, len))
             return vmm_err_set(e, VMM_EXIT_GUEST_IMAGE,
                                "guest image section %s lies outside the file; the image is "
                                "corrupt", name);
-        *off = sh[i].sh_offset;
-        *size = sh[i].sh_size;
+        *off = s.sh_offset;
+        *size = s.sh_size;
         return 0;
     }
     return 1;

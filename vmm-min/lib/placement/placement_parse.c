@@ -286,9 +286,15 @@ void vmm_placement_describe(const struct vmm_placement *p, char *buf, unsigned l
     }
     if (p->nvnodes) {
         append(buf, len, &used, " vnuma=");
-        for (unsigned i = 0; i < p->nvnodes; i++)
-            append(buf, len, &used, "%s%u:%lluM@host%d", i ? "," : "", i,
-                   (unsigned long long)(p->vnode[i].size >> 20), p->vnode[i].host_node);
+        for (unsigned i = 0; i < p->nvnodes; i++) {
+            /* Exact: in MiB when whole (the usual case), else KiB or bytes, so the text
+             * parses back to the same layout (1536K was shown as 1M). */
+            uint64_t sz = p->vnode[i].size;
+            unsigned shift = sz % (1ull << 20) == 0 ? 20 : sz % 1024 == 0 ? 10 : 0;
+            append(buf, len, &used, "%s%u:%llu%s@host%d", i ? "," : "", i,
+                   (unsigned long long)(sz >> shift), shift == 20 ? "M" : shift ? "K" : "",
+                   p->vnode[i].host_node);
+        }
     }
     if (p->pin_policy == VMM_PIN_LIST) {
         append(buf, len, &used, " pin=");

@@ -94,6 +94,9 @@ struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res);
 /* Everything up to the first KVM_RUN; fills res->tsc_khz. Failures are the host's. */
 int vm_build(struct vm *vm, struct vmm_err *e);
 void vm_destroy(struct vm *vm);   /* does not free vm */
+/* Writes the boot-info page from vm->plan, vm->mem and vm->tables (part of vm_build;
+ * exposed for the bootinfo fuzz target, which checks the guest side reads it back). */
+int vm_fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz);
 
 void *vcpu_thread(void *arg);
 

@@ -25,6 +25,8 @@ const char *virtio_err_name(unsigned kind)
 }
 
 static void note(struct virtio_dev *d, unsigned kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void note(struct virtio_dev *d, unsigned kind, const char *fmt, va_list ap)
 {
     if (kind < VIRTIO_ERR_COUNT)
         d->errors[kind]++;
