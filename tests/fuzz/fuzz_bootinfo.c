@@ -22,11 +22,11 @@
 
 #include "fuzz_util.h"
 #include "guest/workload.h"
-#include "vm.h"
+#include "vstate/vm.h"
 #include "vmm/image.h"
 #include "vmm/plan.h"
 #include "vmm/topology.h"
-#include "x86_setup.h"
+#include "vstate/x86_setup.h"
 
 void *wl_alloc(struct wl_ctx *ctx, int node, uint64_t bytes, uint64_t align);
 uint64_t wl_mem_avail(struct wl_ctx *ctx, int node);

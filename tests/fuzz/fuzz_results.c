@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "vm.h"
+#include "vstate/vm.h"
 #include "vmm/guest_abi.h"
 #include "vmm/guest_mem.h"
 #include "vmm/result.h"
