@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -251,6 +252,40 @@ static void test_unreadable(void **state)
     assert_non_null(strstr(e2.msg, dir));
 }
 
+/* Edges: a NUL byte, and a file over the 64 KiB a config may be, are refused by name. */
+static void test_nul_and_oversize(void **state)
+{
+    (void)state;
+    static const char nul[] = "[vm]\nname = a\0b\nvcpus = 1\n";
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/nul.ini", dir);
+    tu_write_file(path, nul, sizeof nul - 1);
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(path, &c, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_CONFIG);
+    assert_non_null(strstr(e.msg, "NUL"));
+    size_t big = 64 * 1024 + 1;
+    char *text = malloc(big);
+    assert_non_null(text);
+    memset(text, ';', big); /* comments, each line short: only the size is wrong */
+    for (size_t i = 79; i < big; i += 80)
+        text[i] = '\n';
+    memcpy(text, "[vm]\nname = big\n", 16);
+    snprintf(path, sizeof path, "%s/big.ini", dir);
+    tu_write_file(path, text, big);
+    e = (struct vmm_err){ 0 };
+    assert_int_equal(config_load(path, &c, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_CONFIG);
+    assert_non_null(strstr(e.msg, "larger than 65536 bytes"));
+    /* one byte less is a config */
+    tu_write_file(path, text, big - 1);
+    e = (struct vmm_err){ 0 };
+    assert_int_equal(config_load(path, &c, &e), 0);
+    config_free(&c);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_placement_and_device_keys),
         cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_nul_and_oversize),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -105,6 +105,21 @@ static void test_parse_errors(void **state)
     expect_parse_error("vnuma", "0:1G@host0,0:1G@host1", "overlapping");
     expect_parse_error("vnuma", "1:1G@host0", "out of order");
     expect_parse_error("vnuma", "0:lots@host0", "guest:size@host");
+    /* edges: node 64 is past the node mask (1 << 64 would be undefined); 63 is the last */
+    expect_parse_error("numa", "bind:64", "63");
+    expect_parse_error("numa", "interleave:0,64", "63");
+    struct vmm_placement p;
+    struct vmm_err e = { 0 };
+    memset(&p, 0, sizeof p);
+    assert_int_equal(vmm_placement_set(&p, "numa", "interleave:0,63", &e), 0);
+    assert_true(p.numa_nodes == (1ull | 1ull << 63));
+    /* a CPU list longer than there are vCPUs to pin: refused, not overrun */
+    char longlist[8 * (VMMB_MAX_VCPUS + 2)];
+    size_t used = 0;
+    for (int c = 0; c <= VMMB_MAX_VCPUS; c++)
+        used += (size_t)snprintf(longlist + used, sizeof longlist - used, "%s%d", c ? "," : "", c);
+    expect_parse_error("pin", longlist, "more than");
+    expect_parse_error("vmm_pin", longlist, "more than");
 }
 
 static void test_compact_scatter_node(void **state)

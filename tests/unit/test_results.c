@@ -501,6 +501,20 @@ static void test_first_failure_wins(void **state)
     assert_string_equal(f->res.reason, "overstayed");
 }
 
+/* Bytes with no TSC frequency: no bandwidth can be computed, and that is the host's
+ * failure, not a corrupt guest record; nothing is kept. */
+static void test_bytes_without_tsc_frequency(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = hdr_at(f, AREA);
+    put(h, VMMB_REC_BYTES, 0, 0, 24000000, 2000000);
+    vmm_result_free(&f->res);
+    results_collect(&f->gm, AREA, 0, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_HOST_ERROR);
+    assert_non_null(strstr(f->res.reason, "TSC frequency is unknown"));
+    assert_int_equal(f->res.nsamples, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -508,7 +522,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_valid_area),      T(test_even_floor_no_khz), T(test_area_at_end_of_ram),
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
-        T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
+        T(test_guest_gave_up),   T(test_bad_records),       T(test_bytes_without_tsc_frequency),
+        T(test_first_failure_wins),
         T(test_over_max_in_big_memory), T(test_latency_records), T(test_points_and_bytes),
         T(test_info_records),    T(test_point_limit),       T(test_sample_limit),
     };

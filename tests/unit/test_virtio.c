@@ -185,6 +185,29 @@ static void test_avail_index_wraps(void **state)
     free(c);
 }
 
+/* A full queue: exactly size entries outstanding are all taken; one more than size
+ * published is the driver's error (an avail index too far ahead), nothing consumed. */
+static void test_full_queue(void **state)
+{
+    struct env *v = *state;
+    struct virtq q;
+    queue_init(v, &q, 4);
+    for (unsigned i = 0; i < 4; i++)
+        set_desc(desc_tab(v), i, BUF + 64 * i, 8, 0, 0);
+    for (uint16_t i = 0; i < 4; i++)
+        offer(v, &q, i, i);
+    struct vq_chain *c = malloc(sizeof *c);
+    for (unsigned i = 0; i < 4; i++) {
+        assert_int_equal(vq_pop(&q, &v->gm, c), 1);
+        assert_int_equal(c->head, i);
+    }
+    assert_int_equal(vq_pop(&q, &v->gm, c), 0);
+    avail(v)->idx = (uint16_t)(q.last_avail + 5); /* size + 1 ahead */
+    assert_int_equal(vq_pop(&q, &v->gm, c), -VQ_ERR_AVAIL_IDX);
+    assert_int_equal(q.last_avail, 4);
+    free(c);
+}
+
 static void expect_err(struct env *v, struct virtq *q, int err)
 {
     struct vq_chain *c = malloc(sizeof *c);
@@ -995,6 +1018,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enable_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_avail_index_wraps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),

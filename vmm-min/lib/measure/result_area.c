@@ -132,11 +132,19 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
              r->kind != VMMB_REC_INFO) ||
             (r->kind == VMMB_REC_INFO && !info_name(r->batch)) ||
             r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP) || r->vcpu >= nr_vcpus ||
-            (r->kind == VMMB_REC_BYTES && (r->cycles == 0 || !tsc_khz))) {
+            (r->kind == VMMB_REC_BYTES && r->cycles == 0)) {
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u is corrupt (kind "
                             "%u, flags 0x%x, %llu iterations, %llu cycles, vCPU %u of %u)", i,
                             r->kind, r->flags, (unsigned long long)r->iters,
                             (unsigned long long)r->cycles, r->vcpu, nr_vcpus);
+            free(copy);
+            return;
+        }
+        if (r->kind == VMMB_REC_BYTES && !tsc_khz) {
+            /* The guest did nothing wrong: the host could not say its TSC frequency. */
+            vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "result record %u counts bytes, but "
+                            "the TSC frequency is unknown (KVM_GET_TSC_KHZ gave none), so no "
+                            "bandwidth can be computed", i);
             free(copy);
             return;
         }
