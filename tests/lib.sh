@@ -27,3 +27,13 @@ t_summary() {
   echo "# $(basename "$0"): $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
   [ "$T_FAIL" -eq 0 ]
 }
+
+# VMMB_SCALE: how many times slower than this machine the tests run, for emulation (the
+# lab sets it, tests/lab/guest-tests.sh: 10 unless VMMB_LAB_SCALE says otherwise);
+# the one place the scripts' large iteration counts are divided by it.
+# scaled N [MIN]: N divided by VMMB_SCALE (default 1), never below MIN (default 1).
+scaled() {
+  local n=$(( $1 / ${VMMB_SCALE:-1} ))
+  [ "$n" -lt "${2:-1}" ] && n=${2:-1}
+  echo "$n"
+}

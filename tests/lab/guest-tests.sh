@@ -13,11 +13,12 @@
 # "ok - lab: FILE: CHECK" (TAP, counted by run-all.sh), each test's whole output is
 # kept in $BUILD/lab/guests/FILE.log.
 #
-# Emulation is slow, so the tests' iteration counts are divided by one factor,
-# VMMB_SCALE (set here to 1/VMMB_LAB_SCALE_DIV for the lab, default 10; see tests/lib.sh
-# for which counts follow it). Settings: VMMB_LAB_GUEST_TIMEOUT (s per test, default
-# 600), VMMB_LAB_GUEST_TESTS (names to run, default all), VMMB_LAB_MEM (MiB, default
-# 4096: test_placement prefaults a 2 GiB guest), VMMB_LAB_TIMEOUT (the whole lab).
+# Emulation is slow, so the tests' large iteration counts are divided by one factor,
+# VMMB_SCALE (tests/lib.sh), which the lab sets to VMMB_LAB_SCALE (default 10).
+# Settings: VMMB_LAB_GUEST_TIMEOUT (s per test, default 600), VMMB_LAB_GUEST_TESTS (the
+# names to run, default all), VMMB_LAB_GUEST_DEBUG (a command to run first, its output
+# on the console), VMMB_LAB_MEM (MiB, default 4096: test_placement prefaults a 2 GiB
+# guest), VMMB_LAB_TIMEOUT (s for the whole lab, default 1200).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -31,7 +32,7 @@ rm -f "$OUT"/*.log
 {
   printf 'REPO=%q\nBUILD=%q\nBUILD_ABS=%q\nOUT=%q\n' "$REPO" "$BUILD" "$BUILD_ABS" "$OUT"
   printf 'GUEST_DEBUG=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}"
-  printf 'VMMB_SCALE_DIV=%q\nGUEST_TIMEOUT=%q\nGUEST_TESTS=%q\n' "${VMMB_LAB_SCALE_DIV:-10}" \
+  printf 'VMMB_SCALE=%q\nGUEST_TIMEOUT=%q\nGUEST_TESTS=%q\n' "${VMMB_LAB_SCALE:-10}" \
     "${VMMB_LAB_GUEST_TIMEOUT:-600}" "${VMMB_LAB_GUEST_TESTS:-}"
   cat tests/lab/guests-boot.sh
 } >"$OUT/entry.sh"
@@ -42,7 +43,7 @@ export VMMB_LAB_QEMU_ARGS="$(share / hostroot readonly=on,multidevs=remap)$(shar
 export VMMB_LAB_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p tun"
 export VMMB_LAB_SCRIPT=$OUT/entry.sh VMMB_LAB_WORK=$BUILD/lab/guests-work
 export VMMB_LAB_MEM=${VMMB_LAB_MEM:-4096}
-export VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-3000}
+export VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-1200}
 start=$(date +%s)
 BUILD=$BUILD bash tests/lab/run-lab.sh
 rc=$?

@@ -1,8 +1,10 @@
-# Runs in the lab's initramfs (busybox sh), after REPO, BUILD, BUILD_ABS, OUT, VMMB_SCALE_DIV,
+# Runs in the lab's initramfs (busybox sh), after REPO, BUILD, BUILD_ABS, OUT, VMMB_SCALE,
 # GUEST_TIMEOUT and GUEST_TESTS (set by tests/lab/guest-tests.sh, which prepends them):
 # loads virtio and 9p, mounts the host's root read-only at /host with the repository
 # and build tree read-write over their own paths, gives it the lab's own /proc, /sys,
 # /dev, /tmp and /run, and runs tests/lab/guests-run.sh there under the host's bash.
+# Kernel warnings (a soft lockup, an oops) go to the console log too.
+dmesg -n 5
 for m in $(cat /lib/modules/extra.list); do
   insmod /lib/modules/$m.ko || echo "LAB: insmod $m failed"
 done
@@ -24,6 +26,6 @@ mount -t tmpfs tmpfs $H/tmp
 mount -t tmpfs tmpfs $H/run
 # hugetlbfs is not needed (vmm-min maps MAP_HUGETLB); the lab's THP is madvise.
 chroot $H /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  HOME=/root TERM=dumb LANG=C.UTF-8 VMMB_SCALE_DIV="$VMMB_SCALE_DIV" GUEST_TIMEOUT="$GUEST_TIMEOUT" \
+  HOME=/root TERM=dumb LANG=C.UTF-8 VMMB_SCALE="$VMMB_SCALE" GUEST_TIMEOUT="$GUEST_TIMEOUT" \
   GUEST_TESTS="$GUEST_TESTS" GUEST_DEBUG="$GUEST_DEBUG" OUT="$OUT" BUILD="$BUILD" REPO="$REPO" \
   /bin/bash "$REPO/tests/lab/guests-run.sh"
