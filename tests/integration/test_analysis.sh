@@ -37,16 +37,18 @@ printf '[vm]\nname = a\nvcpus = 1\nmemory = 64M\n' >"$TMP/a.ini"
 printf '[vm]\nname = b\nvcpus = 1\nmemory = 96M\n' >"$TMP/b.ini"
 # The sets are run in turns (base, same, slow, six times) so drift of this shared host
 # hits all three alike; six runs per config let the gate compare run medians.
-W="null:spin=50,batches=15 cpuid:batches=6,iters=100"
+# (null's iterations follow VMMB_SCALE: its pauses are what emulation makes slow)
+NI=iters=$(scaled 10000)
+W="null:spin=50,batches=15,$NI cpuid:batches=6,iters=100"
 CF="$TMP/a.ini,$TMP/b.ini"
-expect_exit "run few: too few batches to compare" 0 "$VB" run null:spin=50,batches=3 --configs "$CF" --no-interleave --reps 1 --tag few --db "$DB"
+expect_exit "run few: too few batches to compare" 0 "$VB" run null:spin=50,batches=3,$NI --configs "$CF" --no-interleave --reps 1 --tag few --db "$DB"
 order=$(q "$DB" "SELECT group_concat(c.name, '') FROM (SELECT * FROM runs ORDER BY id) r JOIN configs c ON c.id = r.config_id WHERE r.tag = 'few'")
 [ "$order" = "ab" ] && pass "--no-interleave runs configs in blocks" || fail "--no-interleave runs configs in blocks" "$order"
 ok=0
 for i in 1 2 3 4 5 6; do
   "$VB" run $W --configs "$CF" --interleave --reps 1 --tag base --db "$DB" >"$TMP/run.log" 2>&1 || ok=1
   "$VB" run $W --configs "$CF" --reps 1 --tag same --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
-  "$VB" run null:spin=400,batches=15 --configs "$CF" --reps 1 --tag slow --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
+  "$VB" run null:spin=400,batches=15,$NI --configs "$CF" --reps 1 --tag slow --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
 done
 [ $ok = 0 ] && pass "base, same and slow (null spins 8x) run sets stored" || fail "base, same and slow run sets stored" "$(cat "$TMP/run.log")"
 order=$(q "$DB" "SELECT group_concat(c.name, '') FROM (SELECT * FROM runs WHERE tag = 'base' ORDER BY id LIMIT 4) r JOIN configs c ON c.id = r.config_id")
