@@ -18,7 +18,7 @@
 # Settings: VMMB_LAB_GUEST_TIMEOUT (s per test, default 600), VMMB_LAB_GUEST_TESTS (the
 # names to run, default all), VMMB_LAB_GUEST_DEBUG (a command to run first, its output
 # on the console), VMMB_LAB_MEM (MiB, default 4096: test_placement prefaults a 2 GiB
-# guest), VMMB_LAB_TIMEOUT (s for the whole lab, default 1200).
+# guest), VMMB_LAB_TIMEOUT (s for the whole lab, default 1800).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -43,7 +43,7 @@ export VMMB_LAB_QEMU_ARGS="$(share / hostroot readonly=on,multidevs=remap)$(shar
 export VMMB_LAB_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p tun"
 export VMMB_LAB_SCRIPT=$OUT/entry.sh VMMB_LAB_WORK=$BUILD/lab/guests-work
 export VMMB_LAB_MEM=${VMMB_LAB_MEM:-4096}
-export VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-1200}
+export VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-1800}
 start=$(date +%s)
 BUILD=$BUILD bash tests/lab/run-lab.sh
 rc=$?
