@@ -19,6 +19,8 @@ mount -t 9p -o "$O" repo "$H$REPO" && mount -t 9p -o "$O" build "$H$BUILD_ABS" |
 mount -t proc proc $H/proc
 mount -t sysfs sysfs $H/sys
 mount -t devtmpfs devtmpfs $H/dev
+# What udev does on a Debian host: the tun device open to every user (devtmpfs: 0600).
+chmod 0666 $H/dev/net/tun
 mkdir -p $H/dev/pts $H/dev/shm
 mount -t devpts devpts $H/dev/pts
 mount -t tmpfs tmpfs $H/dev/shm
