@@ -79,7 +79,7 @@ if [ "$(nproc)" -ge 2 ]; then
   # allowed CPUs of every thread but the main one, as "tid:list" lines
   others() { for t in /proc/"$1"/task/*; do [ "${t##*/}" = "$1" ] && continue; echo "${t##*/}:$(sed -n 's/^Cpus_allowed_list:\t*//p' "$t/status")"; done; }
   main_cpus() { sed -n 's/^Cpus_allowed_list:\t*//p' "/proc/$1/task/$1/status"; }
-  "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout 3 >"$TMP/pin.txt" 2>&1 &
+  "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout "$(stretched 3)" >"$TMP/pin.txt" 2>&1 &
   pid=$!
   wait_threads "$pid" 3; sleep 0.5
   o=$(others "$pid"); m=$(main_cpus "$pid")
@@ -90,7 +90,7 @@ if [ "$(nproc)" -ge 2 ]; then
     fail "vmm_pin-vcpus: supervisor on CPU 1, both unpinned vCPU threads kept to CPU 0" "main: $m; others: $o"
   fi
   "$VM" --vmm-pin 1 --pin 0 --workload virtio-blk --blk null --notify ioeventfd --param iters=200000 \
-      --param batches=50 --param qd=1 --param size=512 --timeout 3 >"$TMP/io.txt" 2>&1 &
+      --param batches=50 --param qd=1 --param size=512 --timeout "$(stretched 3)" >"$TMP/io.txt" 2>&1 &
   pid=$!
   wait_threads "$pid" 3; sleep 0.5
   o=$(others "$pid"); m=$(main_cpus "$pid")
