@@ -92,7 +92,7 @@ if [ -n "$share" ] && awk -v s="$share" 'BEGIN{exit !(s < 0.01)}'; then
 else echo "LAB: not ok - supervisor used '$share' of a CPU over 3 s of a busy guest (< 0.01)"; sed 's/^/LAB:    | /' /tmp/long.txt; fi
 # The stored figure: only a run that completes keeps it (a timed-out run keeps no
 # samples), so a guest spinning in ring 3 with no exits, for a few seconds here.
-OUT=$($VM --workload null --param spin=2000 --param iters=500 --param batches=10 --param warmup=1 --timeout 120 2>&1)
+OUT=$($VM --workload null --param spin=5000 --param iters=500 --param batches=10 --param warmup=1 --timeout 120 2>&1)
 sup=$(echo "$OUT" | awk '$1=="vmm_cpu_supervisor"{sub("median=","",$3); print $3}')
 w=$(echo "$OUT" | sed -n 's/^  tsc .*, \([0-9.]*\) s$/\1/p')
 if [ -n "$sup" ] && [ -n "$w" ] && awk -v s="$sup" -v w="$w" 'BEGIN{exit !(w >= 1 && s < 0.01 * w)}'; then
