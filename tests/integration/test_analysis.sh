@@ -163,13 +163,14 @@ done
 grep -q 'src="http\|href="http\|src="//' "$R/index.html" && fail "report fetches nothing from the network" || pass "report fetches nothing from the network"
 grep -q '<td class="slower">' "$R/index.html" && pass "report shows the regression verdict" || fail "report shows the regression verdict"
 grep -q 'Hosts and topology' "$R/index.html" && grep -q 'class=configs' "$R/index.html" && pass "report has host and config sections" || fail "report has host and config sections"
+# (each browser run gets 60 s, times VMMB_SCALE under emulation: about 2 minutes in the lab)
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$BROWSER" ]; then
   skip "report in headless Chromium" "chromium is not installed (mk/ensure-deps.sh installs it)"
 else
   prof=$(mktemp -d)
   flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync "--user-data-dir=$prof")
-  timeout 60 "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" >"$TMP/dom.html" 2>/dev/null
+  timeout "$(stretched 60)" "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" >"$TMP/dom.html" 2>/dev/null
   body=$(grep -o '<body[^>]*>' "$TMP/dom.html")
   imgs=$(sed -n 's/.*data-images="\([0-9]*\)".*/\1/p' <<<"$body")
   broken=$(sed -n 's/.*data-broken-images="\([0-9]*\)".*/\1/p' <<<"$body")
@@ -178,10 +179,10 @@ else
   [ "${tables:-0}" -ge 5 ] && pass "browser: tables present ($tables)" || fail "browser: tables present" "body: $body"
   # A broken image must be caught by the same check.
   mv "$R/plots/exits.png" "$R/plots/exits.png.away"
-  timeout 60 "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" 2>/dev/null | grep -q 'data-broken-images="1"' \
+  timeout "$(stretched 60)" "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" 2>/dev/null | grep -q 'data-broken-images="1"' \
     && pass "browser: a missing image is detected" || fail "browser: a missing image is detected"
   mv "$R/plots/exits.png.away" "$R/plots/exits.png"
-  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1280,2000 --screenshot="$TMP/report.png" "file://$R/index.html" >/dev/null 2>&1
+  timeout "$(stretched 60)" "$BROWSER" "${flags[@]}" --window-size=1280,2000 --screenshot="$TMP/report.png" "file://$R/index.html" >/dev/null 2>&1
   big "$TMP/report.png" 20000 && pass "browser: screenshot taken" || fail "browser: screenshot taken"
   [ -n "${VMMB_KEEP_SCREENSHOT:-}" ] && cp "$TMP/report.png" "$VMMB_KEEP_SCREENSHOT"
   rm -rf "$prof"
