@@ -73,3 +73,15 @@ other_user_tree() {
   chmod -R a+rX "$d" && chmod 755 "$d" && chmod 1777 "$d/scratch"
   echo "$d"
 }
+# VMMB_SCALE: how many times slower than this machine the tests run, for emulation (the
+# lab sets it, tests/lab/guest-tests.sh: 10 unless VMMB_LAB_SCALE says otherwise). The
+# one place the scripts' large iteration counts are divided by it and their tight time
+# limits multiplied by it; unset, both are as written.
+# scaled N [MIN]: N divided by VMMB_SCALE (default 1), never below MIN (default 1).
+scaled() {
+  local n=$(( $1 / ${VMMB_SCALE:-1} ))
+  [ "$n" -lt "${2:-1}" ] && n=${2:-1}
+  echo "$n"
+}
+# stretched SECONDS: a time limit, SECONDS times VMMB_SCALE.
+stretched() { echo $(( $1 * ${VMMB_SCALE:-1} )); }

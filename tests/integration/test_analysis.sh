@@ -37,16 +37,18 @@ printf '[vm]\nname = a\nvcpus = 1\nmemory = 64M\n' >"$TMP/a.ini"
 printf '[vm]\nname = b\nvcpus = 1\nmemory = 96M\n' >"$TMP/b.ini"
 # The sets are run in turns (base, same, slow, six times) so drift of this shared host
 # hits all three alike; six runs per config let the gate compare run medians.
-W="null:spin=50,batches=15 cpuid:batches=6,iters=100"
+# (null's iterations follow VMMB_SCALE: its pauses are what emulation makes slow)
+NI=iters=$(scaled 10000)
+W="null:spin=50,batches=15,$NI cpuid:batches=6,iters=100"
 CF="$TMP/a.ini,$TMP/b.ini"
-expect_exit "run few: too few batches to compare" 0 "$VB" run null:spin=50,batches=3 --configs "$CF" --no-interleave --reps 1 --tag few --db "$DB"
+expect_exit "run few: too few batches to compare" 0 "$VB" run null:spin=50,batches=3,$NI --configs "$CF" --no-interleave --reps 1 --tag few --db "$DB"
 order=$(q "$DB" "SELECT group_concat(c.name, '') FROM (SELECT * FROM runs ORDER BY id) r JOIN configs c ON c.id = r.config_id WHERE r.tag = 'few'")
 [ "$order" = "ab" ] && pass "--no-interleave runs configs in blocks" || fail "--no-interleave runs configs in blocks" "$order"
 ok=0
 for i in 1 2 3 4 5 6; do
   "$VB" run $W --configs "$CF" --interleave --reps 1 --tag base --db "$DB" >"$TMP/run.log" 2>&1 || ok=1
   "$VB" run $W --configs "$CF" --reps 1 --tag same --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
-  "$VB" run null:spin=400,batches=15 --configs "$CF" --reps 1 --tag slow --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
+  "$VB" run null:spin=400,batches=15,$NI --configs "$CF" --reps 1 --tag slow --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
 done
 [ $ok = 0 ] && pass "base, same and slow (null spins 8x) run sets stored" || fail "base, same and slow run sets stored" "$(cat "$TMP/run.log")"
 order=$(q "$DB" "SELECT group_concat(c.name, '') FROM (SELECT * FROM runs WHERE tag = 'base' ORDER BY id LIMIT 4) r JOIN configs c ON c.id = r.config_id")
@@ -162,13 +164,14 @@ done
 grep -q 'src="http\|href="http\|src="//' "$R/index.html" && fail "report fetches nothing from the network" || pass "report fetches nothing from the network"
 grep -q '<td class="slower">' "$R/index.html" && pass "report shows the regression verdict" || fail "report shows the regression verdict"
 grep -q 'Hosts and topology' "$R/index.html" && grep -q 'class=configs' "$R/index.html" && pass "report has host and config sections" || fail "report has host and config sections"
+# (each browser run gets 60 s, times VMMB_SCALE under emulation: about 2 minutes in the lab)
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$BROWSER" ]; then
   skip "report in headless Chromium" "chromium is not installed (mk/ensure-deps.sh installs it)"
 else
   prof=$(mktemp -d)
   flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync "--user-data-dir=$prof")
-  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1400,900 --virtual-time-budget=5000 --dump-dom "file://$R/index.html" >"$TMP/dom.html" 2>/dev/null
+  timeout "$(stretched 60)" "$BROWSER" "${flags[@]}" --window-size=1400,900 --virtual-time-budget=5000 --dump-dom "file://$R/index.html" >"$TMP/dom.html" 2>/dev/null
   body=$(grep -o '<body[^>]*>' "$TMP/dom.html")
   imgs=$(sed -n 's/.*data-images="\([0-9]*\)".*/\1/p' <<<"$body")
   broken=$(sed -n 's/.*data-broken-images="\([0-9]*\)".*/\1/p' <<<"$body")
@@ -189,10 +192,10 @@ else
   rm -f "$R/wide.html"
   # A broken image must be caught by the same check.
   mv "$R/plots/exits.png" "$R/plots/exits.png.away"
-  timeout 60 "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" 2>/dev/null | grep -q 'data-broken-images="1"' \
+  timeout "$(stretched 60)" "$BROWSER" "${flags[@]}" --virtual-time-budget=5000 --dump-dom "file://$R/index.html" 2>/dev/null | grep -q 'data-broken-images="1"' \
     && pass "browser: a missing image is detected" || fail "browser: a missing image is detected"
   mv "$R/plots/exits.png.away" "$R/plots/exits.png"
-  timeout 60 "$BROWSER" "${flags[@]}" --window-size=1400,900 --screenshot="$TMP/report.png" "file://$R/index.html" >/dev/null 2>&1
+  timeout "$(stretched 60)" "$BROWSER" "${flags[@]}" --window-size=1400,900 --screenshot="$TMP/report.png" "file://$R/index.html" >/dev/null 2>&1
   big "$TMP/report.png" 20000 && pass "browser: screenshot taken" || fail "browser: screenshot taken"
   [ -n "${VMMB_KEEP_SCREENSHOT:-}" ] && cp "$TMP/report.png" "$VMMB_KEEP_SCREENSHOT"
   rm -rf "$prof"

@@ -100,13 +100,14 @@ share=$(awk -v a="$s0" -v b="$s1" 'BEGIN{if (a != "" && b != "") printf "%.5f", 
 if [ -n "$share" ] && awk -v s="$share" 'BEGIN{exit !(s < 0.01)}'; then
   echo "LAB: ok - supervisor used $share of a CPU over 3 s of a busy guest (< 0.01)"
 else echo "LAB: not ok - supervisor used '$share' of a CPU over 3 s of a busy guest (< 0.01)"; sed 's/^/LAB:    | /' /tmp/long.txt; fi
-# (a run of about 5 s: its one-off work, the placement sample, is tens of ms under TCG)
-OUT=$($VM --workload pio-user --param iters=1000 --param batches=10 --param warmup=1 --timeout 120 2>&1)
+# The stored figure: only a run that completes keeps it (a timed-out run keeps no
+# samples), so a guest spinning in ring 3 with no exits, for a few seconds here.
+OUT=$($VM --workload null --param spin=5000 --param iters=500 --param batches=10 --param warmup=1 --timeout 120 2>&1)
 sup=$(echo "$OUT" | awk '$1=="vmm_cpu_supervisor"{sub("median=","",$3); print $3}')
 w=$(echo "$OUT" | sed -n 's/^  tsc .*, \([0-9.]*\) s$/\1/p')
-if [ -n "$sup" ] && [ -n "$w" ] && awk -v s="$sup" -v w="$w" 'BEGIN{exit !(s < 0.01 * w)}'; then
+if [ -n "$sup" ] && [ -n "$w" ] && awk -v s="$sup" -v w="$w" 'BEGIN{exit !(w >= 1 && s < 0.01 * w)}'; then
   echo "LAB: ok - stored vmm_cpu_supervisor $sup s of a $w s run (< 1%)"
-else echo "LAB: not ok - stored vmm_cpu_supervisor '$sup' s of a '$w' s run (< 1%)"; echo "$OUT" | sed 's/^/LAB:    | /'; fi
+else echo "LAB: not ok - stored vmm_cpu_supervisor '$sup' s of a '$w' s run (want a run >= 1 s, < 1%)"; echo "$OUT" | sed 's/^/LAB:    | /'; fi
 $VM --vcpus 2 --vmm-pin 1 --workload pio-user --param iters=1000000 --param batches=8 --timeout 3 >/dev/null 2>&1 &
 pid=$!
 sleep 1.5

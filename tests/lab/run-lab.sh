@@ -9,8 +9,15 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 BUILD=${BUILD:-build}
 CACHE=${VMMB_LAB_CACHE:-$BUILD/lab/cache}
-WORK=$BUILD/lab/work
+WORK=${VMMB_LAB_WORK:-$BUILD/lab/work}
 TIMEOUT=${VMMB_LAB_TIMEOUT:-280}
+# Options for callers that run other things inside (tests/lab/guest-tests.sh):
+# VMMB_LAB_MEM: the lab's RAM in MiB, split evenly over its two nodes;
+# VMMB_LAB_MODULES: more kernel modules for the initramfs, in the order they load
+# (the script inside loads them, listed in /lib/modules/extra.list);
+# VMMB_LAB_QEMU_ARGS: more QEMU arguments (e.g. -virtfs shares); VMMB_LAB_WORK: its work
+# directory (default $BUILD/lab/work).
+MEM=${VMMB_LAB_MEM:-1024}
 mkdir -p "$CACHE" "$WORK"
 
 if ! ./mk/ensure-deps.sh qemu-system-x86 cpio >"$WORK/deps.log" 2>&1; then
@@ -42,9 +49,10 @@ dpkg -x "$kdeb" "$WORK/k" && dpkg -x "$bdeb" "$WORK/bb"
 R=$WORK/root
 mkdir -p "$R/bin" "$R/lib/modules" "$R/lab" "$R/opt/vmmb"
 cp "$WORK/bb/bin/busybox" "$R/bin/busybox"
-for m in irqbypass ccp kvm kvm-amd; do
+for m in irqbypass ccp kvm kvm-amd ${VMMB_LAB_MODULES:-}; do
   cp "$(find "$WORK/k/lib/modules" -name "$m.ko" | head -1)" "$R/lib/modules/"
 done
+echo "${VMMB_LAB_MODULES:-}" >"$R/lib/modules/extra.list"
 make -s install DESTDIR="$R" PREFIX=/opt/vmmb BUILD="$BUILD" >"$WORK/install.log" 2>&1 ||
   { fail "lab: install vmmbench into the initramfs" "$(cat "$WORK/install.log")"; t_summary; exit; }
 cp tests/lab/init "$R/init" && chmod +x "$R/init"
@@ -63,14 +71,15 @@ done
 cp "$BUILD/tests/guest/hostile-guest.elf" "$R/lab/" # hostile guests on SVM (bounded output)
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
 
-echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, -cpu max,+svm"
+echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, $MEM MiB, -cpu max,+svm"
 start=$(date +%s)
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,+svm -smp 2 -m 1G \
-  -object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M \
+# shellcheck disable=SC2086 # VMMB_LAB_QEMU_ARGS is a list of arguments
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,+svm -smp 2 -m "$MEM"M \
+  -object memory-backend-ram,id=m0,size=$((MEM / 2))M -object memory-backend-ram,id=m1,size=$((MEM / 2))M \
   -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
   -kernel "$(ls "$WORK"/k/boot/vmlinuz-*)" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise" \
-  -nographic -no-reboot -nodefaults -serial stdio >"$WORK/console.log" 2>&1
+  -nographic -no-reboot -nodefaults -serial stdio ${VMMB_LAB_QEMU_ARGS:-} >"$WORK/console.log" 2>&1
 rc=$?
 echo "# lab: QEMU ended with status $rc after $(( $(date +%s) - start )) s; console in $WORK/console.log"
 # Firmware escape sequences can precede a line on the serial console: cut them off.

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs inside the lab, chrooted into the host's root (tests/lab/guests-boot.sh): every
+# integration test the way tests/run-all.sh runs them on a host with /dev/kvm, each
+# under a timeout, with its checks printed on the serial console as
+# "LAB: ok - FILE: CHECK" / "LAB: not ok - FILE: CHECK" (a skip keeps its "# SKIP
+# reason"), the evidence of a failure as "LAB:    | ..." lines, and the whole output in
+# $OUT/FILE.log on the host.
+set -u
+cd "$REPO" || { echo "LAB: not ok - the repository $REPO is visible in the lab"; exit 0; }
+export BUILD VMMB_SCALE
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# lab_lines FILE < output: the test's checks as LAB lines, from cmocka's result lines
+# (up to its closing summary, which lists the failed ones again) and from TAP's.
+lab_lines() {
+  awk -v f="$1" '
+    /^\[==========\] [0-9]+ test\(s\) run/ { done = 1 }
+    !done && sub(/^\[       OK \] /, "") { print "LAB: ok - " f ": " $0; next }
+    !done && sub(/^\[  FAILED  \] /, "") { print "LAB: not ok - " f ": " $0; next }
+    /^SKIP: / { why = substr($0, 7) }
+    !done && sub(/^\[  SKIPPED \] /, "") { print "LAB: ok - " f ": " $0 " # SKIP " why; next }
+    !done && /^\[  ERROR   \]|^\[   LINE   \]/ { print "LAB:    | " $0; next }
+    sub(/^ok - /, "") { print "LAB: ok - " f ": " $0; next }
+    sub(/^not ok - /, "") { print "LAB: not ok - " f ": " $0; next }
+    sub(/^    /, "") { print "LAB:    | " $0; next }
+    /^# / { print "LAB:    | " $0 }'
+}
+
+# wait_for PID SECONDS: true once PID has ended, false if it still runs after SECONDS.
+wait_for() {
+  local i
+  for ((i = 0; i < $2; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 1; done
+  ! kill -0 "$1" 2>/dev/null
+}
+
+run_test() { # NAME CMD...
+  local name=$1 start rc
+  shift
+  case " ${GUEST_TESTS:-$name} " in *" $name "*) ;; *) return ;; esac
+  start=$(date +%s)
+  echo "LAB:    | # $name: started"
+  # (line-buffered: a test that overstays still shows how far it got)
+  timeout -k 10 "$GUEST_TIMEOUT" stdbuf -oL -eL "$@" >"$OUT/$name.log" 2>&1 &
+  local pid=$! n=0
+  # Every minute, what the test is running (emulation is slow: this tells slow from stuck).
+  while ! wait_for "$pid" 60; do
+    n=$((n + 1))
+    echo "LAB:    | # $name: still running after $n min: $(tail -n 1 "$OUT/$name.log" | cut -c1-80);" \
+      "$(ps -eo etimes=,args= | awk '$2 ~ /vmm-min|vmmbench|test_/ {print $1 "s " $2 " " $3 " " $4}' | tr '\n' ';' | cut -c1-200)"
+  done
+  wait "$pid"
+  rc=$?
+  lab_lines "$name" <"$OUT/$name.log"
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    echo "LAB: not ok - $name: ran to its end within $GUEST_TIMEOUT s"
+  elif [ $rc -ne 0 ] && ! grep -Eq '^\[  FAILED  \]|^not ok' "$OUT/$name.log"; then
+    echo "LAB: not ok - $name: exited $rc without a failed check"; tail -5 "$OUT/$name.log" | sed 's/^/LAB:    | /'
+  fi
+  echo "LAB:    | # $name: $(( $(date +%s) - start )) s"
+}
+
+if [ -n "${GUEST_DEBUG:-}" ]; then bash -c "$GUEST_DEBUG" 2>&1 | sed "s/^/LAB:    | /"; fi
+shopt -s nullglob
+for t in "$BUILD"/tests/integration/test_*; do
+  [[ $t != *.d && -x $t ]] && run_test "$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.sh; do
+  run_test "$(basename "$t")" bash "$t"
+done
