@@ -8,6 +8,7 @@
 #
 # mutants.txt: one mutant per line, fields separated by " | ":
 #   FILE | TEXT (occurs exactly once in FILE) | REPLACEMENT | what it breaks [| TESTS]
+# (the separator is " | " with its spaces, so TEXT may hold "||"; it may not hold " | ").
 # TESTS (optional): the test programs to run for this mutant (e.g. "unit/test_db
 # integration/test_guests"), the ones that cover FILE; default: every fast test. A mutant
 # killed by a subset is killed by the whole suite too, so the rate is a lower bound.
@@ -49,16 +50,26 @@ run_tests || { echo "the unmutated tree fails its tests: fix that first"; exit 2
 killed=0 survived=0 equivalent=0 n=0
 while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac
-  IFS='|' read -r file text repl why tests <<<"$line"
-  file=$(echo "$file" | xargs); text=${text# }; text=${text% }; repl=${repl# }; repl=${repl% }
-  why=${why# }; why=${why% }; tests=$(echo "${tests:-}" | xargs)
+  # Fields split on " | " only: TEXT and REPLACEMENT may hold C's "||".
+  f=(); rest=$line
+  while [[ $rest == *" | "* ]]; do f+=("${rest%% | *}"); rest=${rest#* | }; done
+  f+=("$rest")
+  file=$(echo "${f[0]}" | xargs); text=${f[1]:-}; repl=${f[2]:-}; why=${f[3]:-}
+  text=${text# }; text=${text% }; repl=${repl# }; repl=${repl% }
+  why=${why# }; why=${why% }; tests=$(echo "${f[4]:-}" | xargs)
   n=$((n + 1))
   cnt=$(grep -cF -- "$text" "$file" 2>/dev/null || echo 0)
   if [ "$cnt" != 1 ]; then echo "BAD   #$n $file: '$text' occurs $cnt times (fix the list)"; survived=$((survived + 1)); continue; fi
   cp "$file" "$WORK/orig"
   MUT_TEXT=$text MUT_REPL=$repl perl -0pi -e 's/\Q$ENV{MUT_TEXT}\E/$ENV{MUT_REPL}/' "$file"
+  # With TESTS named, only the programs and those tests are rebuilt (C tests), which keeps
+  # a mutant to a few links instead of every test binary; shell tests get everything.
+  want=$TARGETS
+  if [ -n "$tests" ] && [[ $tests != *.sh* ]]; then
+    want="all"; for t in $tests; do want="$want $B/tests/$t"; done
+  fi
   # shellcheck disable=SC2086
-  if ! make -s -j2 BUILD=$B $TARGETS >"$WORK/mbuild.log" 2>&1 || ! run_tests "$tests"; then
+  if ! make -s -j2 BUILD=$B $want >"$WORK/mbuild.log" 2>&1 || ! run_tests "$tests"; then
     echo "KILL  #$n $file: $why"; killed=$((killed + 1))
   elif [[ $why == equivalent:* ]]; then
     echo "EQUIV #$n $file: $why"; equivalent=$((equivalent + 1))
