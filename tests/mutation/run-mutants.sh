@@ -20,13 +20,15 @@ LIST=${MUTATE_LIST:-tests/mutation/mutants.txt}
 TARGET=${MUTATE_TARGET:-90}
 WORK=$(mktemp -d /tmp/vmmb-mutate.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# mktemp makes it 0700; the tests that run the CLIs as `nobody` need to reach the build.
+chmod 0755 "$WORK"
 # The tree as git has it, plus uncommitted changes: what is being judged.
 git ls-files -z | (cd "$ROOT" && cpio -0pdm --quiet "$WORK/src")
 cd "$WORK/src"
 B=build
 UNIT=$(cd tests/unit && ls test_*.c | sed 's/\.c$//')
 INTEG=$(cd tests/integration && ls test_*.c 2>/dev/null | sed 's/\.c$//')
-TARGETS="all $(for t in $UNIT; do echo "$B/tests/unit/$t"; done) $(for t in $INTEG; do echo "$B/tests/integration/$t"; done)"
+TARGETS="all $B/tests/guest/hostile-guest.elf $(for t in $UNIT; do echo "$B/tests/unit/$t"; done) $(for t in $INTEG; do echo "$B/tests/integration/$t"; done)"
 run_tests() { # [TESTS]: "unit/NAME", "integration/NAME" (C) or "integration/NAME.sh"
   local t rc=0 list=${1:-}
   if [ -z "$list" ]; then
@@ -35,10 +37,10 @@ run_tests() { # [TESTS]: "unit/NAME", "integration/NAME" (C) or "integration/NAM
   fi
   for t in $list; do
     case $t in
-      *.sh) BUILD=$B timeout 600 bash "tests/$t" >/dev/null 2>&1 || rc=1 ;;
-      *) BUILD=$B timeout 300 "$B/tests/$t" >/dev/null 2>&1 || rc=1 ;;
+      *.sh) BUILD=$B timeout 600 bash "tests/$t" >"$WORK/test.log" 2>&1 || rc=1 ;;
+      *) BUILD=$B timeout 300 "$B/tests/$t" >"$WORK/test.log" 2>&1 || rc=1 ;;
     esac
-    [ $rc -ne 0 ] && return 1  # killed: no need to run the rest
+    [ $rc -ne 0 ] && { failed_test=$t; return 1; }  # killed: no need to run the rest
   done
   if [ -n "${MUTATE_TESTS:-}" ]; then eval "$MUTATE_TESTS" >/dev/null 2>&1 || rc=1; fi
   return $rc
@@ -46,7 +48,7 @@ run_tests() { # [TESTS]: "unit/NAME", "integration/NAME" (C) or "integration/NAM
 echo "# building the unmutated tree"
 # shellcheck disable=SC2086
 make -s -j2 BUILD=$B $TARGETS >"$WORK/build.log" 2>&1 || { echo "the unmutated tree does not build"; tail -20 "$WORK/build.log"; exit 2; }
-run_tests || { echo "the unmutated tree fails its tests: fix that first"; exit 2; }
+run_tests || { echo "the unmutated tree fails ${failed_test:-its tests}: fix that first"; tail -30 "$WORK/test.log"; exit 2; }
 killed=0 survived=0 equivalent=0 n=0
 while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac
@@ -66,7 +68,7 @@ while IFS= read -r line; do
   # a mutant to a few links instead of every test binary; shell tests get everything.
   want=$TARGETS
   if [ -n "$tests" ] && [[ $tests != *.sh* ]]; then
-    want="all"; for t in $tests; do want="$want $B/tests/$t"; done
+    want="all $B/tests/guest/hostile-guest.elf"; for t in $tests; do want="$want $B/tests/$t"; done
   fi
   # shellcheck disable=SC2086
   if ! make -s -j2 BUILD=$B $want >"$WORK/mbuild.log" 2>&1 || ! run_tests "$tests"; then
