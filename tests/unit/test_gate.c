@@ -571,6 +571,26 @@ static void test_small_samples_not_multimodal(void **state)
     compare_free(&r);
 }
 
+/* A baseline metric the candidate lacks fails the gate on its own (exit 2, "missing"),
+ * even when everything the candidate has is judged and passes; naming it in
+ * --allow-missing lets it through. */
+static void test_missing_alone_fails(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64];
+    path_in("missing.db", db, sizeof db);
+    struct gen g = { 100, 0.005, 0.005, false, 0 };
+    store_set(db, "base", "cpuid", "ring=3", "lat", &g, 3, 20, 0);
+    store_set(db, "base", "mmio", "", "lat", &g, 3, 20, 0);
+    store_set(db, "cand", "cpuid", "ring=3", "lat", &g, 3, 20, 0);
+    assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
+                              "--junit '%s/m.xml'", db, dir), 2);
+    out_has("missing: vmmbench.missing mmio - lat");
+    file_has("m.xml", "type=\"missing\"");
+    assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
+                              "--allow-missing 'mmio *'", db), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_alpha_out_of_reach_warns),
         cmocka_unit_test(test_bimodal_compared_on_means),
         cmocka_unit_test(test_ratio_chart_direction_and_colour),
+        cmocka_unit_test(test_missing_alone_fails),
         cmocka_unit_test(test_difference_band),
         cmocka_unit_test(test_small_samples_not_multimodal),
     };
