@@ -251,6 +251,23 @@ static void test_unreadable(void **state)
     assert_non_null(strstr(e2.msg, dir));
 }
 
+/* A NUL byte inside the file: refused as not a text config (inih would stop at it and
+ * parse only what comes before). */
+static void test_nul_byte(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/nul.ini", dir);
+    static const char text[] = "[vm]\nname = a\n\0vcpus = 0\n";
+    tu_write_file(path, text, sizeof text - 1);
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(path, &c, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_CONFIG);
+    if (!strstr(e.msg, "NUL bytes"))
+        fail_msg("message: %s", e.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_placement_and_device_keys),
         cmocka_unit_test(test_unreadable),
+        cmocka_unit_test(test_nul_byte),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

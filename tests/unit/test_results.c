@@ -501,6 +501,19 @@ static void test_first_failure_wins(void **state)
     assert_string_equal(f->res.reason, "overstayed");
 }
 
+/* A BYTES record needs the TSC frequency to become MB/s: without it the run fails as
+ * corrupt instead of storing a bandwidth of 0. */
+static void test_bytes_need_tsc_khz(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = hdr_at(f, AREA);
+    put(h, VMMB_REC_BYTES, 0, 0, 1 << 20, 1000);
+    results_collect(&f->gm, AREA, 0, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_GUEST_ERROR);
+    assert_non_null(strstr(f->res.reason, "corrupt"));
+    assert_int_equal(count_metric(&f->res, "bandwidth"), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -509,6 +522,7 @@ int main(void)
         T(test_valid_area),      T(test_even_floor_no_khz), T(test_area_at_end_of_ram),
         T(test_bad_pointer),     T(test_bad_header),        T(test_bad_counts),
         T(test_guest_gave_up),   T(test_bad_records),       T(test_first_failure_wins),
+        T(test_bytes_need_tsc_khz),
         T(test_over_max_in_big_memory), T(test_latency_records), T(test_points_and_bytes),
         T(test_info_records),    T(test_point_limit),       T(test_sample_limit),
     };
