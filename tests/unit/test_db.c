@@ -605,6 +605,66 @@ static void test_too_many_points_refused(void **state)
     db_close(db);
 }
 
+/* Placement facts are judged row by row: a guest node's memory is where it was asked only
+ * with no sampled page elsewhere; 4 KiB backing only with no huge page; huge backing when
+ * at least 90% of what is resident is huge (or under 2 MiB is). And two configs that share
+ * a name but not their text are two configs, each run tied to its own. */
+static void test_placement_rows_judged(void **state)
+{
+    (void)state;
+    struct db *db = open_ok();
+    sqlite3 *h = db_handle(db);
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);
+    char text_a[] = "[vm]\nname=same\n# a\n", text_b[] = "[vm]\nname=same\n# b\n";
+    snprintf(c.name, sizeof c.name, "same");
+    c.text = text_a;
+    struct vmm_err e = { 0 };
+    int64_t id[3];
+    static const uint64_t page[3] = { 4096, 2 << 20, 2 << 20 };
+    static const uint64_t huge[3] = { 2 << 20, 61 << 20, 32 << 20 }; /* of 64 MiB */
+    for (int k = 0; k < 3; k++) {
+        struct vmm_result r;
+        fake_result(&r, 10);
+        struct vmm_placement_obs *o = &r.placement;
+        o->valid = true;
+        o->nvnodes = 2;
+        o->backing_page_size = page[k];
+        o->mem[VMM_OBS_AT_END].taken = true;
+        o->mem[VMM_OBS_AT_END].rss_bytes = 64 << 20;
+        o->mem[VMM_OBS_AT_END].huge_bytes = huge[k];
+        o->mem[VMM_OBS_AT_END].vnode[0] = (struct vmm_vnode_obs){ 0, 64, 63, 1, 0, 1 };
+        o->mem[VMM_OBS_AT_END].vnode[1] = (struct vmm_vnode_obs){ 1, 64, 64, 0, 0, -1 };
+        if (k == 2)
+            c.text = text_b;
+        if (db_store_run(db, &hi, &c, &spec, &r, &id[k], &e) != 0)
+            fail_msg("store %d: %s", k, e.msg);
+        vmm_result_free(&r);
+    }
+    char sql[256];
+    for (int k = 0; k < 3; k++) {
+        /* node 0 has one page elsewhere, node 1 none */
+        snprintf(sql, sizeof sql, "SELECT group_concat(subject || ':' || ok) FROM (SELECT "
+                 "subject, ok FROM placement WHERE run_id = %lld AND kind = 'memory' AND "
+                 "moment = 'at_end' ORDER BY subject)", (long long)id[k]);
+        char *mem = text_of(h, sql);
+        assert_string_equal(mem, "0:0,1:1");
+        free(mem);
+        snprintf(sql, sizeof sql, "SELECT ok FROM placement WHERE run_id = %lld AND kind = "
+                 "'backing'", (long long)id[k]);
+        /* 4 KiB with 2 MiB huge: wrong; huge with 61 of 64 MiB huge: fine; with 32: wrong */
+        assert_int_equal(count(h, sql), k == 1);
+    }
+    assert_int_equal(count(h, "SELECT count(*) FROM placement WHERE moment = 'after_touch'"), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM configs WHERE name = 'same'"), 2);
+    snprintf(sql, sizeof sql, "SELECT count(DISTINCT config_id) FROM runs WHERE id IN (%lld, "
+             "%lld)", (long long)id[0], (long long)id[2]);
+    assert_int_equal(count(h, sql), 2);
+    db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_samples_intact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_points_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_placement_rows_judged, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -476,6 +476,121 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Compares tag:base with tag:cand of DB on METRIC through the library; one row. */
+static void compare_one(const char *db, const char *metric, struct cmp_result *r)
+{
+    struct selector sa, sb;
+    struct dataset da, dc;
+    struct vmm_err e = { 0 };
+    if (selector_parse("tag:base", db, &sa, &e) || selector_parse("tag:cand", db, &sb, &e) ||
+        dataset_load(&sa, &da, &e) || dataset_load(&sb, &dc, &e))
+        fail_msg("load: %s", e.msg);
+    struct cmp_opts o;
+    cmp_opts_default(&o);
+    o.metrics[o.nmetrics++] = metric;
+    if (compare_datasets(&da, &dc, &o, r, &e))
+        fail_msg("compare: %s", e.msg);
+    assert_int_equal(r->nrows, 1);
+    dataset_free(&da);
+    dataset_free(&dc);
+    selector_free(&sa);
+    selector_free(&sb);
+}
+
+/* Values at or below zero are compared on B - A with the band relative to |A|: a shift
+ * of 0.5% of A, however significant, is no change; 10% is one, its direction kept. */
+static void test_difference_band(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64];
+    path_in("diffband.db", db, sizeof db);
+    struct gen a = { -100, 0.0002, 0.0002, false, 0 }, b = { -100.5, 0.0002, 0.0002, false, 0 };
+    struct gen c = { -110, 0.0002, 0.0002, false, 0 };
+    store_set(db, "base", "null", "", "offset", &a, 4, 20, 0);
+    store_set(db, "cand", "null", "", "offset", &b, 4, 20, 0);
+    struct cmp_result r;
+    compare_one(db, "offset", &r);
+    const struct cmp_row *x = &r.rows[0];
+    assert_true(x->diff);
+    assert_true(x->p < 0.01);                        /* significant, */
+    assert_true(x->hi < 0 && x->lo > -2);            /* but inside 2% of |A| = 2 */
+    assert_int_equal(x->verdict, VERDICT_NO_CHANGE);
+    compare_free(&r);
+    path_in("diffbig.db", db, sizeof db);
+    store_set(db, "base", "null", "", "offset", &a, 4, 20, 0);
+    store_set(db, "cand", "null", "", "offset", &c, 4, 20, 0);
+    compare_one(db, "offset", &r);
+    x = &r.rows[0];
+    assert_true(x->diff && x->hi < -2);
+    assert_int_equal(x->verdict, VERDICT_FASTER);    /* lower is better, and it fell */
+    compare_free(&r);
+}
+
+/* Two modes in under 20 samples a side are not judged multimodal: too few to tell modes
+ * from noise, so the medians are compared. A: 3 runs of 4 batches near 100 and 2 near 140
+ * (median 100, mean 113); B: 2 and 4 (median 140, mean 127): the ratio is 1.4, not the
+ * means' 1.12. */
+static void test_small_samples_not_multimodal(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64];
+    path_in("smallmodes.db", db, sizeof db);
+    struct db *d;
+    struct vmm_err e = { 0 };
+    if (db_open(db, &d, &e) != 0)
+        fail_msg("db_open: %s", e.msg);
+    struct host_info h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.hostname, sizeof h.hostname, "testhost");
+    struct bench_config c;
+    config_default(&c);
+    snprintf(c.name, sizeof c.name, "cfg");
+    for (int side = 0; side < 2; side++)
+        for (unsigned run = 0; run < 3; run++) {
+            struct vmm_result res;
+            vmm_result_init(&res);
+            for (unsigned b = 0; b < 6; b++) {
+                double mode = b < (side ? 2u : 4u) ? 100 : 140;
+                vmm_result_add(&res, "lat", "ns", b, false, mode + 0.1 * run + 0.01 * b);
+            }
+            struct run_spec spec = { .workload = "tlb", .params = "size=2M", .rep = run,
+                                     .tag = side ? "cand" : "base" };
+            int64_t id;
+            if (db_store_run(d, &h, &c, &spec, &res, &id, &e) != 0)
+                fail_msg("db_store_run: %s", e.msg);
+            vmm_result_free(&res);
+        }
+    db_close(d);
+    struct cmp_result r;
+    compare_one(db, "lat", &r);
+    const struct cmp_row *x = &r.rows[0];
+    assert_false(x->multimodal);
+    if (!(x->ratio > 1.35 && x->ratio < 1.45))
+        fail_msg("ratio %g, want the medians' 1.4", x->ratio);
+    assert_int_equal(x->verdict, VERDICT_SLOWER);
+    compare_free(&r);
+}
+
+/* A baseline metric the candidate lacks fails the gate on its own (exit 2, "missing"),
+ * even when everything the candidate has is judged and passes; naming it in
+ * --allow-missing lets it through. */
+static void test_missing_alone_fails(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64];
+    path_in("missing.db", db, sizeof db);
+    struct gen g = { 100, 0.005, 0.005, false, 0 };
+    store_set(db, "base", "cpuid", "ring=3", "lat", &g, 3, 20, 0);
+    store_set(db, "base", "mmio", "", "lat", &g, 3, 20, 0);
+    store_set(db, "cand", "cpuid", "ring=3", "lat", &g, 3, 20, 0);
+    assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
+                              "--junit '%s/m.xml'", db, dir), 2);
+    out_has("missing: vmmbench.missing mmio - lat");
+    file_has("m.xml", "type=\"missing\"");
+    assert_int_equal(vmmbench("check --db '%s' --baseline tag:base --candidate tag:cand "
+                              "--allow-missing 'mmio *'", db), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +604,9 @@ int main(void)
         cmocka_unit_test(test_alpha_out_of_reach_warns),
         cmocka_unit_test(test_bimodal_compared_on_means),
         cmocka_unit_test(test_ratio_chart_direction_and_colour),
+        cmocka_unit_test(test_missing_alone_fails),
+        cmocka_unit_test(test_difference_band),
+        cmocka_unit_test(test_small_samples_not_multimodal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "vmm/guest_mem.h"
 
@@ -143,6 +144,24 @@ static void test_create_refuses(void **state)
     assert_null(gm.mapping);
 }
 
+/* Two slots back to back: the first byte past one is the first byte of the next, found
+ * there, and a range across the seam (two host mappings) is refused. */
+static void test_adjacent_slots(void **state)
+{
+    (void)state;
+    uint8_t a[16], b[16];
+    struct guest_mem gm;
+    memset(&gm, 0, sizeof gm);
+    gm.slot[0] = (struct guest_ram_slot){ .gpa = 0x1000, .size = 16, .host = a };
+    gm.slot[1] = (struct guest_ram_slot){ .gpa = 0x1010, .size = 16, .host = b };
+    gm.nslots = 2;
+    assert_ptr_equal(guest_mem_ptr(&gm, 0x100f, 1), a + 15);
+    assert_ptr_equal(guest_mem_ptr(&gm, 0x1010, 1), b);
+    assert_ptr_equal(guest_mem_ptr(&gm, 0x1010, 16), b);
+    assert_null(guest_mem_ptr(&gm, 0x100f, 2));
+    assert_null(guest_mem_ptr(&gm, 0x1020, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_high_slot),
         cmocka_unit_test(test_exactly_low_max),
         cmocka_unit_test(test_create_refuses),
+        cmocka_unit_test(test_adjacent_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

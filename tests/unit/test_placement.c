@@ -101,6 +101,9 @@ static void test_parse_errors(void **state)
     expect_parse_error("pin", "2,,3", "CPU list");
     expect_parse_error("pin", "5-2", "CPU list");
     expect_parse_error("pin", "node:x", "node:N");
+    expect_parse_error("pin", "node:64", "node:N");             /* nodes are 0..63 */
+    expect_parse_error("vmm_pin", "0-64", "more than 64 entries"); /* 65 CPUs */
+    expect_parse_error("pin", "0-64", "CPU list");
     expect_parse_error("vnuma", "0:1G", "guest:size@host");
     expect_parse_error("vnuma", "0:1G@host0,0:1G@host1", "overlapping");
     expect_parse_error("vnuma", "1:1G@host0", "out of order");

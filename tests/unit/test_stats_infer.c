@@ -74,6 +74,11 @@ static void test_flags(void **state)
     stats_describe(v, 5, 3, &d);
     assert_true(d.flags & STATS_FLAG_FEW);
     assert_string_equal(stats_flag_text(d.flags), "few");
+    /* exactly the minimum is enough: six samples are not "few" */
+    for (int i = 0; i < STATS_MIN_N; i++)
+        v[i] = 100 + i * 0.01;
+    stats_describe(v, STATS_MIN_N, 3, &d);
+    assert_false(d.flags & STATS_FLAG_FEW);
     stats_describe(v, 0, 3, &d);
     assert_true(isnan(d.median));
 }

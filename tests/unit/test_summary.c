@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,9 @@ static void test_table(void **state)
     near(med, 20);
     near(p5, 11);
     near(p95, 29);
+    /* one ok run per workload: its interval holds batch noise only, and says so */
+    assert_non_null(strstr(text, "<3 runs"));
+    assert_non_null(strstr(text, "only with 3 or more runs"));
     assert_non_null(strstr(text, "median"));
     assert_non_null(strstr(text, "p95"));
     /* The failed run is listed with its id, status and reason. */
@@ -395,6 +399,25 @@ static void test_emulated_host(void **state)
     tu_rm_tree(edir);
 }
 
+/* Figures print with 4 significant digits: fixed point from 0.001 up to 1e9, %g outside,
+ * so a tiny value keeps its digits instead of rounding to zeros. */
+static void test_number_format(void **state)
+{
+    (void)state;
+    static const struct { double v; const char *want; } cases[] = {
+        { 0, "0" },           { 12.3456, "12.35" },   { 1234.4, "1234" },
+        { 0.0012345, "0.001234" }, { 0.0005, "0.0005" }, { 1.5e-6, "1.5e-06" },
+        { -2.5e-7, "-2.5e-07" }, { 2.5e9, "2.5e+09" }, { 999999999, "999999999" },
+        { NAN, "-" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[32];
+        summary_fmt_num(cases[i].v, buf, sizeof buf);
+        if (strcmp(buf, cases[i].want) != 0)
+            fail_msg("%g printed as '%s', want '%s'", cases[i].v, buf, cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_empty_database),
         cmocka_unit_test(test_narrow_layout),
         cmocka_unit_test(test_emulated_host),
+        cmocka_unit_test(test_number_format),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

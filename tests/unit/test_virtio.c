@@ -243,6 +243,13 @@ static void test_broken_chains(void **state)
     assert_int_equal(vq_pop(&q, &v->gm, c), 1);
     assert_int_equal(c->n, 8);
     free(c);
+    /* a loop through every entry of a table of VQ_MAX_SEGS entries is named a loop (at
+     * step n), not a chain too long (which one more step would report) */
+    queue_init(v, &q, VQ_MAX_SEGS);
+    for (unsigned i = 0; i < VQ_MAX_SEGS; i++)
+        set_desc(t, i, BUF, 8, VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % VQ_MAX_SEGS));
+    offer(v, &q, 0, 0);
+    expect_err(v, &q, VQ_ERR_LOOP);
     /* head and next outside the table */
     queue_init(v, &q, 8);
     offer(v, &q, 0, 8);
