@@ -46,6 +46,11 @@ unshare --mount --propagation private -- bash -c '
   else
     echo "not ok - unit/test_db (a child drops to nobody) with TMPDIR=$tmp (0700)"; sed "s/^/    /" "$tmp/unit.log"
   fi
+  if TMPDIR=$tmp "$build/tests/unit/test_readonly" >"$tmp/ro.log" 2>&1; then
+    echo "ok - unit/test_readonly (nobody reads the databases) with TMPDIR=$tmp (0700)"
+  else
+    echo "not ok - unit/test_readonly (nobody reads the databases) with TMPDIR=$tmp (0700)"; sed "s/^/    /" "$tmp/ro.log"
+  fi
 ' _ "$PWD" "$P/c" "$BUILD" "$P/tmp" $SWITCHING >"$P/out.log" 2>&1
 rc=$?
 [ "$(stat -c %a "$P")" = 700 ] && pass "the checkout's parent is mode 0700 ($P)" \
