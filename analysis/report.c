@@ -311,7 +311,8 @@ static void change_text(const struct cmp_row *x, char *buf, size_t cap)
         snprintf(buf, cap, "%+.1f%% (no CI)", (x->ratio - 1) * 100);
 }
 
-static void row_label(FILE *f, const struct cmp_row *x)
+/* "config workload params" of a comparison row, escaped. */
+static void row_where(FILE *f, const struct cmp_row *x)
 {
     if (*x->config) {
         h(f, x->config);
@@ -320,6 +321,11 @@ static void row_label(FILE *f, const struct cmp_row *x)
     h(f, x->workload);
     fputc(' ', f);
     h(f, *x->params ? x->params : "-");
+}
+
+static void row_label(FILE *f, const struct cmp_row *x)
+{
+    row_where(f, x);
     fputc(' ', f);
     h(f, x->metric);
 }
@@ -489,13 +495,7 @@ static void compare_section(FILE *f, const struct cmp_result *r, const struct pl
     for (size_t i = 0; i < r->nrows; i++) {
         const struct cmp_row *x = &r->rows[i];
         fputs("<tr><td>", f);
-        if (*x->config) {
-            h(f, x->config);
-            fputc(' ', f);
-        }
-        h(f, x->workload);
-        fputc(' ', f);
-        h(f, *x->params ? x->params : "-");
+        row_where(f, x);
         fputs("</td><td>", f);
         h(f, x->metric);
         fputs("</td>", f);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 
 #include "vstate/vm.h"
 
@@ -173,9 +172,7 @@ void *vcpu_thread(void *arg)
     }
     note_cpu(v);
     vcpu_counters_stop(v);
-    struct timespec ct;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ct) == 0)
-        v->cpu_s = (double)ct.tv_sec + (double)ct.tv_nsec * 1e-9;
+    v->cpu_s = vm_thread_cpu();
     cpu_set_t set;
     if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) == 0)
         for (int c = 0; c < VMM_CPUSET_WORDS * 64 && c < CPU_SETSIZE; c++)

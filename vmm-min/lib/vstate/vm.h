@@ -82,6 +82,8 @@ struct vm {
 };
 
 double vm_now(void);
+/* The calling thread's CPU time in seconds (base/clock.c). */
+double vm_thread_cpu(void);
 /* Records a failure for this run (first one wins) under the VM lock. */
 void vm_fail(struct vm *vm, enum vmm_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

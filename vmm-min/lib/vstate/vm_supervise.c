@@ -77,20 +77,13 @@ static double next_wake(struct vm *vm, double deadline)
     return wake;
 }
 
-static double thread_cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* Waits for vCPU 0 to finish, enforcing both timeouts, then stops every vCPU. While the
  * guest runs it sleeps on vm->cond until the next deadline or an event (a vCPU ending or
  * changing phase), and writes vm->stop once, so it costs the guest nothing; its CPU time
  * is kept in vm->supervisor_cpu_s as the proof. */
 void vm_supervise(struct vm *vm, double deadline)
 {
-    double cpu0 = thread_cpu_now();
+    double cpu0 = vm_thread_cpu();
     pthread_mutex_lock(&vm->lock);
     int stop = atomic_load(&vm->stop);
     for (;;) {
@@ -102,9 +95,9 @@ void vm_supervise(struct vm *vm, double deadline)
         if (stop == VM_RUNNING && atomic_exchange(&vm->touch_requested, false)) {
             /* One-off work, counted apart: supervision proper is what remains. */
             pthread_mutex_unlock(&vm->lock);
-            double o0 = thread_cpu_now();
+            double o0 = vm_thread_cpu();
             vm_observe_after_touch(vm);
-            vm->observe_cpu_s += thread_cpu_now() - o0;
+            vm->observe_cpu_s += vm_thread_cpu() - o0;
             pthread_mutex_lock(&vm->lock);
             continue;
         }
@@ -121,7 +114,7 @@ void vm_supervise(struct vm *vm, double deadline)
         pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
     }
     pthread_mutex_unlock(&vm->lock);
-    vm->supervisor_cpu_s = thread_cpu_now() - cpu0 - vm->observe_cpu_s;
+    vm->supervisor_cpu_s = vm_thread_cpu() - cpu0 - vm->observe_cpu_s;
 }
 
 static const char *insn_name(const uint8_t *b)
