@@ -2,7 +2,6 @@
 #include "hier.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_rng.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,82 +28,6 @@ double hier_location(const double *v, size_t n, enum hier_loc loc, double *buf)
     }
     memcpy(buf, v, n * sizeof *buf);
     return median_inplace(buf, n);
-}
-
-static const double *order_v;
-
-static int cmp_index(const void *pa, const void *pb)
-{
-    double x = order_v[*(const size_t *)pa], y = order_v[*(const size_t *)pb];
-    return (x > y) - (x < y);
-}
-
-/* A resample holds every original value some number of times, so instead of copying and
- * selecting, each replicate counts the draws per value and walks the values in sorted
- * order to the middle: the same median, several times faster. */
-int hier_boot(const struct hsample *s, enum hier_loc loc, unsigned reps, uint64_t seed,
-              double *out)
-{
-    size_t n = s->off[s->nruns];
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
-    unsigned *cnt = malloc((n ? n : 1) * sizeof *cnt);
-    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!order || !cnt || !g) {
-        free(order);
-        free(cnt);
-        if (g)
-            gsl_rng_free(g);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    order_v = s->v;
-    qsort(order, n, sizeof *order, cmp_index);
-    unsigned long sd = (unsigned long)(seed ^ (seed >> 32));
-    gsl_rng_set(g, sd ? sd : 5489UL);
-    for (unsigned k = 0; k < reps; k++) {
-        memset(cnt, 0, n * sizeof *cnt);
-        size_t total = 0;
-        double sum = 0;
-        for (size_t i = 0; i < s->nruns; i++) {
-            size_t r = gsl_rng_uniform_int(g, s->nruns);       /* stage 1: a run */
-            size_t b = s->off[r], m = s->off[r + 1] - b;
-            for (size_t j = 0; j < m; j++) {                     /* stage 2: its batches */
-                size_t x = b + gsl_rng_uniform_int(g, m);
-                cnt[x]++;
-                sum += s->v[x];
-            }
-            total += m;
-        }
-        if (total == 0) {
-            out[k] = NAN;
-            continue;
-        }
-        if (loc == HIER_MEAN) {
-            out[k] = sum / (double)total;
-            continue;
-        }
-        /* 0-based ranks of the middle one or two of the resample */
-        size_t k1 = (total - 1) / 2, k2 = total / 2, cum = 0;
-        double v1 = NAN, v2 = NAN;
-        for (size_t i = 0; i < n; i++) {
-            size_t c = cnt[order[i]];
-            if (!c)
-                continue;
-            if (cum <= k1 && k1 < cum + c)
-                v1 = s->v[order[i]];
-            if (cum <= k2 && k2 < cum + c) {
-                v2 = s->v[order[i]];
-                break;
-            }
-            cum += c;
-        }
-        out[k] = (v1 + v2) / 2;
-    }
-    gsl_rng_free(g);
-    free(order);
-    free(cnt);
-    return 0;
 }
 
 static double sd_of(const double *v, size_t n)
