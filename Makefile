@@ -236,7 +236,8 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -MMD -MP -Ivmm-min/include -Ivmm-min/lib \
-                -Iharness -Iharness/cli -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include $(FUZZ_SAN)
+                -Iharness -Iharness/cli -Ianalysis -I$(BUILD)/gen -Iguest-kernels/include $(FUZZ_SAN) \
+                -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(VMM_SRCS) $(HARNESS_SRCS)

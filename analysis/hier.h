@@ -28,7 +28,13 @@
 
 /* Replicates of the hierarchical bootstrap (SE estimation needs far fewer than
  * percentile intervals; 1000 keeps the SE within ~2% of its limit). */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* fuzz builds (libFuzzer's convention): the same paths with few replicates, so a fuzzed
+ * database costs milliseconds, not the figures' precision */
+#define HIER_REPS 40
+#else
 #define HIER_REPS 1000
+#endif
 /* Below this many runs on a side, run-to-run variance is unknown (two runs give one
  * degree of freedom: no honest estimate). */
 #define HIER_MIN_RUNS 3

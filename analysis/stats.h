@@ -17,7 +17,13 @@ void stats_sort(double *v, size_t n);
 double stats_quantile_sorted(const double *v, size_t n, double q);
 
 /* Bootstrap replicates used for every CI unless a caller asks otherwise. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* fuzz builds (libFuzzer's convention): the same paths with few replicates, so a fuzzed
+ * database costs milliseconds, not the figures' precision */
+#define STATS_BOOT_REPS 40
+#else
 #define STATS_BOOT_REPS 2000
+#endif
 /* A result is flagged when its relative CI half-width (half the width of the median's 95%
  * CI over |median|) exceeds these, and "too few" below STATS_MIN_N samples: such a result
  * is shown, but not compared (compare says n/a, check refuses it). */
