@@ -53,7 +53,9 @@ enum hier_loc { HIER_MEDIAN = 0, HIER_MEAN };
 /* Location of pooled values (unsorted input is fine; buf is scratch of n doubles). */
 double hier_location(const double *v, size_t n, enum hier_loc loc, double *buf);
 
-/* out[k] (reps of them) = location of one two-stage resample of s. Returns -1 on OOM. */
+/* out[k] (reps of them) = location of one two-stage resample of s. Returns -1 on OOM.
+ * hier_boot.c draws them without drawing every batch, exactly or, from 64 batches a run,
+ * within 1/m of the variance; see there. */
 int hier_boot(const struct hsample *s, enum hier_loc loc, unsigned reps, uint64_t seed,
               double *out);
 
