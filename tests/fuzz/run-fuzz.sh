@@ -39,6 +39,16 @@ stats() {
   echo "${execs:-0} execs, ${rate:-0} exec/s, cov ${cov:-0} edges"
 }
 
+# why LOG: what a failed run said: libFuzzer's and the sanitizers' reports, else the end
+# of the log (a run killed without a report still shows how it ended).
+why() {
+  if grep -qE 'ERROR|property|runtime error|Test unit written' "$1"; then
+    grep -E 'ERROR|property|runtime error|Test unit written' "$1" | head -5
+  else
+    tail -8 "$1"
+  fi | sed 's/^/#    /'
+}
+
 mkdir -p "$BUILD/fuzz/crashes"
 for t in "${targets[@]}"; do
   bin=$BUILD/fuzz/fuzz_$t seeds=tests/fuzz/corpus/$t
@@ -54,13 +64,14 @@ for t in "${targets[@]}"; do
       "$work" "$seeds" >"$log" 2>&1
     rc=$?
     if [ $rc -eq 0 ]; then echo "ok - fuzz/$t: $(stats "$log")"
-    else echo "not ok - fuzz/$t: $(stats "$log")"; grep -E 'ERROR|property|runtime error|Test unit written' "$log" | head -5 | sed 's/^/    /'; failed=1; fi
+    else echo "not ok - fuzz/$t: $(stats "$log"), exit $rc"; why "$log"; failed=1; fi
   else
     # Replay: every kept input, crashes found earlier included, must pass.
     n=$(find "$seeds" -type f | wc -l)
     "$bin" "${COMMON[@]}" -runs=0 "$seeds" >"$log" 2>&1
-    if [ $? -eq 0 ] && [ "$n" -gt 0 ]; then echo "ok - fuzz/$t: replays its corpus ($n inputs)"
-    else echo "not ok - fuzz/$t: replays its corpus ($n inputs)"; grep -E 'ERROR|property|runtime error' "$log" | head -5 | sed 's/^/    /'; failed=1; fi
+    rc=$?
+    if [ $rc -eq 0 ] && [ "$n" -gt 0 ]; then echo "ok - fuzz/$t: replays its corpus ($n inputs)"
+    else echo "not ok - fuzz/$t: replays its corpus ($n inputs)"; why "$log"; failed=1; fi
     # New inputs, into a scratch corpus so the repository is not touched.
     work=$(mktemp -d)
     "$bin" "${COMMON[@]}" -max_total_time="${FUZZ_TEST_SECONDS:-20}" -artifact_prefix="$crash_prefix" \
@@ -68,8 +79,8 @@ for t in "${targets[@]}"; do
     rc=$?
     rm -rf "$work"
     if [ $rc -eq 0 ]; then echo "ok - fuzz/$t: ${FUZZ_TEST_SECONDS:-20} s of new inputs ($(stats "$log"))"
-    else echo "not ok - fuzz/$t: ${FUZZ_TEST_SECONDS:-20} s of new inputs ($(stats "$log"))"
-         grep -E 'ERROR|property|runtime error|Test unit written' "$log" | head -5 | sed 's/^/    /'; failed=1; fi
+    else echo "not ok - fuzz/$t: ${FUZZ_TEST_SECONDS:-20} s of new inputs ($(stats "$log"), exit $rc)"
+         why "$log"; failed=1; fi
   fi
   rm -f "$log"
 done
