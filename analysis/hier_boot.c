@@ -248,7 +248,7 @@ static int boot_setup(struct boot *b, bool mixture)
         if (R && n / BOOT_BLOCK + 1 > BOOT_TABLE_MAX / R)
             b->block = n / (BOOT_TABLE_MAX / R) + 1;
         b->nblocks = n / b->block + 1;
-        b->table = malloc(b->nblocks * R * sizeof *b->table);
+        b->table = malloc(b->nblocks * (R ? R : 1) * sizeof *b->table);
         uint32_t *count = calloc(R ? R : 1, sizeof *count);
         if (!b->table || !count) {
             free(count);

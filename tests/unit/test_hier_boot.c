@@ -28,7 +28,8 @@ static double median_of(double *v, size_t n)
 }
 
 /* The definition: replicate = median of the pooled batch-by-batch two-stage draw. */
-static void reference_boot(const struct hsample *s, unsigned reps, uint64_t seed, double *out)
+static void reference_boot(const struct hsample *s, enum hier_loc loc, unsigned reps, uint64_t seed,
+                           double *out)
 {
     size_t n = s->off[s->nruns];
     double *pool = malloc(n * s->nruns * sizeof *pool);
@@ -42,7 +43,10 @@ static void reference_boot(const struct hsample *s, unsigned reps, uint64_t seed
             for (size_t j = 0; j < m; j++)
                 pool[np++] = s->v[b + gsl_rng_uniform_int(g, m)];
         }
-        out[k] = np ? median_of(pool, np) : NAN;    /* only empty runs drawn */
+        if (!np)
+            out[k] = NAN;    /* only empty runs drawn */
+        else
+            out[k] = loc == HIER_MEAN ? gsl_stats_mean(pool, 1, np) : median_of(pool, np);
     }
     gsl_rng_free(g);
     free(pool);
@@ -54,7 +58,7 @@ struct shape {
     bool integers;              /* ties, as nanosecond counts have */
 };
 
-static void check_shape(const struct shape *sh, const char *what)
+static void check_shape_loc(const struct shape *sh, enum hier_loc loc, const char *what)
 {
     size_t n = sh->runs * sh->batches;
     double *v = malloc(n * sizeof *v);
@@ -72,8 +76,8 @@ static void check_shape(const struct shape *sh, const char *what)
     off[sh->runs] = n;
     struct hsample s = { v, off, sh->runs };
     double *got = malloc(REPS * sizeof *got), *want = malloc(REPS * sizeof *want);
-    assert_int_equal(hier_boot(&s, HIER_MEDIAN, REPS, 99, got), 0);
-    reference_boot(&s, REPS, 99, want);
+    assert_int_equal(hier_boot(&s, loc, REPS, 99, got), 0);
+    reference_boot(&s, loc, REPS, 99, want);
     double sd_got = gsl_stats_sd(got, 1, REPS), sd_want = gsl_stats_sd(want, 1, REPS);
     double c_got = gsl_stats_mean(got, 1, REPS), c_want = gsl_stats_mean(want, 1, REPS);
     double ratio = sd_got / sd_want;
@@ -90,6 +94,11 @@ static void check_shape(const struct shape *sh, const char *what)
     free(off);
     free(got);
     free(want);
+}
+
+static void check_shape(const struct shape *sh, const char *what)
+{
+    check_shape_loc(sh, HIER_MEDIAN, what);
 }
 
 static void test_exact_runs_dominate(void **state)
@@ -128,6 +137,30 @@ static void test_mixture_mixed_integers(void **state)
     check_shape(&(struct shape){ 12, 64, 10, 10, true }, "mixture, both, integers");
 }
 
+/* The mean (for multimodal rows): exact sums of few draws, the normal sum of many. */
+static void test_mean_small_and_large_runs(void **state)
+{
+    (void)state;
+    check_shape_loc(&(struct shape){ 8, 20, 40, 5, false }, HIER_MEAN, "mean, 20 batches a run");
+    check_shape_loc(&(struct shape){ 6, 300, 10, 30, false }, HIER_MEAN, "mean, 300 batches a run");
+}
+
+/* No runs, or runs without values: no location, and no failure. */
+static void test_nothing_to_draw(void **state)
+{
+    (void)state;
+    const size_t off0[] = { 0 }, off3[] = { 0, 0, 0, 0 };
+    double out[8];
+    struct hsample none = { NULL, off0, 0 }, empty = { NULL, off3, 3 };
+    assert_int_equal(hier_boot(&none, HIER_MEDIAN, 8, 1, out), 0);
+    for (int k = 0; k < 8; k++)
+        assert_true(isnan(out[k]));
+    assert_int_equal(hier_boot(&empty, HIER_MEDIAN, 8, 1, out), 0);
+    assert_int_equal(hier_boot(&empty, HIER_MEAN, 8, 1, out), 0);
+    for (int k = 0; k < 8; k++)
+        assert_true(isnan(out[k]));
+}
+
 /* SD of the replicates that drew any batch. */
 static double sd_drawn(const double *x, size_t n, size_t *nan)
 {
@@ -154,7 +187,7 @@ static void test_uneven_runs(void **state)
     struct hsample s = { v, off, 4 };
     double *got = malloc(REPS * sizeof *got), *want = malloc(REPS * sizeof *want);
     assert_int_equal(hier_boot(&s, HIER_MEDIAN, REPS, 5, got), 0);
-    reference_boot(&s, REPS, 5, want);
+    reference_boot(&s, HIER_MEDIAN, REPS, 5, want);
     size_t nan_got, nan_want;
     double sd_got = sd_drawn(got, REPS, &nan_got), sd_want = sd_drawn(want, REPS, &nan_want);
     for (unsigned k = 0; k < REPS; k++)
@@ -180,7 +213,7 @@ static void test_mixture_even_median(void **state)
     struct hsample s = { v, off, 4 };
     double *got = malloc(REPS * sizeof *got), *want = malloc(REPS * sizeof *want);
     assert_int_equal(hier_boot(&s, HIER_MEDIAN, REPS, 3, got), 0);
-    reference_boot(&s, REPS, 3, want);
+    reference_boot(&s, HIER_MEDIAN, REPS, 3, want);
     unsigned half_got = 0, half_want = 0;
     for (unsigned k = 0; k < REPS; k++) {
         half_got += got[k] == 1.5;
@@ -205,6 +238,8 @@ int main(void)
         cmocka_unit_test(test_mixture_mixed_integers),
         cmocka_unit_test(test_uneven_runs),
         cmocka_unit_test(test_mixture_even_median),
+        cmocka_unit_test(test_mean_small_and_large_runs),
+        cmocka_unit_test(test_nothing_to_draw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
