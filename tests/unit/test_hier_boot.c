@@ -4,8 +4,8 @@
  * give replicate medians of the same centre and spread, on data where run-to-run
  * variance dominates (a method that loses stage 1 shrinks the spread several times),
  * where runs are alike (one that loses stage 2 shrinks it by ~sqrt 2), and with one
- * batch a run; and the mean, exact and normal. 4000 replicates a side: the SD ratio is held to 0.88..1.12, over 5 of
- * its own standard errors (~2.2%). */
+ * batch a run; and the mean, exact and normal. 4000 replicates a side: the SD ratio is
+ * held to 0.88..1.12, over 5 of its own standard errors (~2.2%). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
