@@ -49,12 +49,13 @@ why() {
   fi | sed 's/^/#    /'
 }
 
-mkdir -p "$BUILD/fuzz/crashes"
-for t in "${targets[@]}"; do
+# fuzz_one TARGET: its TAP lines on stdout; fails when any of them is "not ok".
+fuzz_one() {
+  local t=$1 failed=0 bin seeds crash_prefix log work rc n
   bin=$BUILD/fuzz/fuzz_$t seeds=tests/fuzz/corpus/$t
   crash_prefix=$BUILD/fuzz/crashes/$t-
   if [ ! -x "$bin" ]; then
-    echo "not ok - fuzz/$t: $bin is not built (make fuzz-build)"; failed=1; continue
+    echo "not ok - fuzz/$t: $bin is not built (make fuzz-build)"; return 1
   fi
   log=$(mktemp)
   if [ "$mode" = long ]; then
@@ -83,5 +84,24 @@ for t in "${targets[@]}"; do
          why "$log"; failed=1; fi
   fi
   rm -f "$log"
+  return $failed
+}
+
+mkdir -p "$BUILD/fuzz/crashes"
+# The targets run FUZZ_JOBS at a time (default: one per CPU), each into its own output,
+# printed in order: a fuzzer is one busy thread.
+parallel=${FUZZ_JOBS:-$(nproc)}
+outs=$(mktemp -d)
+i=0
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n; done
+  ( fuzz_one "$t" >"$outs/$i.tap" 2>&1; echo $? >"$outs/$i.rc" ) &
+  i=$((i + 1))
 done
+wait
+for ((j = 0; j < i; j++)); do
+  cat "$outs/$j.tap"
+  [ "$(cat "$outs/$j.rc" 2>/dev/null)" = 0 ] || failed=1
+done
+rm -rf "$outs"
 exit $failed
