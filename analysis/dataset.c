@@ -811,27 +811,20 @@ int ds_describe_group(struct ds_group *g, uint64_t seed)
         if (!g->roff)
             return -1;
     }
-    stats_describe(g->v, g->n, seed, &g->d);
-    if (g->nrmed < HIER_MIN_RUNS) {
-        if (g->n)
-            g->d.flags |= STATS_FLAG_RUNVAR;
+    stats_describe_values(g->v, g->n, &g->d);
+    if (g->n == 0)
         return 0;
-    }
     /* batches of one run share its luck: the interval must hold run-to-run variance */
-    struct hsample hs = { g->rv, g->roff, g->nrmed };
-    double lo, hi;
-    hier_location_ci(&hs, HIER_MEDIAN, seed, &lo, &hi);
-    if (!isfinite(lo))
-        return 0;
-    g->d.ci_lo = lo;
-    g->d.ci_hi = hi;
-    double half = (hi - lo) / 2;
-    g->d.rel_ci = g->d.median != 0 ? half / fabs(g->d.median) : (half == 0 ? 0 : INFINITY);
-    g->d.flags &= ~(unsigned)(STATS_FLAG_NOISY | STATS_FLAG_UNSTABLE);
-    if (g->d.rel_ci > STATS_NOISY_REL)
-        g->d.flags |= STATS_FLAG_NOISY;
-    if (g->d.rel_ci > STATS_UNSTABLE_REL)
-        g->d.flags |= STATS_FLAG_UNSTABLE;
+    double lo = NAN, hi = NAN;
+    if (g->nrmed >= HIER_MIN_RUNS) {
+        struct hsample hs = { g->rv, g->roff, g->nrmed };
+        hier_location_ci(&hs, HIER_MEDIAN, seed, &lo, &hi);
+    } else {
+        g->d.flags |= STATS_FLAG_RUNVAR;
+    }
+    if (!isfinite(lo)) /* the batches' own interval, flagged above when runs are few */
+        stats_median_ci(g->v, g->n, STATS_BOOT_REPS, 0.95, seed, &lo, &hi);
+    stats_describe_set_ci(&g->d, lo, hi);
     return 0;
 }
 

@@ -126,13 +126,14 @@ void stats_median_ci(const double *v, size_t n, unsigned reps, double level, uin
     free(b);
 }
 
-void stats_describe(double *v, size_t n, uint64_t seed, struct stats_desc *d)
+void stats_describe_values(double *v, size_t n, struct stats_desc *d)
 {
     memset(d, 0, sizeof *d);
     d->n = n;
+    d->ci_lo = d->ci_hi = d->rel_ci = NAN;
     if (n == 0) {
-        d->median = d->ci_lo = d->ci_hi = d->mean = d->sd = NAN;
-        d->p5 = d->p95 = d->p99 = d->min = d->max = d->rel_ci = NAN;
+        d->median = d->mean = d->sd = NAN;
+        d->p5 = d->p95 = d->p99 = d->min = d->max = NAN;
         d->flags = STATS_FLAG_FEW;
         return;
     }
@@ -152,15 +153,31 @@ void stats_describe(double *v, size_t n, uint64_t seed, struct stats_desc *d)
     }
     d->mean = mean;
     d->sd = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0;
-    stats_median_ci(v, n, STATS_BOOT_REPS, 0.95, seed, &d->ci_lo, &d->ci_hi);
-    double half = (d->ci_hi - d->ci_lo) / 2;
-    d->rel_ci = d->median != 0 ? half / fabs(d->median) : (half == 0 ? 0 : INFINITY);
     if (n < STATS_MIN_N)
         d->flags |= STATS_FLAG_FEW;
+}
+
+void stats_describe_set_ci(struct stats_desc *d, double lo, double hi)
+{
+    d->ci_lo = lo;
+    d->ci_hi = hi;
+    double half = (hi - lo) / 2;
+    d->rel_ci = d->median != 0 ? half / fabs(d->median) : (half == 0 ? 0 : INFINITY);
+    d->flags &= ~(unsigned)(STATS_FLAG_NOISY | STATS_FLAG_UNSTABLE);
     if (d->rel_ci > STATS_NOISY_REL)
         d->flags |= STATS_FLAG_NOISY;
     if (d->rel_ci > STATS_UNSTABLE_REL)
         d->flags |= STATS_FLAG_UNSTABLE;
+}
+
+void stats_describe(double *v, size_t n, uint64_t seed, struct stats_desc *d)
+{
+    stats_describe_values(v, n, d);
+    if (n == 0)
+        return;
+    double lo, hi;
+    stats_median_ci(v, n, STATS_BOOT_REPS, 0.95, seed, &lo, &hi);
+    stats_describe_set_ci(d, lo, hi);
 }
 
 const char *stats_flag_text(unsigned flags)

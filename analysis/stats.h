@@ -51,6 +51,11 @@ struct stats_desc {
 /* Sorts v in place and describes it. seed makes the bootstrap reproducible (callers
  * derive it from the group's key). n = 0 gives n = 0 and NaNs. */
 void stats_describe(double *v, size_t n, uint64_t seed, struct stats_desc *d);
+/* stats_describe in two steps, for a caller with an interval of its own (a run-clustered
+ * one): everything but the interval (ci_lo, ci_hi, rel_ci NaN), then the interval with
+ * the noisy/unstable flags it implies. */
+void stats_describe_values(double *v, size_t n, struct stats_desc *d);
+void stats_describe_set_ci(struct stats_desc *d, double lo, double hi);
 /* "few", "unstable", "noisy" or "" for a flags word. */
 const char *stats_flag_text(unsigned flags);
 
