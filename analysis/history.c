@@ -32,6 +32,7 @@ struct reader {
     size_t nruns, capruns;
     double *v;
     size_t nv, capv;
+    int64_t last_run;       /* the run whose values are being appended (ids are > 0) */
 };
 
 static int push_value(struct reader *r, double x)
@@ -216,33 +217,80 @@ static bool listed(const char *v, const char *const *list, size_t n)
     return false;
 }
 
-/* Starts a new series in h with the key of the current row. */
-static struct hist_series *new_series(struct history *h, size_t *cap, sqlite3_stmt *st)
+/* The build state: series of the current (host, config, workload, params) group, each
+ * with its reader; a group's series are finished when the next group starts, so the
+ * samples of one group at a time are in memory. */
+struct builder {
+    struct history *h;
+    size_t cap;
+    struct reader *rd;       /* parallel to h->s */
+    size_t group;            /* first series of the current group */
+    const struct hist_opts *o;
+};
+
+/* The series of the current group for (metric, unit), created when new. */
+static struct hist_series *series_for(struct builder *b, sqlite3_stmt *run, const char *metric,
+                                      const char *unit, struct reader **rd)
 {
-    if (h->n == *cap) {
-        size_t c = *cap ? 2 * *cap : 16;
+    struct history *h = b->h;
+    for (size_t i = b->group; i < h->n; i++)
+        if (!strcmp(h->s[i].metric, metric) && !strcmp(h->s[i].unit, unit)) {
+            *rd = &b->rd[i];
+            return &h->s[i];
+        }
+    if (h->n == b->cap) {
+        size_t c = b->cap ? 2 * b->cap : 16;
         struct hist_series *p = realloc(h->s, c * sizeof *p);
-        if (!p)
+        if (p)
+            h->s = p;
+        struct reader *q = p ? realloc(b->rd, c * sizeof *q) : NULL;
+        if (!q)
             return NULL;
-        h->s = p;
-        *cap = c;
+        b->rd = q;
+        b->cap = c;
     }
-    struct hist_series *s = &h->s[h->n++];
+    struct hist_series *s = &h->s[h->n];
     memset(s, 0, sizeof *s);
-    s->host = strdup(col(st, 0));
-    s->config = strdup(col(st, 1));
-    s->workload = strdup(col(st, 2));
-    s->params = strdup(col(st, 3));
-    s->metric = strdup(col(st, 4));
-    s->unit = strdup(col(st, 5));
+    memset(&b->rd[h->n], 0, sizeof b->rd[h->n]);
+    *rd = &b->rd[h->n++];
+    s->host = strdup(col(run, 1));
+    s->config = strdup(col(run, 2));
+    s->workload = strdup(col(run, 3));
+    s->params = strdup(col(run, 4));
+    s->metric = strdup(metric);
+    s->unit = strdup(unit);
     return s->host && s->config && s->workload && s->params && s->metric && s->unit ? s : NULL;
 }
 
-static bool same_key(const struct hist_series *s, sqlite3_stmt *st)
+static int cmp_series(const void *a, const void *b)
 {
-    return !strcmp(s->metric, col(st, 4)) && !strcmp(s->workload, col(st, 2)) &&
-           !strcmp(s->params, col(st, 3)) && !strcmp(s->config, col(st, 1)) &&
-           !strcmp(s->host, col(st, 0)) && !strcmp(s->unit, col(st, 5));
+    const struct hist_series *x = a, *y = b;
+    int c = strcmp(x->metric, y->metric);
+    return c ? c : strcmp(x->unit, y->unit);
+}
+
+/* Points and changes of every series of the current group; their readers are freed. */
+static int finish_group(struct builder *b)
+{
+    int ret = 0;
+    for (size_t i = b->group; i < b->h->n; i++) {
+        if (!ret && (make_points(&b->rd[i], &b->h->s[i], b->o->ci) ||
+                     history_detect(&b->h->s[i], &b->o->ed)))
+            ret = -1;
+        reader_reset(&b->rd[i]);
+        free(b->rd[i].runs);
+        free(b->rd[i].v);
+    }
+    /* metrics in name order within a group, like show */
+    qsort(b->h->s + b->group, b->h->n - b->group, sizeof *b->h->s, cmp_series);
+    b->group = b->h->n;
+    return ret;
+}
+
+static bool same_group(const struct hist_series *s, sqlite3_stmt *run)
+{
+    return !strcmp(s->workload, col(run, 3)) && !strcmp(s->params, col(run, 4)) &&
+           !strcmp(s->config, col(run, 2)) && !strcmp(s->host, col(run, 1));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -271,18 +319,46 @@ static int count_points(struct history *h)
     return 0;
 }
 
-/* The series key, the run, its point label and start, and the value; sorted by key so a
- * series arrives in one piece. The label: the tag, or for untagged runs the run itself;
- * by revision the host's suite_rev. */
-static const char history_sql[] =
-    "SELECT coalesce(h.hostname, ''), c.name, r.workload, r.params, s.metric, s.unit, r.id, "
+/* The ok runs sorted by group, each with its point label and start. The label: the tag,
+ * or for untagged runs the run itself; by revision the host's suite_rev. Sorting the
+ * runs, not the samples, keeps the sort small; each run's samples then come through the
+ * (run_id, metric) index. */
+static const char runs_sql[] =
+    "SELECT r.id, coalesce(h.hostname, ''), c.name, r.workload, r.params, "
     "  CASE WHEN ?1 THEN coalesce(nullif(h.suite_rev, ''), 'unknown') "
-    "       ELSE coalesce(r.tag, 'run-' || r.id) END, "
-    "  coalesce(r.started, 0), s.value "
-    "FROM samples s JOIN runs r ON r.id = s.run_id JOIN hosts h ON h.id = r.host_id "
-    "JOIN configs c ON c.id = r.config_id "
-    "WHERE r.status = 'ok' AND s.warmup = 0 "
-    "ORDER BY 1, 2, 3, 4, 5, 6, r.id";
+    "       ELSE coalesce(r.tag, 'run-' || r.id) END, coalesce(r.started, 0) "
+    "FROM runs r JOIN hosts h ON h.id = r.host_id JOIN configs c ON c.id = r.config_id "
+    "WHERE r.status = 'ok' ORDER BY 2, 3, 4, 5, r.id";
+static const char samples_sql[] =
+    "SELECT metric, unit, value FROM samples WHERE run_id = ?1 AND warmup = 0";
+
+/* Adds one run's samples to the series of its group. */
+static int add_run(struct builder *b, sqlite3_stmt *run, sqlite3_stmt *smp)
+{
+    struct hist_series *cur = NULL;
+    struct reader *rd = NULL;
+    int rc;
+    sqlite3_reset(smp);
+    sqlite3_bind_int64(smp, 1, sqlite3_column_int64(run, 0));
+    while ((rc = sqlite3_step(smp)) == SQLITE_ROW) {
+        const char *metric = col(smp, 0), *unit = col(smp, 1);
+        if (!listed(metric, b->o->metrics, b->o->nmetrics))
+            continue;
+        if (!cur || strcmp(cur->metric, metric) || strcmp(cur->unit, unit)) {
+            if (!(cur = series_for(b, run, metric, unit, &rd)))
+                return -1;
+            int64_t id = sqlite3_column_int64(run, 0);
+            if (rd->last_run != id) {
+                if (push_run(rd, col(run, 5), sqlite3_column_double(run, 6)))
+                    return -1;
+                rd->last_run = id;
+            }
+        }
+        if (push_value(rd, sqlite3_column_double(smp, 2)))
+            return -1;
+    }
+    return rc == SQLITE_DONE ? 0 : -2;
+}
 
 int history_build(const char *path, const struct hist_opts *o, struct history *h,
                   struct vmm_err *e)
@@ -292,42 +368,27 @@ int history_build(const char *path, const struct hist_opts *o, struct history *h
     sqlite3 *db;
     if (adb_open(path, &db, e))
         return -1;
-    sqlite3_stmt *st = NULL;
-    struct reader r = { 0 };
-    size_t cap = 0;
-    struct hist_series *cur = NULL;
-    int64_t run = -1;
+    sqlite3_stmt *run = NULL, *smp = NULL;
+    struct builder b = { .h = h, .o = o };
     int rc, ret = -1;
-    if (sqlite3_prepare_v2(db, history_sql, -1, &st, NULL) != SQLITE_OK) {
-        vmm_err_set(e, VMM_EXIT_USAGE, "reading %s: %s", path, sqlite3_errmsg(db));
-        goto out;
-    }
-    sqlite3_bind_int(st, 1, o->by == HIST_BY_REV);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!listed(col(st, 4), o->metrics, o->nmetrics) ||
-            !listed(col(st, 2), o->workloads, o->nworkloads))
+    if (sqlite3_prepare_v2(db, runs_sql, -1, &run, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, samples_sql, -1, &smp, NULL) != SQLITE_OK)
+        goto sqlerr;
+    sqlite3_bind_int(run, 1, o->by == HIST_BY_REV);
+    while ((rc = sqlite3_step(run)) == SQLITE_ROW) {
+        if (!listed(col(run, 3), o->workloads, o->nworkloads))
             continue;
-        if (!cur || !same_key(cur, st)) {
-            if (cur && (make_points(&r, cur, o->ci) || history_detect(cur, &o->ed)))
-                goto oom;
-            reader_reset(&r);
-            if (!(cur = new_series(h, &cap, st)))
-                goto oom;
-            run = -1;
-        }
-        if (sqlite3_column_int64(st, 6) != run) {
-            run = sqlite3_column_int64(st, 6);
-            if (push_run(&r, col(st, 7), sqlite3_column_double(st, 8)))
-                goto oom;
-        }
-        if (push_value(&r, sqlite3_column_double(st, 9)))
+        if (b.group < h->n && !same_group(&h->s[b.group], run) && finish_group(&b))
             goto oom;
+        int r = add_run(&b, run, smp);
+        if (r == -1)
+            goto oom;
+        if (r == -2)
+            goto sqlerr;
     }
-    if (rc != SQLITE_DONE) {
-        vmm_err_set(e, VMM_EXIT_USAGE, "reading %s: %s", path, sqlite3_errmsg(db));
-        goto out;
-    }
-    if (cur && (make_points(&r, cur, o->ci) || history_detect(cur, &o->ed)))
+    if (rc != SQLITE_DONE)
+        goto sqlerr;
+    if (finish_group(&b))
         goto oom;
     if (!h->n) {
         vmm_err_set(e, VMM_EXIT_USAGE, "%s has no samples of ok runs%s%s%s%s; run `vmmbench "
@@ -341,13 +402,20 @@ int history_build(const char *path, const struct hist_opts *o, struct history *h
         goto oom;
     ret = 0;
     goto out;
+sqlerr:
+    vmm_err_set(e, VMM_EXIT_USAGE, "reading %s: %s", path, sqlite3_errmsg(db));
+    goto out;
 oom:
     vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory reading the history of %s", path);
 out:
-    reader_reset(&r);
-    free(r.runs);
-    free(r.v);
-    sqlite3_finalize(st);
+    for (size_t i = b.group; i < h->n; i++) {
+        reader_reset(&b.rd[i]);
+        free(b.rd[i].runs);
+        free(b.rd[i].v);
+    }
+    free(b.rd);
+    sqlite3_finalize(run);
+    sqlite3_finalize(smp);
     sqlite3_close(db);
     if (ret)
         history_free(h);
