@@ -282,7 +282,8 @@ static int finish_group(struct builder *b)
         free(b->rd[i].v);
     }
     /* metrics in name order within a group, like show */
-    qsort(b->h->s + b->group, b->h->n - b->group, sizeof *b->h->s, cmp_series);
+    if (b->h->n > b->group)
+        qsort(b->h->s + b->group, b->h->n - b->group, sizeof *b->h->s, cmp_series);
     b->group = b->h->n;
     return ret;
 }
