@@ -5,8 +5,9 @@
 # the table finds exactly the two planted latency steps (sizes read as 9-12% and 7-10%), by time and by revision, and
 # nothing in throughput; --json carries every point with its CI; --plot makes real PNG
 # and SVG through gnuplot with a change line per step; the report gets a History section
-# only when the database holds more than one revision; bad input exits 2 naming the
-# problem.
+# only when the database holds more than one revision; two run sets of real native runs
+# (`vmmbench run --config native`) come out as two points of 3 runs each, in order; bad
+# input exits 2 naming the problem.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -93,6 +94,27 @@ done
 mkdir -p "$TMP/ro" && touch "$TMP/ro/f"
 expect_exit "history --plot into a file path" 2 "$VB" history --db "$DB" --plot "$TMP/ro/f/x"
 expect_out "the directory problem is named" "cannot create $TMP/ro/f/x"
+
+# ---- real runs: two run sets of a native workload, stored by `vmmbench run` ----
+RDB=$TMP/real.db
+for tag in ci-a ci-b; do
+  expect_exit "vmmbench run --config native --tag $tag" 0 "$VB" run tlb:min=1M,max=1M,iters=20000,batches=3 \
+    --config native --reps 3 --tag "$tag" --db "$RDB"
+done
+expect_exit "history over real runs" 0 "$VB" history --db "$RDB" --json
+printf '%s\n' "$OUT" >"$TMP/real.json"
+if python3 - "$TMP/real.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["points"] == 2 and d["series"], d
+for s in d["series"]:
+    assert s["workload"] == "tlb" and s["config"] == "native", s
+    assert [p["label"] for p in s["points"]] == ["ci-a", "ci-b"], s["points"]
+    assert all(p["runs"] == 3 for p in s["points"]) and s["changes"] == []
+assert "latency" in [s["metric"] for s in d["series"]]
+EOF
+then pass "real runs: a series per metric, the two run sets in order, 3 runs each"
+else fail "real runs: a series per metric, the two run sets in order, 3 runs each" "$OUT"; fi
 
 # ---- the report ----
 expect_exit "report over the history" 0 "$VB" report --db "$DB" --out "$TMP/report"
