@@ -116,7 +116,7 @@ $(DEPS_OK): mk/ensure-deps.sh
 run: all
 	@BUILD=$(BUILD) mk/run.sh
 
-test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS) $(SAN_TREE)
+test: all $(UNIT_BINS) $(INTEG_BINS) $(TEST_GUESTS) $(SAN_TREE) $(BUILD)/tests/bench/make_history_db
 	@BUILD=$(BUILD) tests/run-all.sh
 
 # The two-node NUMA / SVM lab under QEMU (tests/lab); `make test` runs it too.

@@ -753,3 +753,30 @@ int plot_all(const struct dataset *ds, const struct cmp_result *cmp, const char 
         return -1;
     return 0;
 }
+
+/* The helpers above for plots drawn outside this file (history.c). */
+int plot_pair_open(const char *dir, const char *name, FILE **d, FILE **f, struct vmm_err *e)
+{
+    return open_pair(dir, name, d, f, e);
+}
+
+void plot_head(FILE *f, const char *name, int w, int h)
+{
+    script_head(f, name, w, h);
+}
+
+void plot_quote(FILE *f, const char *s)
+{
+    gq(f, s);
+}
+
+void plot_label(FILE *f, const char *s)
+{
+    dq(f, s);
+}
+
+int plot_finish(struct plot_set *ps, const char *dir, const char *name, const char *title,
+                const char *family, struct vmm_err *e)
+{
+    return finish(ps, dir, name, title, family, e);
+}

@@ -35,4 +35,15 @@ int plot_find_gnuplot(char *path, size_t cap, struct vmm_err *e);
 int plot_all(const struct dataset *ds, const struct cmp_result *cmp, const char *dir,
              struct plot_set *out, struct vmm_err *e);
 
+/* For plots drawn elsewhere (history.c), the same conventions: NAME.dat and NAME.gp
+ * both or neither; the script head that loops over the PNG and SVG terminals (the body
+ * must close its brace); a gnuplot string literal; a data-file label in double quotes;
+ * running gnuplot in dir and recording the plot in ps. */
+int plot_pair_open(const char *dir, const char *name, FILE **d, FILE **f, struct vmm_err *e);
+void plot_head(FILE *f, const char *name, int w, int h);
+void plot_quote(FILE *f, const char *s);
+void plot_label(FILE *f, const char *s);
+int plot_finish(struct plot_set *ps, const char *dir, const char *name, const char *title,
+                const char *family, struct vmm_err *e);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dataset.h"
 #include "export.h"
+#include "history.h"
 #include "json.h"
 #include "metrics.h"
 #include "plot.h"
@@ -586,6 +589,72 @@ static void flagged_section(FILE *f, const struct dataset *ds)
         fputs("</table>\n", f);
 }
 
+/* The history of the whole database, by suite revision, when it has more than one: its
+ * changes and a plot per series. 1 when built, 0 when there is one revision or fewer. */
+static int history_load(const struct dataset *ds, const char *plots, struct plot_set *ps,
+                        struct history *hist, size_t *first_plot, struct vmm_err *e)
+{
+    struct sqlite3 *db;
+    if (adb_open(ds->db_path, &db, e))
+        return -1;
+    long revs = history_count_revisions(db);
+    sqlite3_close(db);
+    if (revs <= 1)
+        return 0;
+    struct hist_opts o;
+    hist_opts_default(&o);
+    o.by = HIST_BY_REV;
+    o.ci = true;
+    *first_plot = ps->n;
+    if (history_build(ds->db_path, &o, hist, e))
+        return -1;
+    if (history_plot(hist, plots, ps, e)) {
+        history_free(hist);
+        return -1;
+    }
+    return 1;
+}
+
+static void history_section(FILE *f, const struct history *hist, const struct plot_set *ps,
+                            size_t first_plot)
+{
+    size_t nchg = 0;
+    for (size_t i = 0; i < hist->n; i++)
+        nchg += hist->s[i].nchg;
+    fprintf(f, "<h2 id=history>History</h2>\n<p>Every series of the database across its %zu "
+            "suite revisions, oldest first (each point the median of its run medians with the "
+            "run-clustered 95%% CI); changes found by E-Divisive means (permutation test, alpha "
+            "%g, %d permutations, at least %d revisions a side): <b>%zu</b>. Data: <a "
+            "href=\"history.json\">history.json</a></p>\n", hist->npoints, HIST_ALPHA, HIST_PERMS,
+            HIST_MIN_SEG, nchg);
+    if (nchg) {
+        fputs("<table class=history><tr><th>metric</th><th>workload</th><th>config</th><th>host"
+              "</th><th>last before</th><th>first after</th><th>before</th><th>after</th>"
+              "<th>size</th><th>confidence</th></tr>\n", f);
+        for (size_t i = 0; i < hist->n; i++) {
+            const struct hist_series *s = &hist->s[i];
+            for (size_t j = 0; j < s->nchg; j++) {
+                const struct hist_change *c = &s->chg[j];
+                const char *cell[] = { s->metric, s->workload, s->config, s->host,
+                                       s->pts[c->at - 1].label, s->pts[c->at].label };
+                fputs("<tr>", f);
+                for (size_t k = 0; k < sizeof cell / sizeof cell[0]; k++) {
+                    fputs("<td>", f);
+                    h(f, cell[k]);
+                    fputs("</td>", f);
+                }
+                fprintf(f, "<td class=n>%.6g</td><td class=n>%.6g</td><td class=n>%+.1f%%</td>"
+                        "<td class=n>%.3f</td></tr>\n", c->before, c->after, 100 * c->size,
+                        c->confidence);
+            }
+        }
+        fputs("</table>\n", f);
+    }
+    for (size_t i = first_plot; i < ps->n; i++)
+        if (strcmp(ps->made[i].family, "history") == 0)
+            img(f, &ps->made[i]);
+}
+
 static void compare_csv(FILE *f, const struct cmp_result *r)
 {
     fputs("config,workload,params,metric,unit,n_a,median_a,n_b,median_b,ratio,ci_lo,ci_hi,p,"
@@ -616,6 +685,11 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
     if (!ps)
         return vmm_err_set(e, VMM_EXIT_INTERNAL, "out of memory");
     int ret = plot_all(ds, cmp, plots, ps, e);
+    struct history hist = { 0 };
+    size_t hist_plot = 0;
+    int has_hist = ret ? 0 : history_load(ds, plots, ps, &hist, &hist_plot, e);
+    if (has_hist < 0)
+        ret = -1;
     FILE *f = NULL;
     if (!ret && (f = open_out(dir, "summary.csv", e))) {
         export_summary(ds, false, f);
@@ -633,9 +707,15 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
         compare_csv(f, cmp);
         ret |= fclose(f);
     }
+    if (!ret && has_hist > 0 && (f = open_out(dir, "history.json", e))) {
+        history_print_json(&hist, f);
+        ret |= fclose(f);
+    }
     if (!ret && !(f = open_out(dir, "index.html.tmp", e)))
         ret = -1;
     if (ret) {
+        if (has_hist > 0)
+            history_free(&hist);
         free(ps);
         return -1;
     }
@@ -664,12 +744,17 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
     /* the answer first: the verdict and the headline table, then the evidence */
     if (cmp)
         verdict_section(f, cmp);
-    fprintf(f, "<nav>%s<a href=#workloads>workloads</a> · <a href=#flagged>flagged</a> · "
+    fprintf(f, "<nav>%s<a href=#workloads>workloads</a> · %s<a href=#flagged>flagged</a> · "
             "<a href=#host>hosts</a> · <a href=#configs>configs</a></nav>\n",
-            cmp ? "<a href=#compare>comparison</a> · " : "");
+            cmp ? "<a href=#compare>comparison</a> · " : "",
+            has_hist > 0 ? "<a href=#history>history</a> · " : "");
     if (cmp)
         compare_section(f, cmp, ps);
     workload_sections(f, ds, ps, cmp);
+    if (has_hist > 0) {
+        history_section(f, &hist, ps, hist_plot);
+        history_free(&hist);
+    }
     flagged_section(f, ds);
     host_section(f, ds);
     config_section(f, ds);

@@ -22,6 +22,7 @@ static const struct {
     { "merge", cmd_merge, "merge databases from several hosts without duplicates" },
     { "plot", cmd_plot, "draw PNG and SVG plots with gnuplot" },
     { "report", cmd_report, "write a self-contained HTML report" },
+    { "history", cmd_history, "follow every metric across revisions and flag change points" },
 };
 
 int cli_fail(const struct vmm_err *e)
