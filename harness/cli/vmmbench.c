@@ -22,6 +22,7 @@ static const struct {
     { "merge", cmd_merge, "merge databases from several hosts without duplicates" },
     { "plot", cmd_plot, "draw PNG and SVG plots with gnuplot" },
     { "report", cmd_report, "write a self-contained HTML report" },
+    { "campaign", cmd_campaign, "run a campaign file's plan on a Slurm cluster or locally" },
 };
 
 int cli_fail(const struct vmm_err *e)
