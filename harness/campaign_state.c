@@ -117,7 +117,8 @@ static void remove_partial(const char *db)
     unlink(p);
 }
 
-int campaign_task_run(const struct campaign *c, unsigned i, int *rc, struct vmm_err *e)
+int campaign_task_run(const struct campaign *c, unsigned i, bool to_logs, int *rc,
+                      struct vmm_err *e)
 {
     if (i >= campaign_ntasks(c))
         return vmm_err_set(e, VMM_EXIT_USAGE, "task %u: the campaign has tasks 0 to %u", i,
@@ -131,8 +132,12 @@ int campaign_task_run(const struct campaign *c, unsigned i, int *rc, struct vmm_
     struct campaign_argv a;
     if (campaign_run_argv(c, i, &a, e))
         return -1;
-    if (proc_run(a.argv, NULL, rc, VMM_EXIT_USAGE, "set 'vmmbench = PATH' in the campaign "
-                 "file to the program every node can run", e))
+    char out[PATH_MAX + 64], err[PATH_MAX + 64];
+    campaign_file(c, out, sizeof out, CAMPAIGN_TASK_OUT, i);
+    campaign_file(c, err, sizeof err, CAMPAIGN_TASK_ERR, i);
+    struct proc_out logs = { .out_file = out, .err_file = err };
+    if (proc_run(a.argv, to_logs ? &logs : NULL, rc, VMM_EXIT_USAGE, "set 'vmmbench = PATH' "
+                 "in the campaign file to the program every node can run", e))
         return -1;
     FILE *f = fopen(rcpath, "w");
     if (!f || fprintf(f, "%d\n", *rc) < 0 || fclose(f) != 0)

@@ -30,7 +30,9 @@ void campaign_task_last_err(const struct campaign *c, unsigned i, char *buf, siz
 
 /* Runs task i here: removes what an earlier attempt left, runs `vmmbench run` into the
  * partial database, records its exit status, and renames the database complete when the
- * run finished. *rc is vmmbench run's exit status. */
-int campaign_task_run(const struct campaign *c, unsigned i, int *rc, struct vmm_err *e);
+ * run finished. *rc is vmmbench run's exit status. to_logs: its output goes to the task's
+ * log files, as Slurm's --output/--error put it (for `run --local`). */
+int campaign_task_run(const struct campaign *c, unsigned i, bool to_logs, int *rc,
+                      struct vmm_err *e);
 
 #endif

@@ -65,9 +65,15 @@ int proc_run(char *const argv[], struct proc_out *io, int *status, int missing_c
     if (pid < 0)
         return vmm_err_set(e, VMM_EXIT_INTERNAL, "fork for %s: %s", argv[0], strerror(errno));
     if (pid == 0) {
-        for (int i = 0; i < 2; i++)
+        const char *files[2] = { io ? io->out_file : NULL, io ? io->err_file : NULL };
+        for (int i = 0; i < 2; i++) {
             if (pipes[i][1] >= 0)
                 dup2(pipes[i][1], i + 1);
+            int fd = files[i] ? open(files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                              : -1;
+            if (fd >= 0)
+                dup2(fd, i + 1);   /* dup2 clears close-on-exec on the copy */
+        }
         signal(SIGPIPE, SIG_DFL);
         execvp(argv[0], argv);
         int err = errno;

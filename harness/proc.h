@@ -12,6 +12,8 @@ struct proc_out {
     size_t out_cap;
     char *err;        /* stderr likewise */
     size_t err_cap;
+    const char *out_file;   /* or stdout into this file (truncated); NULL: as above */
+    const char *err_file;
 };
 
 /* Runs argv[0] (looked up in PATH when it has no slash) and waits. *status is the exit

@@ -38,7 +38,7 @@ int slurm_sbatch(const char *const *args, size_t nargs, const char *script, char
     argv[n++] = (char *)script;
     argv[n] = NULL;
     char out[512], err[2048];
-    struct proc_out io = { out, sizeof out, err, sizeof err };
+    struct proc_out io = { .out = out, .out_cap = sizeof out, .err = err, .err_cap = sizeof err };
     int st;
     if (proc_run(argv, &io, &st, CAMPAIGN_EXIT_SCHEDULER, FIX_SLURM, e))
         return -1;
@@ -88,7 +88,7 @@ int slurm_query(const char *jobid, struct slurm_state *out, size_t cap, size_t *
                    "--format=%i|%T|%r", NULL };
     static char text[1 << 16];
     char err[1024];
-    struct proc_out io = { text, sizeof text, err, sizeof err };
+    struct proc_out io = { .out = text, .out_cap = sizeof text, .err = err, .err_cap = sizeof err };
     int st;
     if (proc_run(sq, &io, &st, CAMPAIGN_EXIT_SCHEDULER, FIX_SLURM, e))
         return -1;

@@ -302,9 +302,13 @@ static int status(const struct campaign *c)
             if (rc >= 0)
                 snprintf(detail, sizeof detail, "vmmbench exit %d (%s)", rc,
                          campaign_exit_meaning(rc));
-            else
+            else if (s)
                 snprintf(detail, sizeof detail, "vmmbench left no exit status (stopped before "
                          "it finished)");
+            else
+                snprintf(detail, sizeof detail, "vmmbench left no exit status, and Slurm lists "
+                         "no job %s_%u any more (cancelled while pending leaves no record; "
+                         "finished jobs leave squeue after MinJobAge)", cs.task_job[i], i);
             if (last[0]) {
                 size_t l = strlen(detail);
                 snprintf(detail + l, sizeof detail - l, "; last stderr: %.300s", last);
@@ -359,9 +363,10 @@ static int finish(const struct campaign *c)
             argv[3 + nin] = paths[nin];
             nin++;
         } else {
+            /* Merged without it: the report shows what finished, and the merge after a
+             * resubmit adds the rest. */
             fprintf(stderr, "vmmbench: campaign %s: task %u has no complete database; "
                     "`vmmbench campaign status %s` says why\n", c->name, i, c->path);
-            ret = VMM_EXIT_RUNS_FAILED;
         }
     if (!nin) {
         fprintf(stderr, "vmmbench: campaign %s: no task finished; nothing to merge\n", c->name);
@@ -397,10 +402,11 @@ static int run_local(const struct campaign *c)
             printf("task %u (set %s): done already\n", i, campaign_task_set(c, i)->name);
             continue;
         }
-        printf("task %u (set %s%s%s): running here\n", i, campaign_task_set(c, i)->name,
-               node[0] ? ", planned for node " : "", node);
+        printf("task %u (set %s%s%s): running here, output in %s/logs/task-%u.*\n", i,
+               campaign_task_set(c, i)->name, node[0] ? ", planned for node " : "", node,
+               c->results, i);
         int rc;
-        if (campaign_task_run(c, i, &rc, &e))
+        if (campaign_task_run(c, i, true, &rc, &e))
             return cli_fail(&e);
         if (rc != 0)
             fprintf(stderr, "vmmbench: campaign %s: task %u: vmmbench run exit %d (%s)\n",
@@ -428,7 +434,7 @@ static int task(const struct campaign *c, const char *index)
                          campaign_ntasks(c) - 1);
     struct vmm_err e = { 0 };
     int rc;
-    if (campaign_task_run(c, (unsigned)i, &rc, &e))
+    if (campaign_task_run(c, (unsigned)i, false, &rc, &e))
         return cli_fail(&e);
     if (rc != 0)
         fprintf(stderr, "vmmbench: campaign %s: task %lu: vmmbench run exit %d (%s)\n", c->name,
