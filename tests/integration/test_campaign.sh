@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 BUILD=${BUILD:-build}
 VB=$(readlink -f "$BUILD/bin/vmmbench")
-TMP=$(mktemp -d)
+TMP=$(mktemp -d) && [ -d "$TMP" ] || { echo "not ok - mktemp -d"; exit 1; }
 chmod 755 "$TMP"
 PIDS_DIR=$TMP/cluster
 stop_cluster() {
