@@ -19,6 +19,8 @@
 struct parse {
     FILE *f;
     int line;            /* the line the handler is looking at */
+    int section_line;    /* the line of the newest [section] header */
+    bool new_section;    /* a header was read since the handler last ran */
     int err_line;
     char err[400];
     struct campaign *c;
@@ -32,8 +34,15 @@ static char *read_line(char *buf, int n, void *stream)
 {
     struct parse *p = stream;
     char *r = fgets(buf, n, p->f);
-    if (r)
+    if (r) {
         p->line++;
+        /* libinih gives no "new section" callback here: the reader sees the header, so
+         * a section repeated right after itself still counts as a second one. */
+        if (buf[strspn(buf, " \t")] == '[') {
+            p->new_section = true;
+            p->section_line = p->line;
+        }
+    }
     return r;
 }
 
@@ -190,7 +199,7 @@ static int set_key(struct parse *p, const char *key, const char *v)
 }
 
 /* Opens a section: [campaign] or [set NAME]. */
-static int open_section(struct parse *p, const char *section)
+static int open_section_here(struct parse *p, const char *section)
 {
     p->nseen = 0;
     if (!strcmp(section, "campaign")) {
@@ -215,6 +224,16 @@ static int open_section(struct parse *p, const char *section)
     return 1;
 }
 
+/* Complaints about a section name the line of its header. */
+static int open_section(struct parse *p, const char *section)
+{
+    int key_line = p->line;
+    p->line = p->section_line;
+    int ok = open_section_here(p, section);
+    p->line = key_line;
+    return ok;
+}
+
 static int handle(void *user, const char *section, const char *key, const char *value)
 {
     struct parse *p = user;
@@ -222,13 +241,11 @@ static int handle(void *user, const char *section, const char *key, const char *
         return 0;
     if (!key) /* INI_CALL_HANDLER_ON_NEW_SECTION is off in the packaged libinih */
         return 1;
-    /* libinih has no "new section" callback here: a section is new when its name
-     * differs from the current one. */
-    const char *cur = p->in_campaign ? "campaign" : p->set ? p->set->name : NULL;
-    bool same = cur && (p->in_campaign ? !strcmp(section, "campaign")
-                                       : !strncmp(section, "set ", 4) && !strcmp(section + 4, cur));
-    if (!same && !open_section(p, section))
-        return 0;
+    if (p->new_section) {
+        p->new_section = false;
+        if (!open_section(p, section))
+            return 0;
+    }
     for (unsigned i = 0; i < p->nseen; i++)
         if (!strcmp(p->seen[i], key))
             return bad(p, "'%s' given twice in [%s]; keep one", key, section);
