@@ -170,10 +170,12 @@ static int set_key(struct parse *p, const char *key, const char *v)
                 return bad(p, "configs: path %.60s is too long", t);
             if (!strchr(t, '/'))
                 snprintf(one, sizeof one, "%s", t);
-            size_t used = strlen(s->configs);
-            if (used + strlen(one) + 2 > sizeof s->configs)
+            size_t used = strlen(s->configs), len = strlen(one);
+            if (used + len + 2 > sizeof s->configs)
                 return bad(p, "configs: the list is too long");
-            snprintf(s->configs + used, sizeof s->configs - used, "%s%s", used ? "," : "", one);
+            if (used)
+                s->configs[used++] = ',';
+            memcpy(s->configs + used, one, len + 1);
         }
         if (!s->configs[0])
             return bad(p, "configs: give config names or files separated by commas");
