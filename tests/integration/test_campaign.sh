@@ -169,7 +169,7 @@ pass "one-node cluster up (node $NODE, ports $CTLD_PORT/$SLURMD_PORT)"
 # wait_merge FILE RESULTS LIMIT: until the merge job left its logs and the state file's
 # merge job is no longer in squeue's active states, at most LIMIT seconds.
 wait_merge() {
-  local job i
+  local job i st
   job=$(sed -n 's/^finish //p' "$2/campaign.state")
   for ((i = 0; i < $3 * 4; i++)); do
     st=$(squeue --noheader --states=all --jobs="$job" --format=%T 2>/dev/null)
@@ -301,6 +301,22 @@ t1n=$(sqlite3 "$R2/task-1.db" "SELECT count(*) FROM runs")
 if [ "$before" = "$t0n" ] && [ "$after" = $((t0n + t1n)) ] && [ "$t1n" -gt 0 ]; then
   pass "c2: merged rows $before -> $after: task 1 added, task 0 not twice"
 else fail "c2: merged rows: task 1 added, task 0 not twice" "before=$before after=$after task0=$t0n task1=$t1n"; fi
+
+# A task cancelled while still pending: Slurm 22.05 drops it from the array without a
+# record, so status has no Slurm state to show; it must still say failed, and why.
+sed -e 's/name = c2/name = c4/' -e 's/results = res/results = res4/' "$TMP/c2/c.ini" >"$TMP/c2/c4.ini"
+expect_exit "c4: submit" 0 "$VB" campaign submit "$TMP/c2/c4.ini"
+job=$(sed -n 's/^task 1 //p' "$TMP/c2/res4/campaign.state")
+st=$(squeue --noheader --array --jobs="$job" --format='%i %T' 2>/dev/null | sed -n "s/^${job}_1 //p")
+scancel "${job}_1"
+wait_merge "$TMP/c2/c4.ini" "$TMP/c2/res4" 120 || fail "c4: merge job ends" "$(squeue --states=all 2>&1)"
+expect_exit "c4: status exits 1" 1 "$VB" campaign status "$TMP/c2/c4.ini"
+if [ "$st" = PENDING ]; then
+  expect_out "c4: a task cancelled while pending shows failed, Slurm has no record" \
+    "^1 +$NODE +b +failed +unknown +vmmbench left no exit status, and Slurm lists no job ${job}_1"
+else
+  expect_out "c4: task 1 (it was $st when cancelled) shows failed CANCELLED" "^1 +$NODE +b +failed +CANCELLED"
+fi
 
 # sbatch's own refusal is passed on with exit 8.
 sed -e "s/nodes = $NODE/nodes = no-such-node/" -e 's/name = c2/name = c3/' -e 's/results = res/results = res3/' \
