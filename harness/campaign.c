@@ -415,6 +415,9 @@ const char *campaign_exit_meaning(int code)
     case VMM_EXIT_GUEST_IMAGE: return "guest image invalid or missing";
     case VMM_EXIT_RESOURCES: return "memory does not fit the node";
     case VMM_EXIT_INTERNAL: return "internal error";
-    default: return "unexpected exit status";
+    default:
+        /* proc_run reports a child ended by signal N as 128 + N, as shells do. */
+        return code > 128 ? "killed by a signal, 128 + its number (scancel and the time "
+                            "limit send SIGTERM, 15)" : "unexpected exit status";
     }
 }

@@ -219,6 +219,8 @@ static void exit_meanings_are_distinct(void **state)
             if (a != 8 && b != 8)
                 assert_string_not_equal(campaign_exit_meaning(a), campaign_exit_meaning(b));
     assert_string_equal(campaign_exit_meaning(VMM_EXIT_NO_KVM), "no usable /dev/kvm on the node");
+    assert_non_null(strstr(campaign_exit_meaning(128 + 15), "killed by a signal"));
+    assert_string_equal(campaign_exit_meaning(42), "unexpected exit status");
 }
 
 int main(void)
