@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config libc6-dev libsqlite3-dev sqlite3 libinih-dev libcmocka-dev
       libhwloc-dev libnuma-dev libpfm4-dev gnuplot-nox git libgsl-dev chromium
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev slurm-wlm munge"
 # Extra packages a caller needs beyond the build's (the lab passes qemu-system-x86).
 PKGS="$PKGS $*"
 missing=""

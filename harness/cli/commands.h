@@ -15,6 +15,7 @@ int cmd_merge(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_campaign(int argc, char **argv);
 
 /* Prints "vmmbench: MSG" for a failed command and returns its exit code. */
 struct vmm_err;

@@ -23,6 +23,7 @@ static const struct {
     { "plot", cmd_plot, "draw PNG and SVG plots with gnuplot" },
     { "report", cmd_report, "write a self-contained HTML report" },
     { "history", cmd_history, "follow every metric across revisions and flag change points" },
+    { "campaign", cmd_campaign, "run a campaign file's plan on a Slurm cluster or locally" },
 };
 
 int cli_fail(const struct vmm_err *e)
