@@ -31,8 +31,8 @@
 #include "vmm/error.h"
 
 /* Exit status of `vmmbench campaign` when Slurm is missing, refuses a job or still holds
- * the campaign: 8, the one code enum vmm_exit_code (vmm/error.h) leaves free. */
-#define CAMPAIGN_EXIT_SCHEDULER 8
+ * the campaign. */
+#define CAMPAIGN_EXIT_SCHEDULER VMM_EXIT_SCHEDULER
 
 #define CAMPAIGN_NAME_MAX 64
 #define CAMPAIGN_MAX_NODES 64

@@ -13,6 +13,7 @@ enum vmm_exit_code {
     VMM_EXIT_DATABASE = 5,      /* database unwritable, corrupt, or another schema version */
     VMM_EXIT_GUEST_IMAGE = 6,   /* guest kernel ELF invalid */
     VMM_EXIT_RESOURCES = 7,     /* memory size does not parse or does not fit the host */
+    VMM_EXIT_SCHEDULER = 8,     /* campaign: Slurm missing, refused a job, or still holds it */
     VMM_EXIT_INTERNAL = 9,      /* a host system call failed unexpectedly */
 };
 
