@@ -87,7 +87,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,+svm -smp 2 -m "$MEM"M
   -object memory-backend-ram,id=m0,size=$((MEM / 2))M -object memory-backend-ram,id=m1,size=$((MEM / 2))M \
   -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
   -kernel "$(ls "$WORK"/k/boot/vmlinuz-*)" -initrd "$WORK/initrd.gz" \
-  -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise nowatchdog nosoftlockup" \
+  -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise tsc=reliable clocksource=tsc nowatchdog nosoftlockup" \
   -nographic -no-reboot -nodefaults -serial stdio -monitor unix:"$WORK/monitor.sock",server=on,wait=off \
   ${VMMB_LAB_QEMU_ARGS:-} >"$WORK/console.log" 2>&1
 rc=$?
