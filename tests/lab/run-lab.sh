@@ -83,7 +83,7 @@ start=$(date +%s)
 # The QEMU monitor on $WORK/monitor.sock: to see what a lab that seems stuck is doing
 # (e.g. "info registers -a", "sendkey alt-sysrq-l"; socat - UNIX-CONNECT:...).
 # shellcheck disable=SC2086 # VMMB_LAB_QEMU_ARGS is a list of arguments
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,+svm -smp 2 -m "$MEM"M \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max,+svm -smp 2 -m "$MEM"M \
   -object memory-backend-ram,id=m0,size=$((MEM / 2))M -object memory-backend-ram,id=m1,size=$((MEM / 2))M \
   -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
   -kernel "$(ls "$WORK"/k/boot/vmlinuz-*)" -initrd "$WORK/initrd.gz" \
