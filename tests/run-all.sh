@@ -111,10 +111,14 @@ fi
 # Fuzz targets: each replays its corpus (crashes found before stay fixed), then fuzzes briefly.
 run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
 
-# The two-node lab last: it boots a QEMU machine (a few minutes of the CI budget).
+# The two-node lab last: it boots a QEMU machine (a few minutes of the CI budget). With
+# the integration tests in the lab, the same boot runs its placement checks first.
 if [ -z "${VMMB_SKIP_LAB:-}" ]; then
-  run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
-  [ -n "$in_lab" ] && run_one tap lab-guests "lab/guest-tests.sh" env BUILD="$BUILD" bash tests/lab/guest-tests.sh
+  if [ -n "$in_lab" ]; then
+    run_one tap lab-guests "lab/guest-tests.sh" env BUILD="$BUILD" VMMB_LAB_PLACEMENT=1 bash tests/lab/guest-tests.sh
+  else
+    run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
+  fi
 fi
 
 [ -n "$broken" ] && echo "failing test programs:$broken"

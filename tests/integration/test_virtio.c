@@ -47,17 +47,17 @@ static const char *const paths[] = { "exit", "ioeventfd", "poll" };
 #define NEED_KVM() NEED_KVM_OR_SKIP(kvm_ok, kvm_why)
 
 /* pinned: vCPU on CPU 0, the I/O thread on CPU 1, so a polling thread never shares a
- * CPU with the vCPU it serves. */
+ * CPU with the vCPU it serves. poll_us: the poll path's window (0: vmm-min's default). */
 static void run_pinned(const struct vmm_image *img, const char *wl, const char *const *params,
                        unsigned np, const char *dev, const char *notify, bool pinned,
-                       struct vmm_result *res)
+                       unsigned poll_us, struct vmm_result *res)
 {
     const char *devs[] = { dev };
     struct vmm_request rq = {
         .image = img, .workload = wl, .params = params, .nparams = np, .mem_bytes = 64u << 20,
         .vcpus = 1, .timeout_s = 60, .probe_timeout_s = 5,
         .virtio = { .devices = devs, .ndevices = 1, .notify = notify, .io_cpu = 1,
-                    .io_cpu_set = pinned },
+                    .io_cpu_set = pinned, .poll_us = poll_us },
     };
     struct vmm_plan plan;
     struct vmm_err e = { 0 };
@@ -71,7 +71,7 @@ static void run_pinned(const struct vmm_image *img, const char *wl, const char *
 static void run(const struct vmm_image *img, const char *wl, const char *const *params,
                 unsigned np, const char *dev, const char *notify, struct vmm_result *res)
 {
-    run_pinned(img, wl, params, np, dev, notify, false, res);
+    run_pinned(img, wl, params, np, dev, notify, false, 0, res);
 }
 
 static double metric(const struct vmm_result *r, const char *m, size_t *n)
@@ -203,8 +203,14 @@ static void test_suppression(void **state)
         skip();
     }
     struct vmm_result r0, r2;
-    run_pinned(guest_img, "virtio-blk", p0, 3, "blk:null", "poll", true, &r0);
-    run_pinned(guest_img, "virtio-blk", p2, 3, "blk:null", "poll", true, &r2);
+    /* Event-idx spares kicks only while the I/O thread polls: once the guest takes longer
+     * than the window to refill its 32 slots, the thread re-arms and the next refill
+     * kicks, as a naive driver's does. The default 200 us window holds a refill on KVM,
+     * but not under QEMU's TCG (the lab), where the guest is ~1000x slower and both runs
+     * measured 0.032 kicks/req. A 100 ms window holds a refill in both places, so the
+     * difference below is the suppression's alone, as it should be. */
+    run_pinned(guest_img, "virtio-blk", p0, 3, "blk:null", "poll", true, 100000, &r0);
+    run_pinned(guest_img, "virtio-blk", p2, 3, "blk:null", "poll", true, 100000, &r2);
     assert_int_equal(r0.status, VMM_STATUS_OK);
     assert_int_equal(r2.status, VMM_STATUS_OK);
     double k0 = metric(&r0, "kicks_per_req", NULL), k2 = metric(&r2, "kicks_per_req", NULL);

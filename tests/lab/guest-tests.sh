@@ -15,8 +15,11 @@
 #
 # Emulation is slow, so the tests' large iteration counts are divided by one factor,
 # VMMB_SCALE (tests/lib.sh), which the lab sets to VMMB_LAB_SCALE (default 10).
+# The lab's own placement checks (tests/lab/lab-tests.sh, what run-lab.sh runs alone)
+# run first in the same boot, "ok - lab: CHECK" as there: one QEMU boot, not two.
 # Settings: VMMB_LAB_GUEST_TIMEOUT (s per test, default 900), VMMB_LAB_GUEST_TESTS (the
-# names to run, default all), VMMB_LAB_GUEST_DEBUG (a command to run first, its output
+# names to run, default all), VMMB_LAB_PLACEMENT (1, the default: the placement checks
+# first; 0: only the integration tests), VMMB_LAB_GUEST_DEBUG (a command to run first, its output
 # on the console), VMMB_LAB_MEM (MiB, default 4096: test_placement prefaults a 2 GiB
 # guest), VMMB_LAB_TIMEOUT (s for the whole lab, default 1800).
 set -u
@@ -31,7 +34,7 @@ rm -f "$OUT"/*.log
 # The script the lab's init runs: these settings, then guests-boot.sh.
 {
   printf 'REPO=%q\nBUILD=%q\nBUILD_ABS=%q\nOUT=%q\n' "$REPO" "$BUILD" "$BUILD_ABS" "$OUT"
-  printf 'GUEST_DEBUG=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}"
+  printf 'GUEST_DEBUG=%q\nPLACEMENT=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}" "${VMMB_LAB_PLACEMENT:-1}"
   printf 'VMMB_SCALE=%q\nGUEST_TIMEOUT=%q\nGUEST_TESTS=%q\n' "${VMMB_LAB_SCALE:-10}" \
     "${VMMB_LAB_GUEST_TIMEOUT:-900}" "${VMMB_LAB_GUEST_TESTS:-}"
   cat tests/lab/guests-boot.sh

@@ -1,10 +1,18 @@
 # Runs in the lab's initramfs (busybox sh), after REPO, BUILD, BUILD_ABS, OUT, VMMB_SCALE,
-# GUEST_TIMEOUT and GUEST_TESTS (set by tests/lab/guest-tests.sh, which prepends them):
-# loads virtio and 9p, mounts the host's root read-only at /host with the repository
-# and build tree read-write over their own paths, gives it the lab's own /proc, /sys,
+# GUEST_TIMEOUT, GUEST_TESTS and PLACEMENT (set by tests/lab/guest-tests.sh, which
+# prepends them): runs the placement checks of tests/lab/lab-tests.sh first when
+# PLACEMENT=1 (in this boot, not a second QEMU boot of their own), loads virtio and 9p,
+# mounts the host's root read-only at /host with the repository and build tree
+# read-write over their own paths, gives it the lab's own /proc, /sys,
 # /dev, /tmp and /run, and runs tests/lab/guests-run.sh there under the host's bash.
 # Kernel warnings (a soft lockup, an oops) go to the console log too.
 dmesg -n 5
+if [ "${PLACEMENT:-0}" = 1 ]; then
+  echo "LAB:    | # lab-tests.sh: started"
+  s=$(date +%s)
+  sh /lab/placement-tests.sh
+  echo "LAB:    | # lab-tests.sh: $(( $(date +%s) - s )) s"
+fi
 for m in $(cat /lib/modules/extra.list); do
   insmod /lib/modules/$m.ko || echo "LAB: insmod $m failed"
 done

@@ -59,6 +59,9 @@ cp tests/lab/init "$R/init" && chmod +x "$R/init"
 # What runs inside: the placement checks, or another script (make bench: lab-bench.sh,
 # which also needs the bare KVM_RUN loop).
 cp "${VMMB_LAB_SCRIPT:-tests/lab/lab-tests.sh}" "$R/lab/lab-tests.sh"
+# The placement checks also ride along, for a script that runs them in its own boot
+# (tests/lab/guests-boot.sh: one boot for them and the integration tests).
+cp tests/lab/lab-tests.sh "$R/lab/placement-tests.sh"
 if [ -n "${VMMB_LAB_EXTRA_BINS:-}" ]; then
   for bin in $VMMB_LAB_EXTRA_BINS; do cp "$bin" "$R/opt/vmmb/bin/"; done
 fi
@@ -72,14 +75,21 @@ cp "$BUILD/tests/guest/hostile-guest.elf" "$R/lab/" # hostile guests on SVM (bou
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
 
 echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, $MEM MiB, -cpu max,+svm"
+# nowatchdog, nosoftlockup: an emulated CPU is a host thread that the host (2 cores,
+# shared) can keep off-CPU for tens of seconds; the lockup detectors then report
+# "soft lockup" for what is the emulator's slowness, not a hang. A real hang still ends
+# at the per-test timeout (guests-run.sh) and at $TIMEOUT here.
 start=$(date +%s)
+# The QEMU monitor on $WORK/monitor.sock: to see what a lab that seems stuck is doing
+# (e.g. "info registers -a", "sendkey alt-sysrq-l"; socat - UNIX-CONNECT:...).
 # shellcheck disable=SC2086 # VMMB_LAB_QEMU_ARGS is a list of arguments
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,+svm -smp 2 -m "$MEM"M \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max,+svm -smp 2 -m "$MEM"M \
   -object memory-backend-ram,id=m0,size=$((MEM / 2))M -object memory-backend-ram,id=m1,size=$((MEM / 2))M \
   -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
   -kernel "$(ls "$WORK"/k/boot/vmlinuz-*)" -initrd "$WORK/initrd.gz" \
-  -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise" \
-  -nographic -no-reboot -nodefaults -serial stdio ${VMMB_LAB_QEMU_ARGS:-} >"$WORK/console.log" 2>&1
+  -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise tsc=reliable clocksource=tsc nowatchdog nosoftlockup" \
+  -nographic -no-reboot -nodefaults -serial stdio -monitor unix:"$WORK/monitor.sock",server=on,wait=off \
+  ${VMMB_LAB_QEMU_ARGS:-} >"$WORK/console.log" 2>&1
 rc=$?
 echo "# lab: QEMU ended with status $rc after $(( $(date +%s) - start )) s; console in $WORK/console.log"
 # Firmware escape sequences can precede a line on the serial console: cut them off.
