@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-test: no guest (boots one only where /dev/kvm is usable; without it, runs on the host)
 # `vmmbench campaign` on a real one-node Slurm cluster started here: munged with a
 # generated key, slurmctld and slurmd with a generated slurm.conf (free ports, state in a
 # temporary directory), stopped by the trap however the test ends. A 2-task campaign

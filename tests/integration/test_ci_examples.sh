@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-test: no guest (boots one only where /dev/kvm is usable; without it, runs on the host)
 # The CI recipes in examples/ci/ are files users copy: each must parse as YAML, have the
 # shape its CI system needs, and call only vmmbench subcommands and flags that exist
 # (every `vmmbench SUB --flag` is looked up in `vmmbench SUB --help`). A planted bad

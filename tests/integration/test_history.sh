@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-test: no guest (boots one only where /dev/kvm is usable; without it, runs on the host)
 # `vmmbench history` end to end on a real SQLite file written through db_store_run
 # (tests/bench/make_history_db: 60 run sets, one suite revision each, latency +10% from
 # set 24 and -8% from set 42, throughput flat, 1% run and 0.5% batch noise, seeded):
