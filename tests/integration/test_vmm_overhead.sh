@@ -85,7 +85,14 @@ fi
 # ---- vmm_pin: only the supervisor is on its CPU ----
 if [ "$(nproc)" -ge 2 ]; then
   # allowed CPUs of every thread but the main one, as "tid:list" lines
-  others() { for t in /proc/"$1"/task/*; do [ "${t##*/}" = "$1" ] && continue; echo "${t##*/}:$(sed -n 's/^Cpus_allowed_list:\t*//p' "$t/status")"; done; }
+  # (a thread that ends between the listing and the read is left out, not read as "")
+  others() {
+    local t c
+    for t in /proc/"$1"/task/*; do
+      [ "${t##*/}" = "$1" ] && continue
+      c=$(sed -n 's/^Cpus_allowed_list:\t*//p' "$t/status" 2>/dev/null) && [ -n "$c" ] && echo "${t##*/}:$c"
+    done
+  }
   main_cpus() { sed -n 's/^Cpus_allowed_list:\t*//p' "/proc/$1/task/$1/status"; }
   # only_cpu0_but_main NAME LIVE VCPUS CMD...: while CMD's guest runs (LIVE threads, the
   # main one counted), main is on CPU 1 and every other thread is kept to CPU 0, by
