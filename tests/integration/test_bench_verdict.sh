@@ -76,7 +76,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     printf '#!/bin/sh\necho "planted failure" >&2\nexit 1\n' >"$F/c/build/$p"; chmod 755 "$F/c/build/$p"
   done
   chmod -R a+rX "$F"; chmod 1777 "$F/c/build/tests/bench"
-  (cd "$F/c" && VMMB_KVM_DEV=/dev/null BENCH_ROUNDS=2 BENCH_MEM_ROUNDS=1 timeout 120 \
+  (cd "$F/c" && VMMB_KVM_DEV=/dev/null BENCH_ROUNDS=2 BENCH_MEM_ROUNDS=1 timeout "$(stretched 120)" \
     setpriv --reuid=65534 --regid=65534 --clear-groups bash tests/bench/run-bench.sh) >"$F/out.log" 2>&1
   rc=$?
   nfail=$(grep -c '^FAIL ' "$F/out.log"); npass=$(grep -c '^PASS ' "$F/out.log")
