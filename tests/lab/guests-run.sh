@@ -8,6 +8,9 @@
 set -u
 cd "$REPO" || { echo "LAB: not ok - the repository $REPO is visible in the lab"; exit 0; }
 export BUILD VMMB_SCALE
+# Headless Chromium is left to the host (tests/lab/deferred-browser.sh): tests keep their
+# reports here instead.
+export VMMB_BROWSER_DEFER=$OUT/deferred
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # lab_lines FILE < output: the test's checks as LAB lines, from cmocka's result lines
