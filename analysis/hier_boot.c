@@ -35,6 +35,7 @@
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_statistics_double.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -299,18 +300,17 @@ int hier_boot(const struct hsample *s, enum hier_loc loc, unsigned reps, uint64_
     double *mu = malloc(one * sizeof *mu), *sd = malloc(one * sizeof *sd);
     b.g = gsl_rng_alloc(gsl_rng_mt19937);
     int ret = -1;
-    if (!b.picks || !b.drawn || !mu || !sd || !b.g || boot_setup(&b, mixture))
+    if (!b.picks || !b.drawn || !mu || !sd || !b.g)
+        goto out;
+    /* the median needs the sorted ranks; the mean only each run's mean and SD */
+    if (loc == HIER_MEDIAN && boot_setup(&b, mixture))
         goto out;
     ret = 0;
-    for (size_t r = 0; r < R; r++) {
+    for (size_t r = 0; r < R && loc == HIER_MEAN; r++) {
+        const double *x = s->v + s->off[r];
         size_t m = s->off[r + 1] - s->off[r];
-        double sum = 0, sq = 0;
-        for (size_t j = s->off[r]; j < s->off[r + 1]; j++)
-            sum += s->v[j];
-        mu[r] = m ? sum / (double)m : 0;
-        for (size_t j = s->off[r]; j < s->off[r + 1]; j++)
-            sq += (s->v[j] - mu[r]) * (s->v[j] - mu[r]);
-        sd[r] = m ? sqrt(sq / (double)m) : 0;
+        mu[r] = m ? gsl_stats_mean(x, 1, m) : 0;
+        sd[r] = m ? gsl_stats_sd_with_fixed_mean(x, 1, m, mu[r]) : 0; /* population SD */
     }
     unsigned long sd_seed = (unsigned long)(seed ^ (seed >> 32));
     gsl_rng_set(b.g, sd_seed ? sd_seed : 5489UL);
