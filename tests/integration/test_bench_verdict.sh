@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-test: no guest (runs no guest: its bench programs are planted failures)
 # The verdict helpers of `make bench` (tests/bench/bench-lib.sh): a failed command, an
 # empty or non-numeric figure must fail the target instead of becoming 0 and passing it;
 # real figures still pass and fail on their merits. No KVM needed.

@@ -80,7 +80,7 @@ expect_out "bw reports every kernel per vCPU count" "\[kernel=triad vcpus=2\]  b
 # (2 cores shared with other jobs) two vCPUs gave 2.7-3.8x one vCPU in run medians, but a
 # single undisturbed 1-vCPU batch once reached 0.85x of the 2-vCPU best. Medians, 1.25x,
 # in one of three attempts (the first is the run above).
-BW2="--workload bw --vcpus 2 --mem 320M --param array=64M --param ntimes=6"
+BW2="--workload bw --vcpus 2 --mem 320M --param array=$(scaled 64 8)M --param ntimes=6"
 second_vcpu_moves() {
   if [ -n "${BW_AGAIN:-}" ]; then OUT=$("$VM" $BW2 2>&1) || { WHY="run failed"; return 1; }; fi
   BW_AGAIN=1
@@ -89,7 +89,16 @@ second_vcpu_moves() {
   WHY="triad medians ${two:-?} MB/s on 2 vCPUs, ${one:-?} on 1"
   [ -n "$two" ] && [ -n "$one" ] && awk -v a="$two" -v b="$one" 'BEGIN{exit !(b > 0 && a >= 1.25 * b)}'
 }
-physics "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does" 3 second_vcpu_moves
+# The lab's CPUs are one host thread (single-threaded TCG, tests/lab/run-lab.sh), so
+# there two vCPUs cannot outpace one: the check needs CPUs that run in parallel. That
+# vCPU 1 did its slice is still checked everywhere: bw ends `error` when any slice of the
+# arrays holds wrong values (STREAM's check), which the run above would have failed.
+if [ -n "${VMMB_LAB_SERIAL_CPUS:-}" ]; then
+  skip "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does" \
+    "capability: host CPUs that run in parallel (the lab's single-threaded TCG runs its CPUs one at a time)"
+else
+  physics "bw: triad on 2 vCPUs moves over 1.25x what 1 vCPU does" 3 second_vcpu_moves
+fi
 gcopy=$(p95 'kernel=copy vcpus=1' bandwidth)
 
 # ---- numa-matrix: the layout's shape ----

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-test: no guest (its test programs are planted loops and sleeps)
 # The test runner itself (tests/run-all.sh, sourced for its run_one in a child shell): a unit test with a
 # planted infinite loop fails within its kind's time limit and is named, instead of
 # hanging `make test`; what a hung shell test started dies with it; a passing program

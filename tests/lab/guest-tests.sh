@@ -29,29 +29,85 @@ REPO=$(pwd -P)
 BUILD_ABS=$(cd "$BUILD" && pwd -P)
 OUT=$BUILD_ABS/lab/guests
 mkdir -p "$OUT"
-rm -f "$OUT"/*.log
+rm -f "$OUT"/*.log "$OUT"/*.tap "$OUT"/entry*.sh
+# What the placement checks (tests/lab/lab-tests.sh) take in the lab, for the shares below.
+PLACEMENT_SECONDS=90
 
-# The script the lab's init runs: these settings, then guests-boot.sh.
-{
-  printf 'REPO=%q\nBUILD=%q\nBUILD_ABS=%q\nOUT=%q\n' "$REPO" "$BUILD" "$BUILD_ABS" "$OUT"
-  printf 'GUEST_DEBUG=%q\nPLACEMENT=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}" "${VMMB_LAB_PLACEMENT:-1}"
-  printf 'VMMB_SCALE=%q\nGUEST_TIMEOUT=%q\nGUEST_TESTS=%q\n' "${VMMB_LAB_SCALE:-10}" \
-    "${VMMB_LAB_GUEST_TIMEOUT:-900}" "${VMMB_LAB_GUEST_TESTS:-}"
-  cat tests/lab/guests-boot.sh
-} >"$OUT/entry.sh"
+# The tests the lab runs: the C programs, then every script that may boot a guest (those
+# marked "# vmmb-test: no guest" run on the host: tests/run-all.sh).
+names=()
+for t in "$BUILD"/tests/integration/test_*; do [[ $t != *.d && -x $t ]] && names+=("${t##*/}"); done
+for t in tests/integration/test_*.sh; do grep -q '^# vmmb-test: no guest' "$t" || names+=("${t##*/}"); done
+if [ -n "${VMMB_LAB_GUEST_TESTS:-}" ]; then
+  keep=()
+  for n in "${names[@]}"; do case " $VMMB_LAB_GUEST_TESTS " in *" $n "*) keep+=("$n") ;; esac; done
+  names=("${keep[@]}")
+fi
+
+# Shards: one lab per host CPU, up to VMMB_LAB_SHARDS (default 2), each a QEMU of its own
+# running a share of the tests, since single-threaded TCG keeps one host CPU busy. Tests
+# go to the least loaded shard, longest first, by what each took in the lab: a script's
+# "# vmmb-lab-seconds: N" line (the C programs' figures are here), 30 s if it has none;
+# the placement checks ride in shard 1's boot.
+cost() {
+  case $1 in
+    test_guests) echo 40 ;;
+    test_virtio) echo 25 ;;
+    *) local s; s=$(sed -n 's/^# vmmb-lab-seconds: *\([0-9]*\).*/\1/p' "tests/integration/$1" 2>/dev/null)
+       echo "${s:-30}" ;;
+  esac
+}
+shards=${VMMB_LAB_SHARDS:-2}
+cpus=$(nproc 2>/dev/null || echo 1)
+[ "$shards" -gt "$cpus" ] && shards=$cpus
+[ "$shards" -lt 1 ] && shards=1
+declare -a load list
+for ((i = 0; i < shards; i++)); do load[i]=0 list[i]=""; done
+[ "${VMMB_LAB_PLACEMENT:-1}" = 1 ] && load[0]=$PLACEMENT_SECONDS
+while read -r c n; do
+  b=0
+  for ((i = 1; i < shards; i++)); do [ "${load[i]}" -lt "${load[b]}" ] && b=$i; done
+  load[b]=$(( load[b] + c )) list[b]="${list[b]} $n"
+done < <(for n in "${names[@]}"; do echo "$(cost "$n") $n"; done | sort -k1,1nr -k2)
+
+# The script each lab's init runs: these settings, then guests-boot.sh.
+entry() { # SHARD TESTS PLACEMENT
+  {
+    printf 'REPO=%q\nBUILD=%q\nBUILD_ABS=%q\nOUT=%q\n' "$REPO" "$BUILD" "$BUILD_ABS" "$OUT"
+    printf 'GUEST_DEBUG=%q\nPLACEMENT=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}" "$3"
+    printf 'VMMB_SCALE=%q\nGUEST_TIMEOUT=%q\nGUEST_TESTS=%q\n' "${VMMB_LAB_SCALE:-10}" \
+      "${VMMB_LAB_GUEST_TIMEOUT:-900}" "$2"
+    cat tests/lab/guests-boot.sh
+  } >"$OUT/entry-$1.sh"
+}
 
 # 9p: the host's root read-only, the repository and the build tree read-write.
 share() { echo "-virtfs local,path=$1,mount_tag=$2,security_model=none${3:+,$3} "; }
 export VMMB_LAB_QEMU_ARGS="$(share / hostroot readonly=on,multidevs=remap)$(share "$REPO" repo)$(share "$BUILD_ABS" build)"
 export VMMB_LAB_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p tun"
-export VMMB_LAB_SCRIPT=$OUT/entry.sh VMMB_LAB_WORK=$BUILD/lab/guests-work
 export VMMB_LAB_MEM=${VMMB_LAB_MEM:-4096}
 export VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-1800}
 start=$(date +%s)
 rm -rf "$OUT/deferred"
-BUILD=$BUILD bash tests/lab/run-lab.sh
-rc=$?
-# the browser checks the lab left to this host (tests/lab/deferred-browser.sh)
+rc=0 pids=()
+for ((i = 0; i < shards; i++)); do
+  [ -z "${list[i]}" ] && [ $i -gt 0 ] && continue
+  s=$((i + 1)) place=0
+  [ $i -eq 0 ] && place=${VMMB_LAB_PLACEMENT:-1}
+  entry $s "${list[i]# }" "$place"
+  echo "# lab $s of $shards: about ${load[i]} s:${list[i]}$([ "$place" = 1 ] && echo " and the placement checks")"
+  # (each lab's own work directory, console log and name in its checks)
+  VMMB_LAB_NAME=$([ "$shards" -gt 1 ] && echo "lab$s" || echo lab) VMMB_LAB_SCRIPT=$OUT/entry-$s.sh \
+    VMMB_LAB_WORK=$BUILD/lab/guests-work-$s BUILD=$BUILD bash tests/lab/run-lab.sh >"$OUT/lab-$s.tap" 2>&1 &
+  pids+=($!)
+  # The next lab starts once this one's QEMU has: the first fetches the kernel into the
+  # shared cache and installs QEMU, which two at once would race on.
+  while kill -0 "$!" 2>/dev/null && [ ! -e "$BUILD/lab/guests-work-$s/console.log" ]; do sleep 1; done
+done
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+# their checks, one lab after the other (TAP, counted by run-all.sh)
+for ((i = 1; i <= shards; i++)); do [ -f "$OUT/lab-$i.tap" ] && cat "$OUT/lab-$i.tap"; done
+# the browser checks the labs left to this host (tests/lab/deferred-browser.sh)
 if [ -d "$OUT/deferred" ]; then
   bash tests/lab/deferred-browser.sh "$OUT/deferred" || rc=1
 fi

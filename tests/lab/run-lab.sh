@@ -18,7 +18,11 @@ TIMEOUT=${VMMB_LAB_TIMEOUT:-280}
 # VMMB_LAB_QEMU_ARGS: more QEMU arguments (e.g. -virtfs shares); VMMB_LAB_WORK: its work
 # directory (default $BUILD/lab/work).
 MEM=${VMMB_LAB_MEM:-1024}
+# VMMB_LAB_NAME: the name its checks carry ("lab: ...", the default; "lab2: ..." for the
+# second of tests/lab/guest-tests.sh's labs).
+L=${VMMB_LAB_NAME:-lab}
 mkdir -p "$CACHE" "$WORK"
+rm -f "$WORK/console.log" # (its appearance tells guest-tests.sh that QEMU has started)
 
 if ! ./mk/ensure-deps.sh qemu-system-x86 cpio >"$WORK/deps.log" 2>&1; then
   skip "two-node lab" "QEMU (qemu-system-x86) could not be installed: $(tail -1 "$WORK/deps.log")"
@@ -54,7 +58,7 @@ for m in irqbypass ccp kvm kvm-amd ${VMMB_LAB_MODULES:-}; do
 done
 echo "${VMMB_LAB_MODULES:-}" >"$R/lib/modules/extra.list"
 make -s install DESTDIR="$R" PREFIX=/opt/vmmb BUILD="$BUILD" >"$WORK/install.log" 2>&1 ||
-  { fail "lab: install vmmbench into the initramfs" "$(cat "$WORK/install.log")"; t_summary; exit; }
+  { fail "$L: install vmmbench into the initramfs" "$(cat "$WORK/install.log")"; t_summary; exit; }
 cp tests/lab/init "$R/init" && chmod +x "$R/init"
 # What runs inside: the placement checks, or another script (make bench: lab-bench.sh,
 # which also needs the bare KVM_RUN loop).
@@ -74,7 +78,7 @@ done
 cp "$BUILD/tests/guest/hostile-guest.elf" "$R/lab/" # hostile guests on SVM (bounded output)
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initrd.gz"
 
-echo "# lab: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, $MEM MiB, -cpu max,+svm"
+echo "# $L: booting $(basename "$kdeb") under QEMU TCG, 2 NUMA nodes, $MEM MiB, -cpu max,+svm"
 # nowatchdog, nosoftlockup: an emulated CPU is a host thread that the host (2 cores,
 # shared) can keep off-CPU for tens of seconds; the lockup detectors then report
 # "soft lockup" for what is the emulator's slowness, not a hang. A real hang still ends
@@ -91,21 +95,21 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max,+svm -sm
   -nographic -no-reboot -nodefaults -serial stdio -monitor unix:"$WORK/monitor.sock",server=on,wait=off \
   ${VMMB_LAB_QEMU_ARGS:-} >"$WORK/console.log" 2>&1
 rc=$?
-echo "# lab: QEMU ended with status $rc after $(( $(date +%s) - start )) s; console in $WORK/console.log"
+echo "# $L: QEMU ended with status $rc after $(( $(date +%s) - start )) s; console in $WORK/console.log"
 # Firmware escape sequences can precede a line on the serial console: cut them off.
 tr -d '\r' <"$WORK/console.log" | sed -n 's/.*\(LAB: .*\)/\1/p' >"$WORK/results.txt"
-grep '^LAB: booted' "$WORK/results.txt" | sed 's/^LAB: /# lab: /'
+grep '^LAB: booted' "$WORK/results.txt" | sed "s/^LAB: /# $L: /"
 grep -q 'NUMA nodes, /dev/kvm present' "$WORK/results.txt" && grep -q '^LAB: booted: 2 NUMA' "$WORK/results.txt" \
-  && pass "lab: two-node host with /dev/kvm booted" \
-  || fail "lab: two-node host with /dev/kvm booted" "$(tail -30 "$WORK/console.log")"
+  && pass "$L: two-node host with /dev/kvm booted" \
+  || fail "$L: two-node host with /dev/kvm booted" "$(tail -30 "$WORK/console.log")"
 while IFS= read -r line; do
   case "$line" in
-    "LAB: ok - "*) pass "lab: ${line#LAB: ok - }" ;;
-    "LAB: not ok - "*) fail "lab: ${line#LAB: not ok - }" ;;
+    "LAB: ok - "*) pass "$L: ${line#LAB: ok - }" ;;
+    "LAB: not ok - "*) fail "$L: ${line#LAB: not ok - }" ;;
     "LAB:    | "*) echo "    ${line#LAB:    | }" ;;
-    "LAB: info - "*) echo "# lab: ${line#LAB: info - }" ;;
+    "LAB: info - "*) echo "# $L: ${line#LAB: info - }" ;;
   esac
 done <"$WORK/results.txt"
-grep -q '^LAB: done' "$WORK/results.txt" && pass "lab: every check ran to the end" \
-  || fail "lab: every check ran to the end" "$(tail -20 "$WORK/console.log")"
+grep -q '^LAB: done' "$WORK/results.txt" && pass "$L: every check ran to the end" \
+  || fail "$L: every check ran to the end" "$(tail -20 "$WORK/console.log")"
 t_summary
