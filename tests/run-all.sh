@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests (plain and under ASan+UBSan), integration tests that boot
-# real guests (plain and sanitized), and the CLI tests. Prints one closing line
-# "N passed, N failed, N skipped" counting test cases, and exits non-zero if any failed.
+# real guests (plain and sanitized), the CLI tests, the fuzz targets and the lab. Prints
+# one closing line "N passed, N failed, N skipped" counting test cases, and exits non-zero
+# if any failed. Order: a background lane (the placement lab, fuzzing, the scripts that
+# boot no guest) beside the unit tests, then the tests that boot guests and measure,
+# alone (see background_lane below).
 #
 # Each test program runs under `timeout`, with a limit per kind that is several times what
 # it takes on the 2-core development machines, so only a hang reaches it:
@@ -84,12 +87,6 @@ programs() { for f in "$@"; do [[ $f != *.d && -x $f ]] && echo "$f"; done; }
 
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in $(programs "$BUILD"/tests/unit/test_*); do
-  run_one cmocka unit "unit/$(basename "$t")" "$t"
-done
-for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
-  run_one cmocka asan "asan/$(basename "$t")" "$t"
-done
 # Without a usable /dev/kvm (a device that opens read-write), or with VMMB_FORCE_LAB=1,
 # the integration tests run inside the lab instead, all that can boot a guest
 # (tests/lab/guest-tests.sh): none is skipped for want of /dev/kvm. VMMB_LAB_GUESTS=0
@@ -97,36 +94,66 @@ done
 in_lab=""
 [ -z "${VMMB_SKIP_LAB:-}" ] && [ "${VMMB_LAB_GUESTS:-1}" != 0 ] &&
   { [ -n "${VMMB_FORCE_LAB:-}" ] || ! { [ -c /dev/kvm ] && (exec 3<>/dev/kvm) 2>/dev/null; }; } && in_lab=1
-if [ -z "$in_lab" ]; then
-for t in $(programs "$BUILD"/tests/integration/test_*); do
-  run_one cmocka integration "integration/$(basename "$t")" "$t"
-done
-for t in $(programs "$BUILD"/asan/tests/integration/test_*); do
-  run_one cmocka asan "asan/integration/$(basename "$t")" "$t"
-done
-for t in tests/integration/test_*.sh; do
-  run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
-done
-else
 # Scripts marked "# vmmb-test: no guest" boot none without /dev/kvm (campaigns of native
-# runs, history, the CI recipe): they run here, not in the emulated lab.
-for t in tests/integration/test_*.sh; do
-  grep -q '^# vmmb-test: no guest' "$t" &&
-    run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
-done
-fi
+# runs, history, the CI recipe, the runner, the bench verdicts) and measure nothing.
+no_guest() { grep -q '^# vmmb-test: no guest' "$1"; }
 
-# Fuzz targets: each replays its corpus (crashes found before stay fixed), then fuzzes briefly.
-run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
-
-# The two-node lab last: it boots a QEMU machine (a few minutes of the CI budget). With
-# the integration tests in the lab, the same boot runs its placement checks first.
-if [ -z "${VMMB_SKIP_LAB:-}" ]; then
-  if [ -n "$in_lab" ]; then
-    run_one tap lab-guests "lab/guest-tests.sh" env BUILD="$BUILD" VMMB_LAB_PLACEMENT=1 bash tests/lab/guest-tests.sh
-  else
+# Two lanes, so the 2-core machines of CI are kept busy. The background lane runs what
+# measures nothing on this host, while the unit tests (which time nothing either) run in
+# the foreground: the placement lab (where /dev/kvm is usable; QEMU keeps one CPU busy),
+# the fuzz targets (each replays its corpus, crashes found before stay fixed, then fuzzes
+# briefly) and the no-guest scripts. The integration tests that boot guests and measure
+# (and the lab of guest tests, two QEMUs) run after both lanes, on a machine that is
+# otherwise quiet. The background lane's output is printed after the foreground's, and
+# its counts added (VMMB_LANES=1: everything in one lane, in this order).
+background_lane() {
+  if [ -z "${VMMB_SKIP_LAB:-}" ] && [ -z "$in_lab" ]; then
     run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
   fi
+  run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
+  for t in tests/integration/test_*.sh; do
+    no_guest "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+  done
+  printf '%s\n' "$passed" "$failed" "$skipped" "$broken" >"$lane_counts"
+}
+lane_log=$(mktemp) lane_counts=$(mktemp) lane=""
+if [ "${VMMB_LANES:-2}" = 1 ]; then
+  background_lane
+else
+  (passed=0 failed=0 skipped=0 broken=""; background_lane) >"$lane_log" 2>&1 &
+  lane=$!
+fi
+
+for t in $(programs "$BUILD"/tests/unit/test_*); do
+  run_one cmocka unit "unit/$(basename "$t")" "$t"
+done
+for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
+  run_one cmocka asan "asan/$(basename "$t")" "$t"
+done
+
+if [ -n "$lane" ]; then
+  wait "$lane"
+  echo "=== the background lane (run alongside the unit tests)"
+  cat "$lane_log"
+  { read -r p; read -r f; read -r s; read -r b; } <"$lane_counts"
+  passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1})) skipped=$((skipped + ${s:-0})) broken="$broken$b"
+fi
+rm -f "$lane_log" "$lane_counts"
+
+if [ -z "$in_lab" ]; then
+  for t in $(programs "$BUILD"/tests/integration/test_*); do
+    run_one cmocka integration "integration/$(basename "$t")" "$t"
+  done
+  for t in $(programs "$BUILD"/asan/tests/integration/test_*); do
+    run_one cmocka asan "asan/integration/$(basename "$t")" "$t"
+  done
+  for t in tests/integration/test_*.sh; do
+    no_guest "$t" || run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+  done
+elif [ -z "${VMMB_SKIP_LAB:-}" ]; then
+  # Every integration test that boots a guest, in the lab, whose same boots run the
+  # placement checks first.
+  run_one tap lab-guests "lab/guest-tests.sh" env BUILD="$BUILD" VMMB_LAB_PLACEMENT=1 bash tests/lab/guest-tests.sh
 fi
 
 [ -n "$broken" ] && echo "failing test programs:$broken"

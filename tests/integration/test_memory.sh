@@ -149,9 +149,14 @@ loaded_not_faster() {
   local u l b
   u=$(med 'load=0 layout=uma' latency); l=$(med 'load=1 layout=uma' latency); b=$(med 'load=1 layout=uma' bandwidth)
   WHY="loaded ${l:-?} vs unloaded ${u:-?} ns, streamer ${b:-?} MB/s vs one vCPU's copy $gcopy"
-  [ -n "$u" ] && [ -n "$l" ] && [ -n "$b" ] && awk -v u="$u" -v l="$l" -v b="$b" -v g="$gcopy" 'BEGIN{exit !(l >= 0.8 * u && b >= 0.1 * g)}'
+  [ -n "$u" ] && [ -n "$l" ] && [ -n "$b" ] && awk -v u="$u" -v l="$l" -v b="$b" -v g="$gcopy" -v f="$stream_share" 'BEGIN{exit !(l >= 0.8 * u && b >= f * g)}'
 }
-physics "contention: loaded latency not below unloaded (20% band), the streamer moving over 0.1x one vCPU's copy" 3 loaded_not_faster
+# In the lab the streamer and the chase take turns on one host thread, and the emulator
+# runs the streamer's loop at another speed than bw's copy (there: 0.05x of it), so there
+# the streamer must move a hundredth of the copy: still nothing passes that does not stream.
+stream_share=0.1
+[ -n "${VMMB_LAB_SERIAL_CPUS:-}" ] && stream_share=0.01
+physics "contention: loaded latency not below unloaded (20% band), the streamer moving over ${stream_share}x one vCPU's copy" 3 loaded_not_faster
 
 # ---- native: the same code on the host, same sizes ----
 expect_exit "tlb natively on the host" 0 "$VM" --native $T --param min=32M --param max=32M

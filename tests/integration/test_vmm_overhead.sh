@@ -117,8 +117,8 @@ if [ "$(nproc)" -ge 2 ]; then
   only_cpu0_but_main "vmm_pin-vcpus: supervisor on CPU 1, both unpinned vCPU threads kept to CPU 0" 2 2 \
     "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout "$(stretched 2)"
   only_cpu0_but_main "vmm_pin-io-thread: the I/O thread without --io-cpu keeps off vmm_pin's CPU" 3 1 \
-    "$VM" --vmm-pin 1 --pin 0 --workload virtio-blk --blk null --notify ioeventfd --param iters=200000 \
-      --param batches=50 --param qd=1 --param size=512 --timeout "$(stretched 2)"
+    "$VM" --vmm-pin 1 --pin 0 --workload virtio-blk --blk null --notify ioeventfd --param iters="$(scaled 200000)" \
+      --param batches=50 --param qd=1 --param size=512 --timeout "$(stretched 2)" --probe-timeout "$(stretched 1)"
 else
   skip "vmm_pin-vcpus" "capability: a second host CPU"
   skip "vmm_pin-io-thread" "capability: a second host CPU"
