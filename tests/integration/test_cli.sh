@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-lab-seconds: 160 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
 # The vmmbench and vmm-min command lines end to end: bad input gets one clear line, a
 # distinct exit code and no rows; good input runs real guests into a real SQLite file.
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# vmmb-lab-seconds: 10 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
 # Host PMU counters (libpfm4) on the vCPU threads through vmmbench and vmm-min: counted
 # where the host has a PMU, and where it has none (PVM hosts) the run goes on and says
 # why; events libpfm4 cannot encode are refused before anything runs.
