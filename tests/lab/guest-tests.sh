@@ -96,12 +96,15 @@ for ((i = 0; i < shards; i++)); do
   [ $i -eq 0 ] && place=${VMMB_LAB_PLACEMENT:-1}
   entry $s "${list[i]# }" "$place"
   echo "# lab $s of $shards: about ${load[i]} s:${list[i]}$([ "$place" = 1 ] && echo " and the placement checks")"
-  # (each lab's own work directory, console log and name in its checks)
+  # (each lab's own work directory, console log and name in its checks; the console log
+  # of an earlier run goes first, since its appearance tells that this lab's QEMU started)
+  rm -f "$BUILD/lab/guests-work-$s/console.log"
   VMMB_LAB_NAME=$([ "$shards" -gt 1 ] && echo "lab$s" || echo lab) VMMB_LAB_SCRIPT=$OUT/entry-$s.sh \
     VMMB_LAB_WORK=$BUILD/lab/guests-work-$s BUILD=$BUILD bash tests/lab/run-lab.sh >"$OUT/lab-$s.tap" 2>&1 &
   pids+=($!)
   # The next lab starts once this one's QEMU has: the first fetches the kernel into the
-  # shared cache and installs QEMU, which two at once would race on.
+  # shared cache, installs QEMU and runs `make install` over the shared build tree, which
+  # two at once would race on (a binary relinked by one while the other copied it).
   while kill -0 "$!" 2>/dev/null && [ ! -e "$BUILD/lab/guests-work-$s/console.log" ]; do sleep 1; done
 done
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
