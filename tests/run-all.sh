@@ -82,6 +82,31 @@ shopt -s nullglob
 # Test programs: the executables, not the dependency files the compiler leaves beside them.
 programs() { for f in "$@"; do [[ $f != *.d && -x $f ]] && echo "$f"; done; }
 
+# start_lane FUNC: runs FUNC (calls of run_one) in the background with counters of its
+# own, its output kept for join_lane; VMMB_LANES=1 runs it here and now instead.
+start_lane() {
+  lane_log=$(mktemp) lane_counts=$(mktemp) lane=""
+  if [ "${VMMB_LANES:-2}" = 1 ]; then "$1"; return; fi
+  (passed=0 failed=0 skipped=0 broken=""; "$1"
+   printf '%s\n' "$passed" "$failed" "$skipped" "$broken" >"$lane_counts") >"$lane_log" 2>&1 &
+  lane=$!
+}
+# join_lane: waits for the lane, prints its output and adds its counts (a lane that left
+# no counts, killed say, counts as one failure).
+join_lane() {
+  if [ -n "$lane" ]; then
+    local p f s b
+    wait "$lane"
+    echo "=== the background lane (run alongside the unit tests)"
+    cat "$lane_log"
+    { read -r p; read -r f; read -r s; IFS= read -r b; } <"$lane_counts"
+    passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1})) skipped=$((skipped + ${s:-0}))
+    broken="$broken$b"
+    [ -z "$p" ] && broken="$broken background-lane(no counts)"
+  fi
+  rm -f "$lane_log" "$lane_counts"
+}
+
 # Sourced: only the definitions above.
 [ "${BASH_SOURCE[0]}" != "$0" ] && return 0
 
@@ -114,16 +139,8 @@ background_lane() {
   for t in tests/integration/test_*.sh; do
     no_guest "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
   done
-  printf '%s\n' "$passed" "$failed" "$skipped" "$broken" >"$lane_counts"
 }
-lane_log=$(mktemp) lane_counts=$(mktemp) lane=""
-if [ "${VMMB_LANES:-2}" = 1 ]; then
-  background_lane
-else
-  (passed=0 failed=0 skipped=0 broken=""; background_lane) >"$lane_log" 2>&1 &
-  lane=$!
-fi
-
+start_lane background_lane
 for t in $(programs "$BUILD"/tests/unit/test_*); do
   run_one cmocka unit "unit/$(basename "$t")" "$t"
 done
@@ -131,14 +148,7 @@ for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
   run_one cmocka asan "asan/$(basename "$t")" "$t"
 done
 
-if [ -n "$lane" ]; then
-  wait "$lane"
-  echo "=== the background lane (run alongside the unit tests)"
-  cat "$lane_log"
-  { read -r p; read -r f; read -r s; read -r b; } <"$lane_counts"
-  passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1})) skipped=$((skipped + ${s:-0})) broken="$broken$b"
-fi
-rm -f "$lane_log" "$lane_counts"
+join_lane
 
 if [ -z "$in_lab" ]; then
   for t in $(programs "$BUILD"/tests/integration/test_*); do

@@ -81,4 +81,33 @@ sleep 0.5
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$st" ] && [ "${st#Z}" = "$st" ]; }
 [ -n "$child" ] && ! alive "$child" && pass "the process it started was killed with it" \
   || { fail "the process it started was killed with it" "pid $child still runs"; kill "$child" 2>/dev/null; }
+# ---- the background lane: its failures and counts reach the closing line ----
+# A lane with a failing and a passing TAP script beside a foreground pass: all three
+# counted, the failing one named, the lane's output printed after the foreground's.
+printf 'echo "ok - lane pass"\necho "not ok - lane fail"\nexit 1\n' >"$TMP/lane.sh"
+cat >"$TMP/lanes.sh" <<SH
+lane_work() { run_one tap integration "integration/lane.sh" bash "$TMP/lane.sh"; }
+start_lane lane_work
+run_one cmocka unit "unit/fine" "$TMP/loop"
+join_lane
+SH
+in_runner -- source "$TMP/lanes.sh"
+[ "$passed" -eq 2 ] && [ "$failed" -eq 1 ] && pass "a background lane's counts are added (2 passed, 1 failed)" \
+  || fail "a background lane's counts are added" "passed=$passed failed=$failed: $(cat "$TMP/run.log")"
+grep -q 'integration/lane.sh' <<<"$broken" && pass "a program that failed in the lane is named" \
+  || fail "a program that failed in the lane is named" "broken=$broken"
+awk '/^=== unit\/fine/ {u = NR} /^=== the background lane/ {l = NR} /^not ok - lane fail/ {f = NR}
+     END {exit !(u && l && f && u < l && l < f)}' "$TMP/run.log" \
+  && pass "the lane's output follows the foreground's, under its heading" \
+  || fail "the lane's output follows the foreground's" "$(cat "$TMP/run.log")"
+# A lane killed before it wrote its counts is a failure, not silence.
+cat >"$TMP/lanes2.sh" <<'SH'
+lane_work() { kill -9 $BASHPID; }
+start_lane lane_work
+join_lane
+SH
+in_runner -- source "$TMP/lanes2.sh"
+[ "$failed" -eq 1 ] && grep -q 'background-lane' <<<"$broken" && pass "a lane that died without counts fails the run" \
+  || fail "a lane that died without counts fails the run" "failed=$failed broken=$broken"
+
 t_summary
