@@ -11,6 +11,9 @@ export BUILD VMMB_SCALE
 # The lab's CPUs take turns on one host thread (QEMU -accel tcg,thread=single): a check
 # that needs CPUs running in parallel skips, naming that capability.
 export VMMB_LAB_SERIAL_CPUS=1
+# VMMB_LAB: the tests run in the emulated lab, for the few physics that emulation changes
+# (each says how, where it reads it).
+export VMMB_LAB=1
 # Time limits (tests/lib.sh, stretched) get twice the iteration factor: the lab runs plain
 # user code, SQLite and the statistics 15-30x slower than the KVM host (test_bounds: 3 s
 # there, 94 s here; its worst run's store took 41-50 s of CPU against 5 s times 10).
