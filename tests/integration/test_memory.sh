@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 270 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 250 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
 # Memory workloads on this host's real /dev/kvm, at small sizes, checked for their physics
 # rather than for fixed numbers: the chase gets slower as the working set leaves the
 # caches, 2M guest pages are not slower than 4K ones past the 4K TLB reach, a second vCPU
@@ -46,7 +46,7 @@ holds() {
 }
 
 # ---- tlb: latency grows with the working set ----
-T="--workload tlb --mem 256M --param iters=200000 --param batches=7"
+T="--workload tlb --mem 256M --param iters=$(scaled 200000 20000) --param batches=7"
 expect_exit "tlb sweep 4K..64M runs" 0 "$VM" $T --param max=64M
 expect_out "tlb reports a point per size" "\[size=67108864\]  latency "
 holds "tlb: 64 MiB (past the L2, TLB reach) is over 3x slower per access than 16 KiB (L1)" \
