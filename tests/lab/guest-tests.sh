@@ -37,6 +37,8 @@ PLACEMENT_SECONDS=50
 # marked "# vmmb-test: no guest" run on the host: tests/run-all.sh).
 names=()
 for t in "$BUILD"/tests/integration/test_*; do [[ $t != *.d && -x $t ]] && names+=("${t##*/}"); done
+# (the same C programs under ASan+UBSan, named asan-PROGRAM)
+for t in "$BUILD"/asan/tests/integration/test_*; do [[ $t != *.d && -x $t ]] && names+=("asan-${t##*/}"); done
 for t in tests/integration/test_*.sh; do grep -q '^# vmmb-test: no guest' "$t" || names+=("${t##*/}"); done
 if [ -n "${VMMB_LAB_GUEST_TESTS:-}" ]; then
   keep=()
@@ -53,6 +55,8 @@ cost() {
   case $1 in
     test_guests) echo 30 ;;
     test_virtio) echo 15 ;;
+    asan-test_guests) echo 60 ;;
+    asan-test_virtio) echo 30 ;;
     *) local s; s=$(sed -n 's/^# vmmb-lab-seconds: *\([0-9]*\).*/\1/p' "tests/integration/$1" 2>/dev/null)
        echo "${s:-30}" ;;
   esac

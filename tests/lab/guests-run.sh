@@ -58,7 +58,7 @@ run_test() { # NAME CMD...
   # which every program they start would inherit, and ASan refuses to start behind a
   # preloaded library ("ASan runtime does not come first").
   local buf=(stdbuf -oL -eL)
-  [ "$1" = bash ] && buf=()
+  [ "$1" = bash ] || [[ $name == asan-* ]] && buf=()
   timeout -k 10 "$GUEST_TIMEOUT" "${buf[@]}" "$@" >"$OUT/$name.log" 2>&1 &
   local pid=$! n=0
   # Every minute, what the test is running (emulation is slow: this tells slow from stuck).
@@ -82,6 +82,10 @@ if [ -n "${GUEST_DEBUG:-}" ]; then bash -c "$GUEST_DEBUG" 2>&1 | sed "s/^/LAB:  
 shopt -s nullglob
 for t in "$BUILD"/tests/integration/test_*; do
   [[ $t != *.d && -x $t ]] && run_test "$(basename "$t")" "$t"
+done
+# the same C programs under ASan+UBSan, as tests/run-all.sh runs them beside KVM
+for t in "$BUILD"/asan/tests/integration/test_*; do
+  [[ $t != *.d && -x $t ]] && run_test "asan-$(basename "$t")" "$t"
 done
 for t in tests/integration/test_*.sh; do
   # marked as booting no guest without /dev/kvm: run-all.sh runs it on the host
