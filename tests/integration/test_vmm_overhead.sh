@@ -46,7 +46,7 @@ wait_threads() {
 # More work than 5 s holds, ended by the run timeout: exactly 5 s of a busy guest.
 iters=1000000
 # (under emulation, VMMB_SCALE, the VM takes seconds to start: the timeout stretches)
-"$VM" --workload pio-user --param iters="$iters" --param batches=20 --param warmup=1 --timeout "$(stretched 5)" >"$TMP/long.txt" 2>&1 &
+"$VM" --workload pio-user --param iters="$iters" --param batches=20 --param warmup=1 --timeout "$(lasting 5)" >"$TMP/long.txt" 2>&1 &
 pid=$!
 wait_threads "$pid" 2
 sleep 1
@@ -116,10 +116,10 @@ if [ "$(nproc)" -ge 2 ]; then
   }
   # (the runs end on their timeout, 2 s or VMMB_SCALE times that, long past the sample)
   only_cpu0_but_main "vmm_pin-vcpus: supervisor on CPU 1, both unpinned vCPU threads kept to CPU 0" 2 2 \
-    "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout "$(stretched 2)"
+    "$VM" --vcpus 2 --vmm-pin 1 --workload pio-user --param iters="$iters" --param batches=8 --param warmup=1 --timeout "$(lasting 2)"
   only_cpu0_but_main "vmm_pin-io-thread: the I/O thread without --io-cpu keeps off vmm_pin's CPU" 3 1 \
     "$VM" --vmm-pin 1 --pin 0 --workload virtio-blk --blk null --notify ioeventfd --param iters="$(scaled 200000)" \
-      --param batches=50 --param qd=1 --param size=512 --timeout "$(stretched 2)" --probe-timeout "$(stretched 1)"
+      --param batches=50 --param qd=1 --param size=512 --timeout "$(lasting 2)" --probe-timeout "$(stretched 1)"
 else
   skip "vmm_pin-vcpus" "capability: a second host CPU"
   skip "vmm_pin-io-thread" "capability: a second host CPU"
