@@ -180,6 +180,15 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
+/* A TERM or HUP for us goes on to the launcher, which stops QEMU and ends; we still
+ * merge what the lab stored and remove the work folder. */
+static volatile pid_t launcher_pid;
+static void forward(int sig)
+{
+    if (launcher_pid > 0)
+        kill(launcher_pid, sig);
+}
+
 /* Runs the launcher and returns its exit status (the command's, or 124/125). */
 static int launch(const struct lab_opts *o, const char *launcher, const char *dir)
 {
@@ -204,22 +213,31 @@ static int launch(const struct lab_opts *o, const char *launcher, const char *di
     fflush(NULL);
     /* As system(3) does: Ctrl-C ends the lab (QEMU is in our process group), not us,
      * so whatever the lab stored can still be merged. */
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+    struct sigaction ign = { .sa_handler = SIG_IGN }, fwd = { .sa_handler = forward };
+    struct sigaction old_int, old_quit, old_term, old_hup;
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGQUIT, &ign, &old_quit);
+    sigaction(SIGTERM, &fwd, &old_term);
+    sigaction(SIGHUP, &fwd, &old_hup);
     pid_t pid = fork();
     if (pid == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
         execv(launcher, args);
         fprintf(stderr, "vmmbench: lab: cannot run %s: %s\n", launcher, strerror(errno));
         _exit(LAB_EXIT_NO_START);
     }
+    launcher_pid = pid;
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    launcher_pid = 0;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     free(args);
     if (pid < 0)
         return VMM_EXIT_INTERNAL;

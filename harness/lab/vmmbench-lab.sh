@@ -130,7 +130,9 @@ LIMIT=$((TIMEOUT + ${VMMB_LAB_BOOT_SECONDS:-300}))
 # per CPU both CPUs now and then looped for ever on code patched under them. The kernel
 # flags are the test lab's too: a TSC clock (the HPET made every clock read an emulated
 # MMIO access), no lockup detectors (the host may keep an emulated CPU off for long).
-timeout --kill-after=10 "$LIMIT" qemu-system-x86_64 -accel tcg,thread=single -cpu max,+svm \
+# --foreground: QEMU stays in this process group, so Ctrl-C and a caller's kill of the
+# group reach it (the trap below covers a signal sent to this script alone).
+timeout --foreground --kill-after=10 "$LIMIT" qemu-system-x86_64 -accel tcg,thread=single -cpu max,+svm \
   -smp "$CPUS,sockets=$CPUS,cores=1,threads=1" -m "$((per * NODES))M" "${numa[@]}" \
   -kernel "$K/vmlinuz" -initrd "$DIR/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise tsc=reliable clocksource=tsc nowatchdog nosoftlockup" \
@@ -142,6 +144,7 @@ timeout --kill-after=10 "$LIMIT" qemu-system-x86_64 -accel tcg,thread=single -cp
   -virtfs local,path="$DIR",mount_tag=labio,security_model=none \
   </dev/null >"$DIR/qemu.log" 2>&1 &
 qemu=$!
+trap 'kill -TERM $qemu 2>/dev/null; wait $qemu; say "stopped"; exit 130' INT TERM HUP
 # The command's streams, as they come (tail ends once QEMU has and the files are read).
 tail -s 0.2 -n +1 -f --pid=$qemu "$DIR/stdout" &
 t1=$!
