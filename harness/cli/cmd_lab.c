@@ -163,6 +163,25 @@ static int parse(int argc, char **argv, struct lab_opts *o)
     if (o->mem_mib > host_mib)
         return cli_usage("lab", "--mem %lluM is more than this host's %llu MiB; give less",
                          (unsigned long long)o->mem_mib, (unsigned long long)host_mib);
+    /* The lab mounts its own /tmp, /run and /dev/shm over the host's (read-only) root. */
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd)) {
+        static const char *const own[] = { "/tmp", "/run", "/dev/shm" };
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+            size_t n = strlen(own[i]);
+            if (!strncmp(cwd, own[i], n) && (cwd[n] == '/' || !cwd[n]))
+                return cli_usage("lab", "the lab has its own %s, so it cannot run the command "
+                                 "in %s; run vmmbench lab from a folder outside /tmp, /run "
+                                 "and /dev/shm", own[i], cwd);
+        }
+    }
+    /* The lab works on a copy of --db in its own memory (tmpfs, half the lab's RAM). */
+    struct stat st;
+    if (o->db && stat(o->db, &st) == 0 && (uint64_t)st.st_size > (o->mem_mib << 20) / 4)
+        return cli_usage("lab", "--db %s is %llu MiB and the lab copies it into its memory: "
+                         "give --mem %lluM or more, or a new --db (merge it afterwards)", o->db,
+                         (unsigned long long)st.st_size >> 20,
+                         (unsigned long long)((st.st_size >> 20) + 1) * 4);
     /* The command's database is the lab's copy of --db (VMMB_DB): a --db of its own would
      * name a file of this host, which the lab sees read-only. */
     const char *base = strrchr(o->cmd[0], '/') ? strrchr(o->cmd[0], '/') + 1 : o->cmd[0];

@@ -24,7 +24,7 @@ if [ "${OUT_TTY:-0}" != 1 ]; then mkfifo "$D/out"; cat "$D/out" >/dev/ttyS1 & ou
 if [ "${ERR_TTY:-0}" != 1 ]; then mkfifo "$D/err"; cat "$D/err" >/dev/ttyS2 & err=$D/err; fi
 start=$SECONDS
 if ! cd "$CWD" 2>/dev/null; then
-  echo "vmmbench lab: the lab cannot enter $CWD (it sees this host's files read-only over virtio-9p)" >"$err"
+  echo "vmmbench lab: the lab cannot enter $CWD (it sees this host's files read-only over virtio-9p, with its own /tmp, /run and /dev/shm)" >"$err"
   : >"$out"
   rc=125
 else

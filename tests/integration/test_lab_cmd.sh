@@ -48,6 +48,13 @@ expect_exit "the command's own --db is refused" 2 "$VB" lab -- vmmbench run cpui
 expect_out "it says to give --db to the lab" "give the database to the lab, before"
 expect_exit "--db in a folder that does not exist" 5 "$VB" lab --db "$TMP/no/such.db" -- vmmbench host
 expect_out "the folder is named" "its folder $TMP/no does not exist"
+VB_ABS=$(cd "$BUILD/bin" && pwd -P)/vmmbench
+expect_exit "lab run from under /tmp" 2 bash -c "cd /tmp && '$VB_ABS' lab -- vmmbench host"
+expect_out "it names the lab's own /tmp and the fix" "the lab has its own /tmp.*run vmmbench lab from a folder outside"
+truncate -s 600M "$TMP/big.db"
+expect_exit "a --db larger than a quarter of --mem" 2 "$VB" lab --db "$TMP/big.db" -- vmmbench host
+expect_out "it names the size and the --mem that fits" "is 600 MiB and the lab copies it into its memory: give --mem 2404M"
+rm -f "$TMP/big.db"
 echo "not a database" >"$TMP/junk.db"
 expect_exit "--db that is not a database" 5 "$VB" lab --db "$TMP/junk.db" -- vmmbench host
 if [ "$(cat "$TMP/junk.db")" = "not a database" ]; then pass "the file that is not a database is untouched"
