@@ -284,7 +284,8 @@ static int store(const struct lab_opts *o, const char *out_db, int *keep_dir)
         *keep_dir = 1;
         return VMM_EXIT_DATABASE;
     }
-    fprintf(stderr, "vmmbench lab: %zu new runs stored in %s\n", copied, o->db);
+    fprintf(stderr, "vmmbench lab: %zu new run%s stored in %s\n", copied, copied == 1 ? "" : "s",
+            o->db);
     return 0;
 }
 

@@ -127,7 +127,7 @@ if grep -qx "to-stderr" "$TMP/err" && ! grep -q "to-stderr" "$TMP/out"; then pas
 else fail "stderr comes back as stderr" "stdout: $(cat "$TMP/out"); stderr: $(cat "$TMP/err")"; fi
 grep -q "booting a 2-node SVM host" "$TMP/err" && pass "the lab says what it boots" ||
   fail "the lab says what it boots" "$(head -5 "$TMP/err")"
-grep -q "1 new runs stored in $DB" "$TMP/err" && pass "the lab says what it stored in --db" ||
+grep -qx "vmmbench lab: 1 new run stored in $DB" "$TMP/err" && pass "the lab says what it stored in --db" ||
   fail "the lab says what it stored in --db" "$(tail -5 "$TMP/err")"
 
 after_ids=$(q "SELECT group_concat(id) FROM (SELECT id FROM runs WHERE tag = 'before' ORDER BY id)")
