@@ -8,7 +8,7 @@
 # --db pointing at a host file that already holds a native run, inside a bash that
 # exits 42. On the host: 42 came through, stdout and stderr came back apart, the old
 # run is still there and the new one is stored with a host that is emulated = 'tcg',
-# kvm_flavour = 'svm' and 2 NUMA nodes, and `vmmbench show` labels it emulated.
+# kvm_flavour = 'svm' and 2 NUMA nodes, and `vmmbench show` and `report` label it emulated.
 # Skipped only if qemu-system-x86 cannot be installed. The lab's kernel cache:
 # VMMB_LAB_CACHE (default $BUILD/lab/cache, as tests/lab/run-lab.sh).
 set -u
@@ -149,4 +149,8 @@ expect_out "show marks the lab's cpuid row emulated" "^h[0-9]+:vmmbench-lab +def
 expect_out "and says what that means" "emulated = .*functional only, not a measurement"
 if grep -E "native +tlb .*emulated" <<<"$OUT" >/dev/null; then fail "the host's native rows are not marked" "$OUT"
 else pass "the host's native rows are not marked"; fi
+expect_exit "vmmbench report over both" 0 "$VB" report all --db "$DB" --out "$TMP/report"
+grep -q '<p class=warn id=emulated>Emulated: .*functional only, not a measurement' "$TMP/report/index.html" 2>/dev/null &&
+  pass "the report says first that some results are emulated" ||
+  fail "the report says first that some results are emulated" "$(head -c 2000 "$TMP/report/index.html" 2>&1)"
 t_summary
