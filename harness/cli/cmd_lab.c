@@ -7,18 +7,17 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd_common.h"
 #include "commands.h"
 #include "lab_db.h"
+#include "lab_launch.h"
 #include "vmm/image.h"
 #include "vmm/size.h"
 
@@ -199,15 +198,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
-/* A TERM or HUP for us goes on to the launcher, which stops QEMU and ends; we still
- * merge what the lab stored and remove the work folder. */
-static volatile pid_t launcher_pid;
-static void forward(int sig)
-{
-    if (launcher_pid > 0)
-        kill(launcher_pid, sig);
-}
-
 /* Runs the launcher and returns its exit status (the command's, or 124/125). */
 static int launch(const struct lab_opts *o, const char *launcher, const char *dir)
 {
@@ -221,46 +211,21 @@ static int launch(const struct lab_opts *o, const char *launcher, const char *di
     size_t ncmd = 0;
     while (o->cmd[ncmd])
         ncmd++;
-    char **args = calloc(ncmd + 16, sizeof *args);
-    if (!args)
-        return VMM_EXIT_INTERNAL;
     char *fixed[] = { (char *)launcher, "--nodes", nodes, "--cpus", cpus, "--mem", mem,
                       "--timeout", timeout, "--dir", (char *)dir, "--bin", dirname(exe), "--" };
     size_t k = sizeof fixed / sizeof fixed[0];
+    char **args = calloc(k + ncmd + 1, sizeof *args);
+    if (!args)
+        return VMM_EXIT_INTERNAL;
     memcpy(args, fixed, sizeof fixed);
     memcpy(args + k, o->cmd, ncmd * sizeof *args);
-    fflush(NULL);
-    /* As system(3) does: Ctrl-C ends the lab (QEMU is in our process group), not us,
-     * so whatever the lab stored can still be merged. */
-    struct sigaction ign = { .sa_handler = SIG_IGN }, fwd = { .sa_handler = forward };
-    struct sigaction old_int, old_quit, old_term, old_hup;
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
-    sigaction(SIGTERM, &fwd, &old_term);
-    sigaction(SIGHUP, &fwd, &old_hup);
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGQUIT, &old_quit, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGHUP, &old_hup, NULL);
-        execv(launcher, args);
-        fprintf(stderr, "vmmbench: lab: cannot run %s: %s\n", launcher, strerror(errno));
-        _exit(LAB_EXIT_NO_START);
+    int rc = lab_launch(args, LAB_EXIT_NO_START);
+    if (rc < 0) {
+        fprintf(stderr, "vmmbench: lab: cannot start %s: %s\n", launcher, strerror(errno));
+        rc = LAB_EXIT_NO_START;
     }
-    launcher_pid = pid;
-    int status = 0;
-    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    launcher_pid = 0;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
     free(args);
-    if (pid < 0)
-        return VMM_EXIT_INTERNAL;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return rc;
 }
 
 /* What the lab's command left in its database goes into --db; returns 0 or 5. */
