@@ -40,7 +40,9 @@ if [ -f "$VMMB_DB" ] && { [ -f "$VMMB_DB-wal" ] || ! cmp -s "$VMMB_DB" "$IO/in.d
   cp "$VMMB_DB" "$IO/out.db" && { [ ! -f "$VMMB_DB-wal" ] || cp "$VMMB_DB-wal" "$IO/out.db-wal"; } ||
     say "error: the lab's database could not be copied out"
 fi
-if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - start)) -ge "$TIMEOUT" ]; }; then
+# (timeout's 124, or 137 when the command ignored its TERM; only once the time is up, so
+# a command that exits 124 on its own is not taken for a timeout)
+if { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && [ $((SECONDS - start)) -ge "$TIMEOUT" ]; then
   say "timed out after $((SECONDS - start)) s"
 fi
 say "status $rc"
