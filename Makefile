@@ -83,6 +83,8 @@ NATIVE_LINK   := -Wl,--whole-archive $(NATIVE_A) -Wl,--no-whole-archive
 GUESTS   := $(SHARE)/guest/vmmbench-guest.elf
 TEST_GUESTS := $(BUILD)/tests/guest/hostile-guest.elf
 CONFIGS  := $(patsubst harness/configs/%,$(SHARE)/configs/%,$(wildcard harness/configs/*.ini))
+# `vmmbench lab`'s launcher, the lab's init and what runs inside (harness/lab/).
+LAB_FILES := $(patsubst harness/lab/%,$(SHARE)/lab/%,$(wildcard harness/lab/*))
 PROGRAMS := $(BIN)/vmmbench $(BIN)/vmm-min
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%) $(UNIT_TESTS:%=$(BUILD)/asan/tests/unit/%)
 INTEG_BINS := $(INTEG_TESTS:%=$(BUILD)/tests/integration/%)
@@ -104,7 +106,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 .PHONY: all deps run test test-lab bench mutate install clean
 .DEFAULT_GOAL := all
 
-all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS)
+all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS) $(LAB_FILES)
 
 # Every target that compiles or runs something needs the Debian packages first.
 deps: $(DEPS_OK)
@@ -203,6 +205,9 @@ $(TEST_GUESTS): $(KERNEL_OBJS) $(HOSTILE_OBJS) guest-kernels/kernel/guest.ld
 $(SHARE)/configs/%.ini: harness/configs/%.ini
 	@mkdir -p $(@D)
 	cp $< $@
+$(SHARE)/lab/%: harness/lab/%
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBS) $(NATIVE_A) $(DEPS_OK)
 	@mkdir -p $(@D)
@@ -283,10 +288,11 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_CLI_A) $(FUZZ_LIB_A) $(
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmmbench/guest \
-	           $(DESTDIR)$(PREFIX)/share/vmmbench/configs
+	           $(DESTDIR)$(PREFIX)/share/vmmbench/configs $(DESTDIR)$(PREFIX)/share/vmmbench/lab
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(GUESTS) $(DESTDIR)$(PREFIX)/share/vmmbench/guest/
 	install -m 644 $(CONFIGS) $(DESTDIR)$(PREFIX)/share/vmmbench/configs/
+	install -m 755 $(LAB_FILES) $(DESTDIR)$(PREFIX)/share/vmmbench/lab/
 
 clean:
 	rm -rf $(BUILD)

@@ -11,6 +11,12 @@
 #include "commands.h"
 #include "hier.h"
 
+const char *cli_default_db(void)
+{
+    const char *env = getenv("VMMB_DB");
+    return env && *env ? env : CLI_BUILTIN_DB;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     char what[400];

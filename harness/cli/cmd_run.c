@@ -71,10 +71,11 @@ static int load_config(const char *arg, struct bench_config *c, struct vmm_err *
                        "that name; `vmmbench list` shows the installed ones", arg);
 }
 
-/* The default database's folder is created on demand; a path the user names is not. */
+/* The default database's folder is created on demand; a path the user names (--db,
+ * VMMB_DB) is not. */
 static int prepare_default_db_dir(const char *db_path, struct vmm_err *e)
 {
-    if (strcmp(db_path, CLI_DEFAULT_DB) != 0)
+    if (strcmp(db_path, CLI_BUILTIN_DB) != 0)
         return 0;
     if (mkdir("results", 0777) < 0 && errno != EEXIST)
         return vmm_err_set(e, VMM_EXIT_DATABASE, "cannot create results/: %s; pass --db PATH",

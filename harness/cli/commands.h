@@ -16,12 +16,16 @@ int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 
 /* Prints "vmmbench: MSG" for a failed command and returns its exit code. */
 struct vmm_err;
 int cli_fail(const struct vmm_err *e);
 
-/* The database used when --db is not given. */
-#define CLI_DEFAULT_DB "results/vmmbench.db"
+/* The database used when --db is not given: $VMMB_DB when set (`vmmbench lab` points
+ * the command it runs at the lab's copy of --db this way), else CLI_BUILTIN_DB. */
+#define CLI_BUILTIN_DB "results/vmmbench.db"
+const char *cli_default_db(void);
+#define CLI_DEFAULT_DB cli_default_db()
 
 #endif

@@ -24,6 +24,7 @@ static const struct {
     { "report", cmd_report, "write a self-contained HTML report" },
     { "history", cmd_history, "follow every metric across revisions and flag change points" },
     { "campaign", cmd_campaign, "run a campaign file's plan on a Slurm cluster or locally" },
+    { "lab", cmd_lab, "run a command on an emulated N-node NUMA host with SVM KVM (QEMU)" },
 };
 
 int cli_fail(const struct vmm_err *e)
