@@ -40,6 +40,10 @@ for t in "$BUILD"/tests/integration/test_*; do [[ $t != *.d && -x $t ]] && names
 # (the same C programs under ASan+UBSan, named asan-PROGRAM)
 for t in "$BUILD"/asan/tests/integration/test_*; do [[ $t != *.d && -x $t ]] && names+=("asan-${t##*/}"); done
 for t in tests/integration/test_*.sh; do grep -q '^# vmmb-test: no guest' "$t" || names+=("${t##*/}"); done
+# unit tests whose reference needs KVM ("vmmb-test: kvm" in their source), plain and sanitized
+for t in tests/unit/test_*.c; do
+  grep -q 'vmmb-test: kvm' "$t" && t=${t##*/} && names+=("unit-${t%.c}" "asan-unit-${t%.c}")
+done
 if [ -n "${VMMB_LAB_GUEST_TESTS:-}" ]; then
   keep=()
   for n in "${names[@]}"; do case " $VMMB_LAB_GUEST_TESTS " in *" $n "*) keep+=("$n") ;; esac; done
@@ -57,6 +61,7 @@ cost() {
     test_virtio) echo 15 ;;
     asan-test_guests) echo 60 ;;
     asan-test_virtio) echo 30 ;;
+    unit-*|asan-unit-*) echo 5 ;;
     *) local s; s=$(sed -n 's/^# vmmb-lab-seconds: *\([0-9]*\).*/\1/p' "tests/integration/$1" 2>/dev/null)
        echo "${s:-30}" ;;
   esac

@@ -58,7 +58,7 @@ run_test() { # NAME CMD...
   # which every program they start would inherit, and ASan refuses to start behind a
   # preloaded library ("ASan runtime does not come first").
   local buf=(stdbuf -oL -eL)
-  [ "$1" = bash ] || [[ $name == asan-* ]] && buf=()
+  [ "$1" = bash ] || [[ $name == asan-* ]] && buf=()  # (asan-PROGRAM, asan-unit-PROGRAM)
   timeout -k 10 "$GUEST_TIMEOUT" "${buf[@]}" "$@" >"$OUT/$name.log" 2>&1 &
   local pid=$! n=0
   # Every minute, what the test is running (emulation is slow: this tells slow from stuck).
@@ -86,6 +86,13 @@ done
 # the same C programs under ASan+UBSan, as tests/run-all.sh runs them beside KVM
 for t in "$BUILD"/asan/tests/integration/test_*; do
   [[ $t != *.d && -x $t ]] && run_test "asan-$(basename "$t")" "$t"
+done
+# unit tests whose reference needs KVM ("vmmb-test: kvm" in their source)
+for t in tests/unit/test_*.c; do
+  grep -q 'vmmb-test: kvm' "$t" || continue
+  t=${t##*/}
+  run_test "unit-${t%.c}" "$BUILD/tests/unit/${t%.c}"
+  run_test "asan-unit-${t%.c}" "$BUILD/asan/tests/unit/${t%.c}"
 done
 for t in tests/integration/test_*.sh; do
   # marked as booting no guest without /dev/kvm: run-all.sh runs it on the host

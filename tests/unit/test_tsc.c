@@ -1,5 +1,6 @@
 /* The TSC frequency measured without KVM (native runs on hosts with no /dev/kvm) agrees
- * with what KVM says where there is a KVM: the independent reference. */
+ * with what KVM says where there is a KVM: the independent reference.
+ * vmmb-test: kvm (on a host without /dev/kvm, tests/lab/guest-tests.sh runs it in the lab) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
