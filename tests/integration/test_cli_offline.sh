@@ -11,10 +11,8 @@ BUILD=${BUILD:-build}
 VB=$BUILD/bin/vmmbench
 VM=$BUILD/bin/vmm-min
 GUEST=$BUILD/share/vmmbench/guest/vmmbench-guest.elf
-HOSTILE=$BUILD/tests/guest/hostile-guest.elf
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-rows() { sqlite3 "$1" "$2" 2>/dev/null; }
 
 # ---- help and usage (no KVM needed) ----
 expect_exit "vmmbench --help" 0 "$VB" --help
