@@ -261,8 +261,10 @@ workloads = tlb:max=4M,iters=300000,batches=5
 
 [set b]
 configs = native
-workloads = tlb:max=4M,iters=300000,batches=5
+workloads = tlb:max=4M,iters=1000000,batches=10
 EOF
+# (task 1 runs for seconds, so that it is still running when it is cancelled below: at a
+# third of that it once ended while `campaign status` ran on a loaded host)
 R2=$TMP/c2/res
 expect_exit "c2: submit" 0 "$VB" campaign submit "$TMP/c2/c.ini"
 job=$(sed -n 's/^task 1 //p' "$R2/campaign.state")
