@@ -63,7 +63,7 @@ HOSTILE_SRCS  := $(wildcard tests/guests/*.c)
 UNIT_TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS   := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
 BENCH_SRCS    := $(wildcard tests/bench/*.c)
-NATIVE_SRCS   := $(wildcard workloads/memory/*.c) guest-kernels/kernel/wl_common.c \
+NATIVE_SRCS   := $(wildcard workloads/memory/*.c workloads/macro/*.c) guest-kernels/kernel/wl_common.c \
                  guest-kernels/kernel/wl_mem.c guest-kernels/kernel/smp.c
 
 obj = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
@@ -150,6 +150,10 @@ $(BUILD)/guest/%.o: %.c Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 $(BUILD)/guest/workloads/memory/%.o: workloads/memory/%.c Makefile $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(MEM_GUEST_CFLAGS) -c $< -o $@
+# The macro workloads (workloads/macro/) are ring-3 SSE code too (DGEMM, Zipf in doubles).
+$(BUILD)/guest/workloads/macro/%.o: workloads/macro/%.c Makefile $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(MEM_GUEST_CFLAGS) -c $< -o $@
 $(BUILD)/native/%.o: %.c Makefile $(DEPS_OK)
