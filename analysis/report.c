@@ -789,13 +789,15 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
         free(ps);
         return -1;
     }
-    if (ovh.n)
+    bool has_macro = ovh.n > 0;
+    if (has_macro)
         macro_section(f, &ovh, ps);
     overhead_free(&ovh);
     if (cmp)
         verdict_section(f, cmp);
-    fprintf(f, "<nav>%s<a href=#workloads>workloads</a> · %s<a href=#flagged>flagged</a> · "
+    fprintf(f, "<nav>%s%s<a href=#workloads>workloads</a> · %s<a href=#flagged>flagged</a> · "
             "<a href=#host>hosts</a> · <a href=#configs>configs</a></nav>\n",
+            has_macro ? "<a href=#macro>macro overhead</a> · " : "",
             cmp ? "<a href=#compare>comparison</a> · " : "",
             has_hist > 0 ? "<a href=#history>history</a> · " : "");
     if (cmp)
