@@ -57,11 +57,10 @@ expect_exit "gups on one vCPU: HPCC's verification finds no error at all" 0 "$VM
 
 # ---- physics ----
 # compute: DGEMM in ring 3 runs on the CPU natively; best batches (p95) of alternating
-# runs. On this nested-PVM host the guest ran the same code 1.3-2.9x FASTER than the host
-# process did (wall clock agrees: 300 batches took 8.3 s in the guest, 11.2 s natively;
-# not the guest page size, not the buffers' alignment; the host process measures the same
-# as a standalone build of the kernel), so the band is 0.7..3.5: it catches a clock off by
-# a factor or a guest that traps (ring-3 exits), not drift; the 0.98 target is make
+# runs. Measured here: 0.83-1.05 (with both builds' loops 64-byte aligned, see the
+# Makefile's MACRO_ALIGN: without it the two builds differed by 1.6x on their own, the
+# guest looking faster than the host). The band (0.7..1.3) catches a clock off by a
+# factor, a guest that traps, or builds that drift apart again; the 0.98 target is make
 # bench's.
 C="--workload compute --param n=$(scaled 256 64) --param batches=5"
 compute_alike() {
@@ -69,9 +68,9 @@ compute_alike() {
   OUT=$("$VM" $C 2>&1) || { WHY="guest run failed"; return 1; }; g=$(p95 vcpus=1 throughput)
   OUT=$("$VM" --native $C 2>&1) || { WHY="native run failed"; return 1; }; n=$(p95 vcpus=1 throughput)
   WHY="guest ${g:-?} flop/s, native ${n:-?}"
-  [ -n "$g" ] && [ -n "$n" ] && awk -v a="$g" -v b="$n" 'BEGIN{exit !(b > 0 && a >= 0.7 * b && a <= 3.5 * b)}'
+  [ -n "$g" ] && [ -n "$n" ] && awk -v a="$g" -v b="$n" 'BEGIN{exit !(b > 0 && a >= 0.7 * b && a <= 1.3 * b)}'
 }
-physics "compute: guest DGEMM within 0.7x..3.5x of the same code run natively (best batches)" 3 compute_alike
+physics "compute: guest DGEMM within 0.7x..1.3x of the same code run natively (best batches)" 3 compute_alike
 # A second vCPU takes half the rows: two do more than one (1.2x; about 1.9x undisturbed),
 # on a larger product (batches of ~40 ms) so a barrier's wait is small beside the work.
 C2="--workload compute --param n=$(scaled 384 64) --param batches=5"
@@ -86,7 +85,7 @@ if [ -n "${VMMB_LAB_SERIAL_CPUS:-}" ]; then
   skip "compute: 2 vCPUs over 1.2x one vCPU's flop/s" \
     "capability: host CPUs that run in parallel (the lab's single-threaded TCG runs its CPUs one at a time)"
 else
-  physics "compute: 2 vCPUs over 1.2x one vCPU's flop/s" 3 second_vcpu_computes
+  physics "compute: 2 vCPUs over 1.2x one vCPU's flop/s" 4 second_vcpu_computes
 fi
 # kvs: with Zipf keys (0.99) the hot records stay in the caches and TLB; uniform keys over
 # a 32 MiB table miss them. Measured here: Zipf 1.5-3x uniform. Zipf not slower (1.0x).
