@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "plot_macro.h"
 #include "vmm/size.h"
 
 /* Workloads that measure one world switch each: the exit-latency plot. */
@@ -747,7 +748,8 @@ int plot_all(const struct dataset *ds, const struct cmp_result *cmp, const char 
     if (plot_find_gnuplot(gp, sizeof gp, e))
         return -1;
     if (plot_exits(ds, dir, out, e) || plot_tlb(ds, dir, out, e) || plot_numa(ds, dir, out, e) ||
-        plot_loaded(ds, dir, out, e) || plot_virtio(ds, dir, out, e))
+        plot_loaded(ds, dir, out, e) || plot_virtio(ds, dir, out, e) ||
+        plot_macro(ds, dir, out, e))
         return -1;
     if (cmp && plot_compare(cmp, dir, out, e))
         return -1;

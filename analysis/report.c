@@ -16,6 +16,7 @@
 #include "history.h"
 #include "json.h"
 #include "metrics.h"
+#include "overhead.h"
 #include "plot.h"
 #include "summary.h"
 #include "vmm/text_escape.h"
@@ -292,6 +293,44 @@ static void workload_sections(FILE *f, const struct dataset *ds, const struct pl
         }
         fputs("</details>\n", f);
     }
+}
+
+/* ---- the macro workloads' overhead: the headline when they ran with native twins ---- */
+
+static void macro_section(FILE *f, const struct ovh_table *t, const struct plot_set *ps)
+{
+    fputs("<h2 id=macro>What virtualization costs applications</h2>\n<p class=note>Each macro "
+          "workload ran in the guest and natively (its <code>-native</code> twin config: the same "
+          "code, buffers and pinning on the host). Guest/native of the median throughput with its "
+          "95% CI (the run is the unit); 1.00 means virtualization costs nothing, below it the "
+          "guest is slower. A verdict needs p &lt; 0.01 and the CI outside &plusmn;2%.</p>\n"
+          "<table class=macro><tr><th>workload</th><th>config</th><th>params</th>"
+          "<th>guest/native</th><th>95% CI</th><th>guest (ops/s)</th><th>native (ops/s)</th>"
+          "<th>runs g/n</th><th>verdict</th></tr>\n", f);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct ovh_row *r = &t->rows[i];
+        char g[64], n[64];
+        summary_fmt_num(r->guest, g, sizeof g);
+        summary_fmt_num(r->native, n, sizeof n);
+        fputs("<tr><td>", f);
+        h(f, r->workload);
+        fputs("</td><td>", f);
+        h(f, r->config);
+        fputs("</td><td>", f);
+        h(f, r->params[0] ? r->params : "-");
+        fprintf(f, "</td><td class=num>%.3f</td><td class=num>[%.3f, %.3f]</td><td class=num>",
+                r->ratio, r->lo, r->hi);
+        h(f, g);
+        fputs("</td><td class=num>", f);
+        h(f, n);
+        fprintf(f, "</td><td class=num>%zu/%zu</td><td>", r->runs_guest, r->runs_native);
+        h(f, stats_verdict_name(r->verdict));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    for (size_t k = 0; k < ps->n; k++)
+        if (strcmp(ps->made[k].family, "macro") == 0)
+            img(f, &ps->made[k]);
 }
 
 /* ---- the verdict, first thing on the page ---- */
@@ -741,11 +780,24 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
                   "a measurement.</p>\n", f);
             break;
         }
-    /* the answer first: the verdict and the headline table, then the evidence */
+    /* the answer first: what virtualization costs the applications (when the macro
+     * workloads ran with native twins), the verdict and the headline table, then the
+     * evidence */
+    struct ovh_table ovh;
+    if (overhead_build_trimmed(ds, &ovh, e)) {
+        fclose(f);
+        free(ps);
+        return -1;
+    }
+    bool has_macro = ovh.n > 0;
+    if (has_macro)
+        macro_section(f, &ovh, ps);
+    overhead_free(&ovh);
     if (cmp)
         verdict_section(f, cmp);
-    fprintf(f, "<nav>%s<a href=#workloads>workloads</a> · %s<a href=#flagged>flagged</a> · "
+    fprintf(f, "<nav>%s%s<a href=#workloads>workloads</a> · %s<a href=#flagged>flagged</a> · "
             "<a href=#host>hosts</a> · <a href=#configs>configs</a></nav>\n",
+            has_macro ? "<a href=#macro>macro overhead</a> · " : "",
             cmp ? "<a href=#compare>comparison</a> · " : "",
             has_hist > 0 ? "<a href=#history>history</a> · " : "");
     if (cmp)

@@ -12,6 +12,7 @@
 #include "dataset.h"
 #include "json.h"
 #include "metrics.h"
+#include "overhead.h"
 #include "placement_report.h"
 #include "stats.h"
 #include "vmm/text_escape.h"
@@ -428,6 +429,12 @@ int summary_print_opts(struct sqlite3 *db, int64_t run_id, const struct summary_
     if (dataset_load_db(db, &sel, &ds, &sub) != 0)
         return vmm_err_set(e, sub.code == VMM_EXIT_INTERNAL ? sub.code : VMM_EXIT_DATABASE,
                            "%s", sub.msg);
+    /* The macro workloads' guest/native table, when a config ran with its native twin. */
+    struct ovh_table ovh;
+    if ((json ? overhead_build(&ds, &ovh, e) : overhead_build_trimmed(&ds, &ovh, e)) != 0) {
+        dataset_free(&ds);
+        return -1;
+    }
     if (json) {
         fputs("{\"results\":[", out);
         for (size_t i = 0; i < ds.ngroups; i++) {
@@ -435,7 +442,9 @@ int summary_print_opts(struct sqlite3 *db, int64_t run_id, const struct summary_
                 fputc(',', out);
             summary_json_group(&ds, &ds.groups[i], out);
         }
-        fputs("],", out);
+        fputs("],\"overhead\":", out);
+        overhead_print_json(&ovh, out);
+        fputc(',', out);
         print_failed(&ds, true, out);
         fputs(",\"placement\":", out);
         if (placement_report_json(db, run_id, out) < 0)
@@ -452,6 +461,7 @@ int summary_print_opts(struct sqlite3 *db, int64_t run_id, const struct summary_
             print_table(&ds, o, to);
         else
             fputs("No successful runs to summarize.\n", to);
+        overhead_print(&ovh, to);
         print_failed(&ds, false, to);
         if (buf) {
             fclose(buf);
@@ -459,6 +469,7 @@ int summary_print_opts(struct sqlite3 *db, int64_t run_id, const struct summary_
             free(text);
         }
     }
+    overhead_free(&ovh);
     dataset_free(&ds);
     return 0;
 }

@@ -51,6 +51,14 @@ static const struct suite_item native[] = {
     { "numa-matrix:size=16M", 0, 1.5 }, { "contention:size=16M", 0, 3.5 }, { NULL, 0, 0 },
 };
 
+/* macro: the application kernels at sizes the default config (64 MiB) holds, each
+ * checking its own answer; with --native each runs natively too, interleaved, and
+ * `show` prints the guest/native overhead table. */
+static const struct suite_item macro[] = {
+    { "compute", 0, 0.6 }, { "sort:keys=1M", 0, 1.5 }, { "gups:size=8M", 0, 2.0 },
+    { "kvs", 0, 1.5 },     { "graph:scale=15", 0, 1.5 }, { NULL, 0, 0 },
+};
+
 static const struct suite suites[] = {
     { "quick", "a taste of every area: exits, TLB, bandwidth, virtio-blk, NUMA (2+ nodes)",
       quick },
@@ -61,6 +69,8 @@ static const struct suite suites[] = {
     { "numa", "latency/bandwidth matrix and loaded latency per node", numa },
     { "native", "memory workloads on the host (no KVM needed; use with a native config)",
       native },
+    { "macro", "application kernels (DGEMM, sort, GUPS, key-value store, Graph500 BFS); "
+      "with --native: the guest/native overhead table", macro },
 };
 
 const struct suite *suite_find(const char *name)

@@ -10,6 +10,7 @@
 #     report` (with a comparison, plots through gnuplot) under 20 s; the figures are the
 #     median of 3 whole-process runs, printed with their ratio to the target.
 #  M1-M3. memory workloads vs their host-native runs: tests/bench/memory-bench.sh.
+#  A1-A4. macro workloads vs their host-native runs: tests/bench/macro-bench.sh.
 #  H1. `vmmbench history` over 10,000 run sets under 5 s: tests/bench/history-bench.sh.
 set -u
 cd "$(dirname "$0")/../.."
@@ -83,6 +84,7 @@ verdict "vmmbench report, 1e6 samples (s)" "$report_s" "<" 20
 rm -rf "$(dirname "$ADB")"
 # M1-M3. memory workloads against their host-native runs (issue 4; its own script, same job)
 BUILD=$BUILD bash tests/bench/memory-bench.sh || status=1
+BUILD=$BUILD bash tests/bench/macro-bench.sh || status=1
 # H1. history over 10,000 run sets (issue 14; its own script, same job)
 BUILD=$BUILD bash tests/bench/history-bench.sh || status=1
 exit $status

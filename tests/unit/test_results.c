@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -515,6 +516,37 @@ static void test_bytes_without_tsc_frequency(void **state)
     assert_int_equal(f->res.nsamples, 0);
 }
 
+/* Operations (the macro workloads' throughput): iters units of work in cycles TSC ticks
+ * are iters / (cycles / kHz / 1000) per second, stored as throughput in ops/s; a record
+ * with no cycles is corrupt, and without a TSC frequency nothing can be computed. */
+static void test_ops_records(void **state)
+{
+    struct fixture *f = *state;
+    struct vmmb_result_header *h = hdr_at(f, AREA);
+    put(h, VMMB_REC_OPS, 0, VMMB_REC_WARMUP, 1000, 500);
+    put(h, VMMB_REC_OPS, 1, 0, 3000000, (uint64_t)KHZ * 1000); /* 3e6 in one second */
+    vmm_result_free(&f->res);
+    results_collect(&f->gm, AREA, KHZ, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_OK);
+    assert_int_equal(count_metric(&f->res, "throughput"), 2);
+    const struct vmm_sample *s = find_sample(&f->res, "throughput", 1);
+    assert_non_null(s);
+    assert_string_equal(s->unit, "ops/s");
+    assert_true(fabs(s->value - 3e6) < 1e-6);
+    assert_false(s->warmup);
+    assert_true(find_sample(&f->res, "throughput", 0)->warmup);
+    h = hdr_at(f, AREA);
+    put(h, VMMB_REC_OPS, 0, 0, 1000, 0);
+    collect_fails(f, AREA, VMM_STATUS_GUEST_ERROR, "corrupt");
+    h = hdr_at(f, AREA);
+    put(h, VMMB_REC_OPS, 0, 0, 1000, 500);
+    vmm_result_free(&f->res);
+    results_collect(&f->gm, AREA, 0, &f->res);
+    assert_int_equal(f->res.status, VMM_STATUS_HOST_ERROR);
+    assert_non_null(strstr(f->res.reason, "counts operations"));
+    assert_int_equal(f->res.nsamples, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -526,6 +558,7 @@ int main(void)
         T(test_first_failure_wins),
         T(test_over_max_in_big_memory), T(test_latency_records), T(test_points_and_bytes),
         T(test_info_records),    T(test_point_limit),       T(test_sample_limit),
+        T(test_ops_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

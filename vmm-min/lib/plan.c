@@ -150,6 +150,49 @@ static int check_memory_workload(const struct vmm_plan *p, struct vmm_err *e)
     return 0;
 }
 
+/* The macro workloads' working sets (workloads/macro/), from their parameters, so a run
+ * that cannot fit is refused before boot (the guest checks again as it allocates). */
+static uint64_t macro_need(const struct vmm_plan *p, const char *w)
+{
+    uint64_t threads = param_or(p, "threads", 0);
+    threads = threads ? threads : p->vcpus;
+    if (strcmp(w, "compute") == 0) {
+        uint64_t n = param_or(p, "n", 0);
+        return 3 * n * n * 8 + 2 * n * 8;
+    }
+    if (strcmp(w, "sort") == 0)
+        return 2 * param_or(p, "keys", 0) * 8 + threads * 2048;
+    if (strcmp(w, "gups") == 0)
+        return param_or(p, "size", 0);
+    if (strcmp(w, "kvs") == 0) /* table, traces, latency samples and their sort */
+        return param_or(p, "size", 0) + threads * param_or(p, "iters", 0) * 8 * 5 / 4 + 64;
+    if (strcmp(w, "graph") == 0) {
+        uint64_t nv = 1ull << param_or(p, "scale", 0), ne = param_or(p, "edgefactor", 0) * nv;
+        return ne * 8 + 2 * ne * 4 + nv * 40;
+    }
+    return 0;
+}
+
+static int check_macro_workload(const struct vmm_plan *p, struct vmm_err *e)
+{
+    const char *w = p->workload->name;
+    char a[32], b[32], c[32];
+    if (strcmp(w, "gups") == 0 || strcmp(w, "kvs") == 0) {
+        uint64_t size = param_or(p, "size", 0);
+        if (size & (size - 1))
+            return vmm_err_set(e, VMM_EXIT_USAGE, "%s: size=%llu is not a power of two (the "
+                               "table is indexed by a mask); give e.g. size=16M", w,
+                               (unsigned long long)size);
+    }
+    uint64_t need = macro_need(p, w);
+    if (need && need + (8ull << 20) > p->mem_bytes)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "%s: its working set needs %s but guest "
+                           "memory is %s (the kernel, results and page tables need some too); "
+                           "give memory >= %s or smaller sizes", w, mib(need, a, sizeof a),
+                           mib(p->mem_bytes, b, sizeof b), mib(need + (16ull << 20), c, sizeof c));
+    return 0;
+}
+
 /* Workloads bring their devices: an I/O workload on a request that names no device of
  * its type gets the one that measures the transport alone (blk null; net null for tx/rx,
  * loop for echo). Ping (net mode 3) needs a tap the user must name: the guest says so. */
@@ -258,7 +301,7 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
                            "the workloads with a host build are: %s", d->name,
                            nat[0] ? nat : "none");
     }
-    if (check_memory_workload(p, e))
+    if (check_memory_workload(p, e) || check_macro_workload(p, e))
         return -1;
     if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e) || add_default_device(rq, p, e))
         return -1;

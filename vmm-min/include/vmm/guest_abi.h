@@ -173,6 +173,8 @@ enum vmmb_record_kind {
     VMMB_REC_BYTES = 4,          /* `iters` bytes moved in `cycles`: a bandwidth */
     VMMB_REC_INFO = 5,           /* a fact the run measured against: `iters` is its value,
                                     `batch` which fact (enum vmmb_info), `cycles` unused */
+    VMMB_REC_OPS = 6,            /* `iters` units of work done in `cycles`: a throughput
+                                    (macro workloads: flops, keys, updates, edges, requests) */
 };
 
 /* A record's point: the coordinates of one measurement inside a sweeping run, as

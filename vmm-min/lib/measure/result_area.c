@@ -129,10 +129,10 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
         const struct vmmb_record *r = &copy[i];
         if ((r->kind != VMMB_REC_CALIBRATION && r->kind != VMMB_REC_MEASURE &&
              r->kind != VMMB_REC_LATENCY && r->kind != VMMB_REC_BYTES &&
-             r->kind != VMMB_REC_INFO) ||
+             r->kind != VMMB_REC_INFO && r->kind != VMMB_REC_OPS) ||
             (r->kind == VMMB_REC_INFO && !info_name(r->batch)) ||
             r->iters == 0 || (r->flags & ~VMMB_REC_WARMUP) || r->vcpu >= nr_vcpus ||
-            (r->kind == VMMB_REC_BYTES && r->cycles == 0)) {
+            ((r->kind == VMMB_REC_BYTES || r->kind == VMMB_REC_OPS) && r->cycles == 0)) {
             vmm_result_fail(res, VMM_STATUS_GUEST_ERROR, "result record %u is corrupt (kind "
                             "%u, flags 0x%x, %llu iterations, %llu cycles, vCPU %u of %u)", i,
                             r->kind, r->flags, (unsigned long long)r->iters,
@@ -140,11 +140,12 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
             free(copy);
             return;
         }
-        if (r->kind == VMMB_REC_BYTES && !tsc_khz) {
+        if ((r->kind == VMMB_REC_BYTES || r->kind == VMMB_REC_OPS) && !tsc_khz) {
             /* The guest did nothing wrong: the host could not say its TSC frequency. */
-            vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "result record %u counts bytes, but "
+            vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "result record %u counts %s, but "
                             "the TSC frequency is unknown (KVM_GET_TSC_KHZ gave none), so no "
-                            "bandwidth can be computed", i);
+                            "rate can be computed", i,
+                            r->kind == VMMB_REC_BYTES ? "bytes" : "operations");
             free(copy);
             return;
         }
@@ -201,6 +202,12 @@ void results_collect_checked(const struct guest_mem *gm, uint64_t gpa, uint64_t 
             /* iters bytes in cycles TSC ticks: MB/s (1e6 bytes, as STREAM reports). */
             double mbs = (double)r->iters * (double)tsc_khz / (double)r->cycles / 1e3;
             oom |= vmm_result_add_point(res, "bandwidth", "MB/s", pt, r->batch, warm, mbs);
+            continue;
+        }
+        if (r->kind == VMMB_REC_OPS) {
+            /* iters units of work in cycles TSC ticks: per second. */
+            double ops = (double)r->iters * (double)tsc_khz * 1e3 / (double)r->cycles;
+            oom |= vmm_result_add_point(res, "throughput", "ops/s", pt, r->batch, warm, ops);
             continue;
         }
         if (r->kind == VMMB_REC_LATENCY) {

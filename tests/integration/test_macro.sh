@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# vmmb-lab-seconds: 120
+# Macro workloads (compute, sort, gups, kvs, graph) on this host's real /dev/kvm at small
+# sizes: each runs and verifies its own answer in the guest and natively (a wrong answer
+# would end the run `error`, so exit 0 means verified), their physics hold (DGEMM at CPL3
+# costs the guest about nothing, a second vCPU speeds it up, hot Zipf keys are served
+# faster than uniform ones, p99 is not below p50), the macro suite with --native stores
+# guest and native runs and show/report/plot give the overhead table, and bad input is
+# refused before boot with its message and exit code.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+BUILD=${BUILD:-build}
+VB=$BUILD/bin/vmmbench
+VM=$BUILD/bin/vmm-min
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+need_kvm
+
+# med/p95 POINT METRIC: the median / p95 vmm-min printed for that point and metric.
+med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
+p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
+# physics NAME TRIES FUNC: FUNC (sets WHY, returns 0 when its physics hold) holds in one of
+# TRIES attempts: this 2-core host is shared, one disturbed attempt is noise.
+physics() {
+  local name=$1 tries=$2 fn=$3 i
+  for ((i = 1; i <= tries; i++)); do
+    if "$fn"; then pass "$name (attempt $i: $WHY)"; return; fi
+    echo "# $name: attempt $i did not hold: $WHY"
+  done
+  fail "$name" "in $tries attempts; last: $WHY; output: $OUT"
+}
+
+# ---- each workload runs and verifies, in the guest and natively ----
+N=$(scaled 192 64)
+declare -A SPEC=(
+  [compute]="--param n=$N --param batches=3"
+  [sort]="--param keys=$(scaled 262144 16384) --param batches=3"
+  [gups]="--param size=$(( $(scaled 4 1) ))M --param batches=2"
+  [kvs]="--param size=4M --param iters=$(scaled 50000 5000) --param batches=3"
+  [graph]="--param scale=$(( ${VMMB_SCALE:-1} > 1 ? 11 : 14 )) --param roots=2 --param batches=2"
+)
+for w in compute sort gups kvs graph; do
+  for mode in guest native; do
+    nat=""; [ $mode = native ] && nat=--native
+    expect_exit "$w on 2 vCPUs ($mode) runs and its answer verifies" 0 "$VM" $nat --workload $w --vcpus 2 --mem 128M ${SPEC[$w]}
+    expect_out "$w ($mode) reports throughput at vcpus=2" "\[vcpus=2\]  throughput .*ops/s"
+  done
+done
+expect_exit "kvs with uniform keys" 0 "$VM" --workload kvs --mem 64M --param zipf=0 --param size=4M --param iters=$(scaled 50000 5000) --param batches=3
+expect_out "kvs reports p50 and p99 latency" "\[vcpus=1 pct=99\]  latency .* ns"
+p50=$(med 'vcpus=1 pct=50' latency); p99=$(med 'vcpus=1 pct=99' latency)
+awk -v a="$p50" -v b="$p99" 'BEGIN{exit !(a > 0 && b >= a)}' && pass "kvs: p99 ($p99 ns) not below p50 ($p50 ns), both positive" ||
+  fail "kvs: p99 not below p50" "p50=$p50 p99=$p99: $OUT"
+expect_exit "gups on one vCPU: HPCC's verification finds no error at all" 0 "$VM" --workload gups --param size=1M --param batches=1
+
+# ---- physics ----
+# compute: DGEMM in ring 3 runs on the CPU natively; best batches (p95) of alternating
+# runs. Measured here: 0.83-1.05 (with both builds' loops 64-byte aligned, see the
+# Makefile's MACRO_ALIGN: without it the two builds differed by 1.6x on their own, the
+# guest looking faster than the host). The band (0.7..1.3) catches a clock off by a
+# factor, a guest that traps, or builds that drift apart again; the 0.98 target is make
+# bench's.
+C="--workload compute --param n=$(scaled 256 64) --param batches=5"
+compute_alike() {
+  local g n
+  OUT=$("$VM" $C 2>&1) || { WHY="guest run failed"; return 1; }; g=$(p95 vcpus=1 throughput)
+  OUT=$("$VM" --native $C 2>&1) || { WHY="native run failed"; return 1; }; n=$(p95 vcpus=1 throughput)
+  WHY="guest ${g:-?} flop/s, native ${n:-?}"
+  [ -n "$g" ] && [ -n "$n" ] && awk -v a="$g" -v b="$n" 'BEGIN{exit !(b > 0 && a >= 0.7 * b && a <= 1.3 * b)}'
+}
+physics "compute: guest DGEMM within 0.7x..1.3x of the same code run natively (best batches)" 3 compute_alike
+# A second vCPU takes half the rows: two do more than one (1.2x; about 1.9x undisturbed),
+# on a larger product (batches of ~40 ms) so a barrier's wait is small beside the work.
+C2="--workload compute --param n=$(scaled 384 64) --param batches=5"
+second_vcpu_computes() {
+  local one two
+  OUT=$("$VM" $C2 --vcpus 2 --pin 0,1 --param threads=1 2>&1) || { WHY="run failed"; return 1; }; one=$(p95 vcpus=1 throughput)
+  OUT=$("$VM" $C2 --vcpus 2 --pin 0,1 --param threads=2 2>&1) || { WHY="run failed"; return 1; }; two=$(p95 vcpus=2 throughput)
+  WHY="${two:-?} flop/s on 2 vCPUs, ${one:-?} on 1"
+  [ -n "$one" ] && [ -n "$two" ] && awk -v a="$two" -v b="$one" 'BEGIN{exit !(b > 0 && a >= 1.2 * b)}'
+}
+if [ -n "${VMMB_LAB_SERIAL_CPUS:-}" ]; then
+  skip "compute: 2 vCPUs over 1.2x one vCPU's flop/s" \
+    "capability: host CPUs that run in parallel (the lab's single-threaded TCG runs its CPUs one at a time)"
+else
+  physics "compute: 2 vCPUs over 1.2x one vCPU's flop/s" 4 second_vcpu_computes
+fi
+# kvs: with Zipf keys (0.99) the hot records stay in the caches and TLB; uniform keys over
+# a 32 MiB table miss them. Measured here: Zipf 1.5-3x uniform. Zipf not slower (1.0x).
+K="--workload kvs --mem 128M --param size=32M --param iters=$(scaled 100000 10000) --param batches=3"
+zipf_faster() {
+  local z u
+  OUT=$("$VM" $K --param zipf=99 2>&1) || { WHY="run failed"; return 1; }; z=$(med vcpus=1 throughput)
+  OUT=$("$VM" $K --param zipf=0 2>&1) || { WHY="run failed"; return 1; }; u=$(med vcpus=1 throughput)
+  WHY="Zipf ${z:-?} req/s, uniform ${u:-?}"
+  [ -n "$z" ] && [ -n "$u" ] && awk -v a="$z" -v b="$u" 'BEGIN{exit !(b > 0 && a >= b)}'
+}
+physics "kvs: Zipf keys served at least as fast as uniform ones (32 MiB table)" 3 zipf_faster
+
+# ---- the overhead table: run --native, show, report, plot ----
+DB=$TMP/m.db
+SPECS="compute:n=$(scaled 128 64),batches=3 sort:keys=$(scaled 131072 8192),batches=3 gups:size=1M,batches=2 kvs:size=1M,iters=$(scaled 20000 2000),batches=3 graph:scale=$(( ${VMMB_SCALE:-1} > 1 ? 10 : 12 )),roots=2,batches=2"
+expect_exit "vmmbench run --native stores each macro workload in the guest and natively, 3 reps" 0 \
+  "$VB" run --native --reps 3 --db "$DB" $SPECS
+# (a run stores one row per point: kvs has three, and a guest run one more for the VMM's
+# own CPU time; counted here per workload and repetition)
+n=$(sqlite3 "$DB" "SELECT count(DISTINCT r.workload||'/'||r.rep) FROM runs r JOIN configs c ON c.id=r.config_id WHERE r.status='ok' AND c.name='default-native'")
+[ "$n" = 15 ] && pass "15 native runs stored next to the guest's" || fail "15 native runs stored" "$n"
+order=$(sqlite3 "$DB" "SELECT c.name FROM runs r JOIN configs c ON c.id=r.config_id WHERE r.workload='compute' ORDER BY r.id" | uniq | tr '\n' ' ')
+[ "$order" = "default default-native default default-native default default-native " ] &&
+  pass "guest and native runs interleave, repetition by repetition" || fail "guest and native interleave" "$order"
+expect_exit "show" 0 "$VB" show --db "$DB"
+expect_out "show prints the macro overhead table" "^Macro overhead: guest/native throughput per config"
+for w in compute sort gups kvs graph; do
+  expect_out "the table has $w with its ratio and CI" "^  $w +default +- +[0-9.]+ +\[[0-9.]+, [0-9.]+\] +3/3 "
+done
+ratios=$("$VB" show --db "$DB" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for r in d["overhead"]:
+    print(r["workload"], r["ratio"], r["ci_lo"], r["ci_hi"], r["guest"] / r["native"])')
+OUT=$ratios
+# Each ratio is the medians of the two sides divided (within 5%: medians of run medians
+# against pooled batches), with its CI around it; guest/native 0.2..2 (a clock or count
+# off by a factor fails).
+bad=$(awk '{ if (!($3 <= $2 && $2 <= $4 && $2 > 0.2 && $2 < 2 && $5/$2 > 0.95 && $5/$2 < 1.05)) print }' <<<"$ratios")
+[ "$(wc -l <<<"$ratios")" = 5 ] && [ -z "$bad" ] && pass "show --json: five ratios, each inside its CI, 0.2..2, equal to guest/native medians" ||
+  fail "overhead ratios in show --json" "bad rows: $bad; all: $ratios"
+expect_exit "report" 0 "$VB" report all --db "$DB" --out "$TMP/rep"
+h=$(grep -o '<h2 id=[a-z]*' "$TMP/rep/index.html" | head -1)
+[ "$h" = "<h2 id=macro" ] && pass "the report's first section is the macro overhead" || fail "report headline is macro" "$h"
+grep -q 'plots/macro-overhead.png' "$TMP/rep/index.html" && [ -s "$TMP/rep/plots/macro-overhead.png" ] &&
+  pass "the report shows the overhead chart" || fail "the report shows the overhead chart" "$(ls "$TMP/rep/plots")"
+rows=$(wc -l <"$TMP/rep/plots/macro-overhead.dat")
+[ "$rows" = 5 ] && pass "the chart has one bar group per workload" || fail "chart rows" "$rows"
+grep -q "first 1 nohead" "$TMP/rep/plots/macro-overhead.gp" && pass "the chart marks 1.0" || fail "the chart marks 1.0" ""
+DB1=$TMP/g.db
+expect_exit "a guest-only run" 0 "$VB" run --reps 1 --db "$DB1" "compute:n=64,batches=2"
+expect_exit "show of it" 0 "$VB" show --db "$DB1"
+grep -q "Macro overhead" <<<"$OUT" && fail "no overhead table without native twins" "$OUT" ||
+  pass "no overhead table without native twins"
+
+# ---- bad input: refused before boot, its exit code, nothing stored ----
+expect_exit "threads beyond the vCPUs" 2 "$VM" --workload sort --param threads=2
+expect_out "...names the fix" "threads=2 but the VM has 1 vCPU; give threads <= 1 or more vcpus"
+expect_exit "a gups table that is not a power of two" 2 "$VM" --workload gups --param size=3M
+expect_out "...says so and gives one" "size=3145728 is not a power of two .*give e.g. size=16M"
+expect_exit "a graph larger than guest memory" 7 "$VM" --workload graph --param scale=22
+expect_out "...names the sizes and the fix" "graph: its working set needs 1184M but guest memory is 64M.*give memory >= 1200M"
+expect_exit "vmmbench run refuses the plan the same way, before anything runs" 7 "$VB" run --db "$TMP/bad.db" compute:n=4096
+n=$(sqlite3 "$TMP/bad.db" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)
+[ "${n:-0}" = 0 ] && pass "...storing nothing" || fail "bad plan stored nothing" "$n runs"
+
+t_summary
