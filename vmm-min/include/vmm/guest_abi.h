@@ -151,6 +151,13 @@ struct vmmb_workload_desc {
 /* Uses SSE at CPL3: the workload refuses ring 0 (CPL0 is emulated on PVM hosts, and the
  * emulator cannot run vector instructions). */
 #define VMMB_WL_VECTOR (1ull << 1)
+/* Interrupt workloads (workloads/irq): the VMM creates KVM's in-kernel interrupt
+ * controller (a local APIC per vCPU) for this VM only, so no other workload's VM setup
+ * changes; the guest enables x2APIC mode and the interrupt gates (guest/irq.h) on every
+ * vCPU, and with VMMB_WL_SMP its secondary vCPUs serve jobs in ring 0 (where HLT and the
+ * APIC MSRs are allowed) instead of ring 3. A HLT no longer reaches the VMM: KVM blocks
+ * the vCPU until an interrupt comes. */
+#define VMMB_WL_IRQ (1ull << 2)
 
 /* ---- Result area: written by the guest, validated by the VMM ---- */
 #define VMMB_RESULT_MAGIC 0x544c5352424d4d56ull /* "VMMBRSLT" */
