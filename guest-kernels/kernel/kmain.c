@@ -45,6 +45,8 @@ extern const uint64_t isr_table[32];
 extern char kstacks[], ustacks[];
 __attribute__((noreturn)) void enter_user(uint64_t entry, uint64_t rsp, uint64_t arg,
                                           uint64_t arg2);
+__attribute__((noreturn)) void enter_user_irq(uint64_t entry, uint64_t rsp, uint64_t arg,
+                                              uint64_t arg2);
 
 static struct idt_entry idt[IDT_VECTORS] __attribute__((aligned(16)));
 static struct tss tss[VMMB_MAX_VCPUS];
@@ -118,6 +120,23 @@ static int wants_ring0(const struct vmmb_boot_info *bi)
     return 0;
 }
 
+/* Interrupt workloads with an `rx_ring` parameter of 3 want their secondary vCPUs to
+ * serve jobs in ring 3 with interrupts on (a receiver spinning at native speed on PVM
+ * hosts); without it they serve in ring 0. */
+static int wants_rx_ring3(const struct vmmb_boot_info *bi)
+{
+    static const char key[] = "rx_ring";
+    for (uint32_t i = 0; i < bi->nr_params && i < VMMB_MAX_PARAMS; i++) {
+        const char *n = bi->params[i].name;
+        unsigned k = 0;
+        while (k < sizeof key && n[k] == key[k])
+            k++;
+        if (k == sizeof key)
+            return bi->params[i].value == 3;
+    }
+    return 0;
+}
+
 __attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t index)
 {
     if (bi->magic != VMMB_BOOT_MAGIC || bi->abi_version != VMMB_ABI_VERSION)
@@ -138,8 +157,10 @@ __attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t i
             /* Interrupt workloads' helpers wait in HLT or write APIC MSRs: ring 0. */
             if (irq_cpu_init((unsigned)index))
                 halt_forever();
-            if (wants_ring0(bi))
-                smp_worker(bi, index);
+            if (wants_rx_ring3(bi))
+                enter_user_irq((uint64_t)(uintptr_t)smp_worker, ustack, (uint64_t)(uintptr_t)bi,
+                               index);
+            smp_worker(bi, index);
         }
         enter_user((uint64_t)(uintptr_t)smp_worker, ustack, (uint64_t)(uintptr_t)bi, index);
     }

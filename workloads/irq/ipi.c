@@ -8,7 +8,9 @@
  * The calibration record of each event times the same stamps and shared-memory read with
  * no IPI: the timing floor the VMM subtracts, and the workload's own overhead.
  *
- * In `ipi` vCPU 1 spins with interrupts on; in `ipi-halt` it waits in HLT, so the figure
+ * In `ipi` vCPU 1 spins with interrupts on, in ring 3 (rx_ring=3, the default: native
+ * speed on PVM hosts) or ring 0 (rx_ring=0: on PVM hosts that is the instruction
+ * emulator, which takes milliseconds to notice an interrupt); in `ipi-halt` it waits in HLT, so the figure
  * is KVM's wake-up path, halt polling included (the host's halt_poll_ns is stored with the
  * run's host). vCPU 0 leaves `gap_us` between events so the receiver is back in HLT (or
  * spinning) before the next IPI. Ring 0: the ICR and HLT are privileged. */
@@ -17,6 +19,7 @@
 struct rx {
     volatile uint32_t stop;
     uint32_t halt;
+    uint32_t rx_ring3;
 };
 
 /* vCPU 1's job: take interrupts until told to stop. */
@@ -25,14 +28,16 @@ static void receive(struct wl_ctx *ctx, unsigned vcpu, void *arg)
     (void)ctx;
     (void)vcpu;
     struct rx *r = arg;
-    irq_enable();
+    if (!r->rx_ring3) /* in ring 3 interrupts are on already (enter_user_irq) */
+        irq_enable();
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
         if (r->halt)
             __asm__ volatile("hlt" ::: "memory");
         else
             cpu_pause();
     }
-    irq_disable();
+    if (!r->rx_ring3)
+        irq_disable();
 }
 
 static void spin_cycles(uint64_t cycles)
@@ -51,6 +56,7 @@ static void run_ipi(struct wl_ctx *ctx, uint32_t halt)
     static struct rx r;
     r.stop = 0;
     r.halt = halt;
+    r.rx_ring3 = !halt && wl_param(ctx, "rx_ring") == 3;
     wl_smp_start(ctx, 1u << 1, receive, &r);
 
     /* Probe: one IPI, which this host may never deliver. */
@@ -97,7 +103,8 @@ static void measure_ipi_halt(struct wl_ctx *ctx) { run_ipi(ctx, 1); }
 WORKLOAD_FLAGS(ipi, "ipi", "IPI vCPU 0 -> spinning vCPU 1: one-way and round trip", "ns",
                VMMB_RING0, VMMB_WL_SMP | VMMB_WL_IRQ, measure_ipi,
                WL_PARAM_RING(0, 0), IRQ_PARAM_EVENTS(200), IRQ_PARAM_WARMUP(10), IRQ_PARAM_WAIT,
-               WL_PARAM("gap_us", "pause between events, microseconds", 20, 0, 100000));
+               WL_PARAM("gap_us", "pause between events, microseconds", 20, 0, 100000),
+               WL_PARAM("rx_ring", "ring vCPU 1 spins in (3 or 0)", 3, 0, 3));
 WORKLOAD_FLAGS(ipi_halt, "ipi-halt", "IPI vCPU 0 -> vCPU 1 halted in HLT (wake-up path)", "ns",
                VMMB_RING0, VMMB_WL_SMP | VMMB_WL_IRQ, measure_ipi_halt,
                WL_PARAM_RING(0, 0), IRQ_PARAM_EVENTS(200), IRQ_PARAM_WARMUP(10), IRQ_PARAM_WAIT,
