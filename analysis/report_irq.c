@@ -6,7 +6,7 @@
 #include "vmm/text_escape.h"
 
 static const char *const irq_workloads[] = { "ipi", "ipi-halt", "self-ipi", "eoi", "cr8",
-                                             "timer" };
+                                             "timer", "irq-inject" };
 
 bool report_irq_workload(const char *workload)
 {
@@ -136,6 +136,8 @@ void report_irq_section(FILE *f, const struct dataset *ds, void (*esc)(FILE *, c
           "count; <code>ipi-halt</code> the same with vCPU 1 in HLT (KVM's wake-up path, halt "
           "polling included); <code>self-ipi</code> delivery and full cost; <code>timer</code> "
           "lateness of the TSC-deadline interrupt past its deadline, and the arming write; "
+          "<code>irq-inject</code> a host thread's irqfd write() to the guest handler (the "
+          "virtio interrupt path; host and guest TSC correlated by KVM's vCPU TSC offset); "
           "<code>eoi</code> and <code>cr8</code> one register write each. Placement (same "
           "core, other core, other node) is the config's vCPU pinning.</p>\n", f);
     host_facts(f, ds, esc);

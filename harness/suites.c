@@ -43,7 +43,8 @@ static const struct suite_item quick[] = {
 #define INTERRUPTS_FULL                                                                   \
     { "ipi", 0, 3.2 }, { "ipi:rx_ring=0,events=50", 0, 2.0 }, { "ipi-halt", 0, 1.4 },      \
     { "self-ipi", 0, 0.9 }, { "eoi:batches=100", 0, 0.3 }, { "cr8:batches=100", 0, 0.3 },  \
-    { "timer", 0, 0.8 }, { "timer:halt=0,events=20", 0, 1.0 }
+    { "timer", 0, 0.8 }, { "timer:halt=0,events=20", 0, 1.0 }, { "irq-inject", 0, 0.5 }, \
+    { "irq-inject:halt=0", 0, 0.5 }
 
 static const struct suite_item exits[] = { EXITS_FULL, { NULL, 0, 0 } };
 static const struct suite_item memory[] = { MEMORY_FULL, { NULL, 0, 0 } };

@@ -8,6 +8,8 @@
 #    instruction emulator, which sees an interrupt only much later than a halted vCPU
 #    does (the documented PVM behaviour, checked instead: ipi rx_ring=0 vs ipi-halt);
 #  - TSC-deadline timer lateness is never negative and, for a 100 us deadline, under 1 ms;
+#  - irq-inject's host write() stamp, moved to the guest's clock by KVM's TSC offset, falls
+#    between the guest's request (plus the host thread's sleep) and the handler's stamp;
 #  - what cannot run ends `unsupported` with its reason, quickly (ipi on one vCPU), and the
 #    interrupts suite goes on past it; the run stores the host's interrupt facts and the
 #    report has its interrupts section.
@@ -104,6 +106,21 @@ allpos=$(for d in 0 1000 10000 100000 1000000; do vals "$TMP/timer.json" "deadli
 bound=$(( 1000000 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} ))
 lt "$tmed" "$bound" && pass "timer: a 100 us deadline is late by under 1 ms (median $tmed ns)" ||
   fail "timer: a 100 us deadline is late by under 1 ms" "median $tmed ns"
+
+# ---- irq-inject: host thread write() -> guest handler, through KVM's TSC offset ----
+delay=300
+run "$TMP/inj.json" --workload irq-inject --param events="$(scaled 100 10)" --param delay_us=$delay
+grep -q '"status":"ok"' "$TMP/inj.json" && pass "irq-inject runs" ||
+  fail "irq-inject runs" "$(head -c 600 "$TMP/inj.json" "$TMP/inj.json.err")"
+vals "$TMP/inj.json" "path=inject" >"$TMP/inj.i"
+vals "$TMP/inj.json" "path=request" | awk -v d=$delay '{print $1 - d * 1000}' >"$TMP/inj.r"
+# the host's stamp (converted) lies between the guest's request + the host's sleep and the
+# handler: each inject latency <= request-to-handler less delay_us
+all_le "$TMP/inj.i" "$TMP/inj.r" && pass "irq-inject: each write()->handler latency fits inside request->handler less the ${delay} us sleep" ||
+  fail "irq-inject: each write()->handler latency fits inside request->handler less the sleep" "$(paste "$TMP/inj.i" "$TMP/inj.r" | head -5)"
+imed=$(quantile 0.5 <"$TMP/inj.i")
+lt 0 "$(quantile 0 <"$TMP/inj.i")" && lt "$imed" "$(( 1000000 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} ))" &&
+  pass "irq-inject: latency positive, median under 1 ms ($imed ns)" || fail "irq-inject: latency positive, median under 1 ms" "median $imed"
 
 # ---- the suite on one vCPU: ipi unsupported, the rest measured; facts and report ----
 expect_exit "the interrupts suite on one vCPU completes (exit 0)" 0 \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vstate/kvm_dev.h"
+#include "devices/irq_inject.h"
 #include "devices/virtio/virtio_vm.h"
 #include "vstate/vm.h"
 #include "vmm/elf_loader.h"
@@ -142,6 +143,8 @@ int vm_build(struct vm *vm, struct vmm_err *e)
                            "cannot give the guest's TSC frequency, which every figure needs",
                            khz < 0 ? strerror(errno) : "it returned 0");
     *tsc_khz = (uint64_t)khz;
+    if ((p->workload->flags & VMMB_WL_IRQFD) && vm->irqchip && irq_inject_create(vm, e))
+        return -1;
     if (vm_fill_boot_info(vm, end, *tsc_khz))
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small for the boot-info "
                            "page at 0x%llx; give the VM more memory",
@@ -160,6 +163,7 @@ void vm_destroy(struct vm *vm)
             close(vm->vcpu[i].fd);
     }
     virtio_vm_destroy(vm);
+    irq_inject_destroy(vm); /* its thread writes guest memory: stopped before that goes */
     guest_mem_destroy(&vm->mem);
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
