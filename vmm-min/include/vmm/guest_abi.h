@@ -27,8 +27,8 @@
 /* ---- I/O ports and MMIO the VMM provides ---- */
 #define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
 #define VMMB_PORT_SERIAL_LSR 0x3fdu  /* line status: always "transmitter empty" */
-#define VMMB_PORT_INJECT_MBOX 0x7e0u /* irq-inject: outl the GPA of struct vmmb_inject_mbox */
-#define VMMB_PORT_INJECT     0x7e4u  /* irq-inject: outl asks the host thread for one interrupt */
+#define VMMB_PORT_INJECT_MBOX 0x7d8u /* irq-inject: outl the GPA of struct vmmb_inject_mbox */
+#define VMMB_PORT_INJECT     0x7dcu  /* irq-inject: outl asks the host thread for one interrupt */
 #define VMMB_PORT_DONE_HI    0x7ecu  /* outl: high 32 bits of the result header's GPA */
 #define VMMB_PORT_DONE       0x7f0u  /* outl: low 32 bits of that GPA; ends the run */
 #define VMMB_PORT_PHASE      0x7f4u  /* outl: enum vmmb_phase */
