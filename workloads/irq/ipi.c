@@ -64,9 +64,9 @@ static void run_ipi(struct wl_ctx *ctx, uint32_t halt)
     spin_cycles(gap);
     uint64_t c = irq_count(1);
     irq_send_ipi(1, IRQ_VEC_IPI);
-    if (irq_wait(1, c + 1, wait))
-        wl_unsupported(ctx, halt ? "an IPI to a halted vCPU was not delivered within wait_ms"
-                                 : "an IPI to a running vCPU was not delivered within wait_ms");
+    if (irq_wait(1, c + 1, irq_wl_probe_cycles(ctx)))
+        wl_unsupported(ctx, halt ? "an IPI to a halted vCPU was not delivered within 0.8 s"
+                                 : "an IPI to a running vCPU was not delivered within 0.8 s");
     wl_phase(VMMB_PHASE_MEASURE);
 
     for (uint64_t e = 0; e < warmup + events; e++) {

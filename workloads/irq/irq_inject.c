@@ -47,7 +47,7 @@ static void measure(struct wl_ctx *ctx)
     wl_phase(VMMB_PHASE_PROBE);
     uint64_t c = irq_count(0);
     outl(VMMB_PORT_INJECT, 1);
-    wait_for(ctx, c + 1, 0, wait);
+    wait_for(ctx, c + 1, 0, irq_wl_probe_cycles(ctx) + wait - irq_wl_wait_cycles(ctx));
     wl_phase(VMMB_PHASE_MEASURE);
 
     for (uint64_t e = 0; e < warmup + events; e++) {

@@ -34,8 +34,8 @@ static void measure(struct wl_ctx *ctx)
     wl_phase(VMMB_PHASE_PROBE);
     uint64_t c = irq_count(0);
     wrmsr(MSR_TSC_DEADLINE, tsc_begin());
-    if (irq_wait(0, c + 1, wait))
-        wl_unsupported(ctx, "a TSC-deadline timer interrupt was not delivered within wait_ms");
+    if (irq_wait(0, c + 1, irq_wl_probe_cycles(ctx)))
+        wl_unsupported(ctx, "a TSC-deadline timer interrupt was not delivered within 0.8 s");
     wl_phase(VMMB_PHASE_MEASURE);
 
     for (uint64_t k = 0; k < n; k++) {
