@@ -141,18 +141,19 @@ int irq_inject_create(struct vm *vm, struct vmm_err *e)
     in->reqfd = eventfd(0, EFD_CLOEXEC);
     if (in->irqfd < 0 || in->reqfd < 0)
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "eventfd: %s", strerror(errno));
-    struct {
-        struct kvm_irq_routing r;
-        struct kvm_irq_routing_entry ent[1];
-    } rt;
-    memset(&rt, 0, sizeof rt);
-    rt.r.nr = 1;
-    rt.ent[0].gsi = INJECT_GSI;
-    rt.ent[0].type = KVM_IRQ_ROUTING_MSI;
-    rt.ent[0].u.msi.address_lo = MSI_ADDR_BASE;
-    rt.ent[0].u.msi.data = VMMB_INJECT_VECTOR; /* fixed delivery, edge */
+    /* One routing entry after the header (a flexible array: allocated, not declared). */
+    struct kvm_irq_routing *rt = calloc(1, sizeof *rt + sizeof rt->entries[0]);
+    if (!rt)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "out of memory");
+    rt->nr = 1;
+    rt->entries[0].gsi = INJECT_GSI;
+    rt->entries[0].type = KVM_IRQ_ROUTING_MSI;
+    rt->entries[0].u.msi.address_lo = MSI_ADDR_BASE;
+    rt->entries[0].u.msi.data = VMMB_INJECT_VECTOR; /* fixed delivery, edge */
     struct kvm_irqfd fd = { .fd = (uint32_t)in->irqfd, .gsi = INJECT_GSI };
-    if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &rt.r) < 0 || ioctl(vm->vm_fd, KVM_IRQFD, &fd) < 0) {
+    int routed = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, rt);
+    free(rt);
+    if (routed < 0 || ioctl(vm->vm_fd, KVM_IRQFD, &fd) < 0) {
         vm->build_unsupported = true;
         return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM refused the irqfd or its MSI route (%s): "
                            "this host cannot inject interrupts from a host thread",
