@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "overhead.h"
 #include "plot.h"
+#include "report_irq.h"
 #include "summary.h"
 #include "vmm/text_escape.h"
 
@@ -795,14 +796,18 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
     overhead_free(&ovh);
     if (cmp)
         verdict_section(f, cmp);
-    fprintf(f, "<nav>%s%s<a href=#workloads>workloads</a> · %s<a href=#flagged>flagged</a> · "
+    bool irq = report_irq_present(ds);
+    fprintf(f, "<nav>%s%s<a href=#workloads>workloads</a> · %s%s<a href=#flagged>flagged</a> · "
             "<a href=#host>hosts</a> · <a href=#configs>configs</a></nav>\n",
             has_macro ? "<a href=#macro>macro overhead</a> · " : "",
             cmp ? "<a href=#compare>comparison</a> · " : "",
+            irq ? "<a href=#interrupts>interrupts</a> · " : "",
             has_hist > 0 ? "<a href=#history>history</a> · " : "");
     if (cmp)
         compare_section(f, cmp, ps);
     workload_sections(f, ds, ps, cmp);
+    if (irq)
+        report_irq_section(f, ds, h);
     if (has_hist > 0) {
         history_section(f, &hist, ps, hist_plot);
         history_free(&hist);

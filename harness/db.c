@@ -155,14 +155,15 @@ static int check_version(struct db *db, struct vmm_err *e)
     if (rc != SQLITE_ROW)
         return vmm_err_set(e, VMM_EXIT_DATABASE, "%s has no schema version row; it is "
                            "damaged, pass another --db path", db->path);
-    if (v == 1 || v == 2) {
+    if (v >= 1 && v < DB_SCHEMA_VERSION) {
         if (exec(db, "BEGIN IMMEDIATE", e))
             return -1;
         /* Re-read under the write lock: another process may have upgraded it meanwhile;
          * then step up one version at a time, all in one transaction. */
         if (query_int(db, "SELECT version FROM schema_version", &v) != SQLITE_ROW ||
             (v == 1 && exec(db, db_migrate_v1_to_v2, e)) ||
-            (v <= 2 && exec(db, db_migrate_v2_to_v3, e))) {
+            (v <= 2 && exec(db, db_migrate_v2_to_v3, e)) ||
+            (v <= 3 && exec(db, db_migrate_v3_to_v4, e))) {
             sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
@@ -241,13 +242,13 @@ static int prepare(struct db *db, const char *sql, sqlite3_stmt **st, struct vmm
 static void host_fingerprint(const struct host_info *h, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%d\n%d\n%.*s\n%.*s\n%.*s\n%d\n"
-             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s\n%.*s\n%.*s\n%.*s",
+             "%.*s\n%.*s\n%.*s\n%.*s\n%.*s\n%u\n%.*s\n%.*s\n%.*s\n%.*s\n%lld\n%.*s\n%.*s",
 #define F(x) (int)sizeof h->x, h->x
              F(hostname), F(cpu_vendor), F(cpu_model), F(microcode), F(kernel),
              h->cpus_online, h->kvm_present, h->kvm_api, F(kvm_flavour), F(kvm_modules),
              F(mmu_mode), h->pmu_available, F(pmu_reason), F(thp), F(hugepages),
              F(governor), F(smt), h->numa_nodes, F(suite_rev), F(topology), F(numa_distances),
-             F(emulated));
+             F(emulated), h->irq.halt_poll_ns, F(irq.apicv), F(irq.apic_mode));
 #undef F
 }
 
@@ -273,7 +274,7 @@ static int upsert_id(struct db *db, sqlite3_stmt *ins, sqlite3_stmt *sel, int64_
 static int store_host(struct db *db, const struct host_info *h, int64_t *id,
                       struct vmm_err *e)
 {
-    char fp[2048];
+    char fp[4096];
     host_fingerprint(h, fp, sizeof fp);
     sqlite3_stmt *ins = NULL, *sel = NULL;
     int rc = -1;
@@ -281,8 +282,8 @@ static int store_host(struct db *db, const struct host_info *h, int64_t *id,
                 "cpu_model, microcode, kernel, cpus_online, kvm_present, kvm_api, "
                 "kvm_flavour, kvm_modules, mmu_mode, pmu_available, pmu_reason, thp, "
                 "hugepages, governor, smt, numa_nodes, suite_rev, first_seen, "
-                "topology_summary, numa_distances, topology_xml, emulated) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
+                "topology_summary, numa_distances, topology_xml, emulated, halt_poll_ns, apicv, "
+                "apic_mode) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &ins, e) ||
         prepare(db, "SELECT id FROM hosts WHERE fingerprint = ?", &sel, e))
         goto out;
     sqlite3_bind_text(ins, 1, fp, -1, SQLITE_STATIC);
@@ -312,6 +313,10 @@ static int store_host(struct db *db, const struct host_info *h, int64_t *id,
         sqlite3_bind_text(ins, 24, h->topology_xml, -1, SQLITE_STATIC);
     if (h->emulated[0])
         BIND_FIELD(ins, 25, h->emulated);
+    if (h->irq.halt_poll_ns >= 0)
+        sqlite3_bind_int64(ins, 26, h->irq.halt_poll_ns);
+    BIND_FIELD(ins, 27, h->irq.apicv);
+    BIND_FIELD(ins, 28, h->irq.apic_mode);
     sqlite3_bind_text(sel, 1, fp, -1, SQLITE_STATIC);
     rc = upsert_id(db, ins, sel, id, "storing the host", e);
 out:

@@ -15,7 +15,7 @@
 #include "vmm/error.h"
 #include "vmm/result.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 struct db;
 

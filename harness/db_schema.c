@@ -29,7 +29,8 @@ const char db_schema_sql[] =
     "  thp TEXT, hugepages TEXT, governor TEXT, smt TEXT, numa_nodes INTEGER,\n"
     "  suite_rev TEXT, first_seen REAL,\n"
     "  topology_summary TEXT, numa_distances TEXT, topology_xml TEXT,\n"
-    "  emulated TEXT);\n"
+    "  emulated TEXT,\n"
+    "  halt_poll_ns INTEGER, apicv TEXT, apic_mode TEXT);\n"
     "CREATE TABLE configs(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  name TEXT NOT NULL, vcpus INTEGER NOT NULL, mem_bytes INTEGER NOT NULL,\n"
@@ -64,3 +65,12 @@ const char db_migrate_v1_to_v2[] =
 const char db_migrate_v2_to_v3[] =
     "ALTER TABLE hosts ADD COLUMN emulated TEXT;\n"
     "UPDATE schema_version SET version = 3;\n";
+
+/* Version 4: the host's interrupt facts (issue 13): KVM's halt polling, APIC
+ * virtualization (posted interrupts, AVIC) and the APIC mode, which decide interrupt and
+ * wake-up latencies. */
+const char db_migrate_v3_to_v4[] =
+    "ALTER TABLE hosts ADD COLUMN halt_poll_ns INTEGER;\n"
+    "ALTER TABLE hosts ADD COLUMN apicv TEXT;\n"
+    "ALTER TABLE hosts ADD COLUMN apic_mode TEXT;\n"
+    "UPDATE schema_version SET version = 4;\n";

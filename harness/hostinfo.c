@@ -338,6 +338,7 @@ void hostinfo_collect(struct host_info *h)
     h->numa_nodes = count_numa_nodes();
     sysfs_copy(h->suite_rev, sizeof h->suite_rev, VMMB_GIT_REV);
     read_topology(h);
+    irq_facts_read("", &h->irq);
 }
 
 void hostinfo_free(struct host_info *h)
@@ -399,5 +400,11 @@ void hostinfo_print(const struct host_info *h, FILE *out)
     KV("suite_rev", "%s", h->suite_rev);
     KV("topology", "%s", h->topology);
     KV("numa_dist", "%s", h->numa_distances[0] ? h->numa_distances : "unknown");
+    if (h->irq.halt_poll_ns >= 0)
+        KV("halt_poll_ns", "%lld", h->irq.halt_poll_ns);
+    else
+        KV("halt_poll_ns", "%s", "unknown");
+    KV("apicv", "%s", h->irq.apicv);
+    KV("apic_mode", "%s", h->irq.apic_mode);
 #undef KV
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "irq_facts.h"
+
 struct host_info {
     char hostname[128];
     char cpu_vendor[32];      /* GenuineIntel, AuthenticAMD */
@@ -32,6 +34,7 @@ struct host_info {
     /* "tcg" on a host that QEMU emulates in software (the lab): every figure from it is
      * functional only, not a measurement; "" on real or hardware-virtualized hosts. */
     char emulated[16];
+    struct irq_facts irq;     /* halt_poll_ns, APICv/AVIC, APIC mode (irq_facts.h) */
 };
 
 /* Collects everything; release with hostinfo_free(). */

@@ -39,6 +39,20 @@ enter_user:
     mov %rcx, %rsi                /* second argument */
     iretq
 
+/* enter_user_irq(entry, user_rsp, arg, arg2): the same with interrupts on at CPL3 (the
+ * spinning receivers of the interrupt workloads, VMMB_WL_IRQ). */
+    .globl enter_user_irq
+enter_user_irq:
+    sub $8, %rsi
+    push $0x1b
+    push %rsi
+    push $0x3202                  /* RFLAGS: IOPL 3, interrupts on */
+    push $0x23
+    push %rdi
+    mov %rdx, %rdi
+    mov %rcx, %rsi
+    iretq
+
 /* Exceptions: make the frame uniform (error code on top), report the vector to the VMM,
  * whose handler reads the frame at RSP. The VMM ends the run there. */
 .macro isr vec, has_err

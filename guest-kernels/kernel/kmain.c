@@ -10,6 +10,7 @@
  * `int N` from CPL3, and its `syscall` reaches LSTAR without leaving CPL3). */
 #include <stdint.h>
 
+#include "guest/irq.h"
 #include "guest/kernel.h"
 #include "guest/x86.h"
 #include "vmm/guest_abi.h"
@@ -36,7 +37,7 @@ struct tss {
     uint8_t iomap[IO_PORTS / 8 + 1];
 } __attribute__((packed));
 
-#define IDT_VECTORS 0x81
+#define IDT_VECTORS 0x100 /* up to the interrupt workloads' vectors (guest/irq.h) */
 #define KSTACK_SIZE 8192
 #define USTACK_SIZE 32768
 
@@ -44,6 +45,8 @@ extern const uint64_t isr_table[32];
 extern char kstacks[], ustacks[];
 __attribute__((noreturn)) void enter_user(uint64_t entry, uint64_t rsp, uint64_t arg,
                                           uint64_t arg2);
+__attribute__((noreturn)) void enter_user_irq(uint64_t entry, uint64_t rsp, uint64_t arg,
+                                              uint64_t arg2);
 
 static struct idt_entry idt[IDT_VECTORS] __attribute__((aligned(16)));
 static struct tss tss[VMMB_MAX_VCPUS];
@@ -57,11 +60,15 @@ static void set_gate(unsigned vec, uint64_t fn, uint8_t dpl)
     };
 }
 
-/* The IDT is shared; vCPU 0 fills it before any other vCPU gets work. */
-static void install_idt(void)
+/* The IDT is shared; vCPU 0 fills it before any other vCPU gets work. Interrupt gates
+ * only for the interrupt workloads: every other workload boots exactly as before. */
+static void install_idt(const struct vmmb_boot_info *bi)
 {
     for (unsigned v = 0; v < 32; v++)
         set_gate(v, isr_table[v], 0);
+    if (bi->workload_flags & VMMB_WL_IRQ)
+        for (unsigned v = 0; v < IRQ_VEC_COUNT; v++)
+            set_gate(IRQ_VEC_FIRST + v, irq_stub_table[v], 0);
 }
 
 static void load_idt(void)
@@ -113,6 +120,23 @@ static int wants_ring0(const struct vmmb_boot_info *bi)
     return 0;
 }
 
+/* Interrupt workloads with an `rx_ring` parameter of 3 want their secondary vCPUs to
+ * serve jobs in ring 3 with interrupts on (a receiver spinning at native speed on PVM
+ * hosts); without it they serve in ring 0. */
+static int wants_rx_ring3(const struct vmmb_boot_info *bi)
+{
+    static const char key[] = "rx_ring";
+    for (uint32_t i = 0; i < bi->nr_params && i < VMMB_MAX_PARAMS; i++) {
+        const char *n = bi->params[i].name;
+        unsigned k = 0;
+        while (k < sizeof key && n[k] == key[k])
+            k++;
+        if (k == sizeof key)
+            return bi->params[i].value == 3;
+    }
+    return 0;
+}
+
 __attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t index)
 {
     if (bi->magic != VMMB_BOOT_MAGIC || bi->abi_version != VMMB_ABI_VERSION)
@@ -121,18 +145,31 @@ __attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t i
     if (index != 0) {
         /* A secondary vCPU works only for multi-vCPU workloads, and only in ring 3; for
          * anything else it parks (the VMM ends its thread at the HLT). */
-        if (!(bi->workload_flags & VMMB_WL_SMP) || index >= bi->nr_vcpus || wants_ring0(bi))
+        int irq = (bi->workload_flags & VMMB_WL_IRQ) != 0;
+        if (!(bi->workload_flags & VMMB_WL_SMP) || index >= bi->nr_vcpus ||
+            (wants_ring0(bi) && !irq))
             halt_forever();
         while (!idt_ready)
             cpu_pause();
         load_idt();
         load_tss((unsigned)index);
+        if (irq) {
+            /* Interrupt workloads' helpers wait in HLT or write APIC MSRs: ring 0. */
+            if (irq_cpu_init((unsigned)index))
+                halt_forever();
+            if (wants_rx_ring3(bi))
+                enter_user_irq((uint64_t)(uintptr_t)smp_worker, ustack, (uint64_t)(uintptr_t)bi,
+                               index);
+            smp_worker(bi, index);
+        }
         enter_user((uint64_t)(uintptr_t)smp_worker, ustack, (uint64_t)(uintptr_t)bi, index);
     }
-    install_idt();
+    install_idt(bi);
     __atomic_store_n(&idt_ready, 1, __ATOMIC_RELEASE);
     load_idt();
     load_tss((unsigned)index);
+    if (bi->workload_flags & VMMB_WL_IRQ)
+        irq_unavailable = irq_cpu_init(0);
     if (wants_ring0(bi))
         workload_main(bi);
     enter_user((uint64_t)(uintptr_t)workload_main, ustack, (uint64_t)(uintptr_t)bi, 0);

@@ -218,6 +218,11 @@ static const struct hostile_case hostile[] = {
     /* the whole 64-bit result address is kept: 4 GiB up is outside this 64 MiB guest */
     { "done-high", { 0 }, 0, 30, VMM_STATUS_GUEST_ERROR, "outside guest memory", "at 0x1",
       10 },
+    /* irq-inject (VMMB_WL_IRQFD): the mailbox is checked, and nothing is injected before it */
+    { "inject-bad-mbox", { 0 }, 0, 30, VMM_STATUS_GUEST_ERROR, "irq-inject mailbox at "
+      "0xfffffff8 refused", "guest RAM", 10 },
+    { "inject-unregistered", { 0 }, 0, 30, VMM_STATUS_GUEST_ERROR, "before registering", NULL,
+      10 },
     /* one past the limits of guest output ends the run, naming the limit */
     { "max-output", { "points=1025", "console=0" }, 2, 30, VMM_STATUS_GUEST_ERROR,
       "over the limit of 1024 points", NULL, 10 },

@@ -16,7 +16,7 @@ NATIVE_CFG=$BUILD/share/vmmbench/configs/native.ini
 
 # ---- suites ----
 expect_exit "list" 0 "$VB" list
-for s in quick full exits memory io numa native; do
+for s in quick full exits memory io numa native interrupts; do
   expect_out "list shows suite $s with its estimated time" "^  $s +~ *[0-9]+ s  "
 done
 expect_exit "an unknown suite is refused" 2 "$VB" run --suite nosuch --db "$TMP/x.db"

@@ -55,6 +55,9 @@ static void fake_host(struct host_info *h)
     h->kvm_api = 12;
     h->cpus_online = 2;
     h->numa_nodes = 1;
+    h->irq.halt_poll_ns = 200000;
+    snprintf(h->irq.apicv, sizeof h->irq.apicv, "pvm: none (software injection)");
+    snprintf(h->irq.apic_mode, sizeof h->irq.apic_mode, "host cpu x2apic=yes");
 }
 
 /* N samples over three metrics; the first ten are warm-up. */
@@ -145,6 +148,10 @@ static void test_create_store_read_back(void **state)
                                "FROM hosts");
     assert_string_equal(hostrow, "testhost|pvm|shadow");
     free(hostrow);
+    char *irqrow = text_of(h, "SELECT halt_poll_ns || '|' || apicv || '|' || apic_mode "
+                              "FROM hosts");
+    assert_string_equal(irqrow, "200000|pvm: none (software injection)|host cpu x2apic=yes");
+    free(irqrow);
 
     /* Same host and config again: reused, not duplicated. */
     assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id2, &e), 0);
@@ -152,15 +159,20 @@ static void test_create_store_read_back(void **state)
     assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 1);
     assert_int_equal(count(h, "SELECT count(*) FROM configs"), 1);
 
-    /* Any changed host field makes a new host row; a failed run keeps its reason. */
+    /* Any changed host field makes a new host row (halt polling included); a failed run
+     * keeps its reason. */
+    hi.irq.halt_poll_ns = 0;
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id3, &e), 0);
+    assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 2);
+    hi.irq.halt_poll_ns = 200000;
     snprintf(hi.thp, sizeof hi.thp, "always");
     vmm_result_fail(&r, VMM_STATUS_TIMEOUT, "guest overstayed 10 s");
     assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id3, &e), 0);
-    assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 2);
+    assert_int_equal(count(h, "SELECT count(*) FROM hosts"), 3);
     char *failed = text_of(h, "SELECT status || '|' || reason FROM runs ORDER BY id DESC");
     assert_string_equal(failed, "timeout|guest overstayed 10 s");
     free(failed);
-    assert_int_equal(count(h, "SELECT count(*) FROM runs"), 3);
+    assert_int_equal(count(h, "SELECT count(*) FROM runs"), 4);
     sqlite3_stmt *fk;   /* no row: every reference resolves */
     assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA foreign_key_check", -1, &fk, NULL),
                      SQLITE_OK);
@@ -171,7 +183,7 @@ static void test_create_store_read_back(void **state)
 
     /* Reopening finds everything. */
     db = open_ok();
-    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples"), 3000);
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples"), 4000);
     db_close(db);
 }
 
@@ -277,6 +289,9 @@ static void test_version1_file_upgraded(void **state)
     struct db *db = open_ok();
     assert_int_equal(count(db_handle(db), "SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
     assert_int_equal(count(db_handle(db), "SELECT count(*) FROM samples WHERE value = 42.0"), 1);
+    /* the version 4 host columns exist after the upgrade */
+    assert_int_equal(count(db_handle(db), "SELECT count(*) FROM hosts WHERE halt_poll_ns IS NULL "
+                                          "AND apicv IS NULL AND apic_mode IS NULL"), 1);
     struct host_info hi;
     fake_host(&hi);
     struct bench_config c;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vstate/kvm_dev.h"
+#include "devices/irq_inject.h"
 #include "devices/virtio/virtio_vm.h"
 #include "vstate/vm.h"
 #include "vmm/elf_loader.h"
@@ -97,6 +98,18 @@ int vm_build(struct vm *vm, struct vmm_err *e)
     uint64_t entry, end;
     if (elf_load(p->image->data, p->image->len, &vm->mem, &entry, &end, e))
         return -1;
+    /* Opt-in: only interrupt workloads get the in-kernel APICs, before any vCPU exists
+     * (KVM attaches a local APIC to vCPUs created after it). Every other VM is built as
+     * it always was, so no exit figure moves. */
+    if (p->workload->flags & VMMB_WL_IRQ) {
+        if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+            vm->build_unsupported = true;
+            return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_CREATE_IRQCHIP failed (%s): this host "
+                               "cannot give the VM an in-kernel interrupt controller, which %s "
+                               "needs", strerror(errno), p->workload->name);
+        }
+        vm->irqchip = true;
+    }
     if (devices_register(vm))
         return vmm_err_set(e, VMM_EXIT_INTERNAL, "device ranges overlap");
     for (unsigned i = 0; i < p->vcpus; i++) {
@@ -115,6 +128,12 @@ int vm_build(struct vm *vm, struct vmm_err *e)
         if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry, vm->tables.cr3) < 0)
             return vmm_err_set(e, VMM_EXIT_NO_KVM, "setting up vCPU %u failed: %s", i,
                                strerror(errno));
+        /* With the in-kernel irqchip KVM starts every vCPU but the first waiting for
+         * INIT/SIPI; this contract starts all vCPUs at once, in 64-bit mode. */
+        struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+        if (vm->irqchip && i != 0 && ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+            return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_SET_MP_STATE of vCPU %u failed: %s", i,
+                               strerror(errno));
     }
     /* Every guest figure is converted with this: a host that cannot say it fails here,
      * as the host's error, not later as a guest record that looks corrupt. */
@@ -124,6 +143,8 @@ int vm_build(struct vm *vm, struct vmm_err *e)
                            "cannot give the guest's TSC frequency, which every figure needs",
                            khz < 0 ? strerror(errno) : "it returned 0");
     *tsc_khz = (uint64_t)khz;
+    if ((p->workload->flags & VMMB_WL_IRQFD) && vm->irqchip && irq_inject_create(vm, e))
+        return -1;
     if (vm_fill_boot_info(vm, end, *tsc_khz))
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small for the boot-info "
                            "page at 0x%llx; give the VM more memory",
@@ -142,6 +163,7 @@ void vm_destroy(struct vm *vm)
             close(vm->vcpu[i].fd);
     }
     virtio_vm_destroy(vm);
+    irq_inject_destroy(vm); /* its thread writes guest memory: stopped before that goes */
     guest_mem_destroy(&vm->mem);
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);

@@ -164,7 +164,8 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
 
     struct vmm_err e = { 0 };
     if (vm_build(vm, &e)) {
-        vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "%s", e.msg);
+        vmm_result_fail(res, vm->build_unsupported ? VMM_STATUS_UNSUPPORTED
+                                                   : VMM_STATUS_HOST_ERROR, "%s", e.msg);
         goto out;
     }
     observe_start(vm);

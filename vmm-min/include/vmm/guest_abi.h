@@ -27,6 +27,8 @@
 /* ---- I/O ports and MMIO the VMM provides ---- */
 #define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
 #define VMMB_PORT_SERIAL_LSR 0x3fdu  /* line status: always "transmitter empty" */
+#define VMMB_PORT_INJECT_MBOX 0x7d8u /* irq-inject: outl the GPA of struct vmmb_inject_mbox */
+#define VMMB_PORT_INJECT     0x7dcu  /* irq-inject: outl asks the host thread for one interrupt */
 #define VMMB_PORT_DONE_HI    0x7ecu  /* outl: high 32 bits of the result header's GPA */
 #define VMMB_PORT_DONE       0x7f0u  /* outl: low 32 bits of that GPA; ends the run */
 #define VMMB_PORT_PHASE      0x7f4u  /* outl: enum vmmb_phase */
@@ -151,6 +153,31 @@ struct vmmb_workload_desc {
 /* Uses SSE at CPL3: the workload refuses ring 0 (CPL0 is emulated on PVM hosts, and the
  * emulator cannot run vector instructions). */
 #define VMMB_WL_VECTOR (1ull << 1)
+/* Interrupt workloads (workloads/irq): the VMM creates KVM's in-kernel interrupt
+ * controller (a local APIC per vCPU) for this VM only, so no other workload's VM setup
+ * changes; the guest enables x2APIC mode and the interrupt gates (guest/irq.h) on every
+ * vCPU, and with VMMB_WL_SMP its secondary vCPUs serve jobs in ring 0 (where HLT and the
+ * APIC MSRs are allowed) instead of ring 3. A HLT no longer reaches the VMM: KVM blocks
+ * the vCPU until an interrupt comes. */
+#define VMMB_WL_IRQ (1ull << 2)
+/* irq-inject: with VMMB_WL_IRQ, the VMM also routes an irqfd (KVM_IRQFD, an MSI route to
+ * vCPU 0's APIC, vector VMMB_INJECT_VECTOR) and runs a host thread that signals it when
+ * the guest asks (VMMB_PORT_INJECT), after `delay_us`, noting the host TSC just before
+ * the write() in the mailbox the guest registered (VMMB_PORT_INJECT_MBOX). */
+#define VMMB_WL_IRQFD (1ull << 3)
+#define VMMB_INJECT_VECTOR 0xf3u
+
+/* The irq-inject mailbox, in guest RAM below 4 GiB, 8-byte aligned. The VMM writes
+ * tsc_offset once at registration: guest TSC = host TSC + tsc_offset (KVM's
+ * KVM_VCPU_TSC_OFFSET attribute of vCPU 0, with the guest TSC at the host's rate);
+ * offset_known 0 when the host's KVM cannot say. Then, per request, host_tsc and seq. */
+struct vmmb_inject_mbox {
+    uint64_t tsc_offset;
+    uint32_t offset_known;
+    uint32_t delay_us;           /* guest-written before registering: host wait per request */
+    volatile uint64_t host_tsc;  /* host TSC just before the irqfd write() */
+    volatile uint64_t seq;       /* requests served */
+};
 
 /* ---- Result area: written by the guest, validated by the VMM ---- */
 #define VMMB_RESULT_MAGIC 0x544c5352424d4d56ull /* "VMMBRSLT" */

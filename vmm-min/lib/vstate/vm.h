@@ -71,6 +71,9 @@ struct vm {
     atomic_uint_fast64_t console_total; /* serial bytes the guest wrote, kept or not */
     struct virtio_vm *virtio;    /* the run's virtio devices (virtio_vm.c); NULL without */
     struct x86_tables tables;
+    bool irqchip;                /* KVM's in-kernel interrupt controller (VMMB_WL_IRQ) */
+    bool build_unsupported;      /* vm_build's failure is the host lacking a feature */
+    struct irq_inject *inject;   /* irq-inject's irqfd and host thread (VMMB_WL_IRQFD) */
     atomic_bool touch_requested; /* vCPU 0 began measuring: the supervisor samples placement */
     bool touch_observed;         /* the after-touch placement sample was taken */
     /* Where threads that have no CPU of their own may run: the CPUs the process had,

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# vmmb-lab-seconds: 250
+# The interrupt workloads (issue 13) on this host's /dev/kvm, checked on their physics:
+#  - every event's one-way IPI latency (handler stamp) comes before its round trip, and
+#    the same for self-IPI delivery vs its full cost: the vCPUs' TSC stamps agree;
+#  - waking a halted vCPU vs one that spins: on hardware-virtualized hosts (vmx, svm, the
+#    lab) ipi-halt is slower than ipi; on PVM hosts a receiver spinning in ring 0 is PVM's
+#    instruction emulator, which sees an interrupt only much later than a halted vCPU
+#    does (the documented PVM behaviour, checked instead: ipi rx_ring=0 vs ipi-halt);
+#  - TSC-deadline timer lateness is never negative and, for a 100 us deadline, under 1 ms
+#    (its low decile: on a small shared host other jobs delay many wake-ups by ms);
+#  - irq-inject's host write() stamp, moved to the guest's clock by KVM's TSC offset, falls
+#    between the guest's request (plus the host thread's sleep) and the handler's stamp;
+#  - what cannot run ends `unsupported` with its reason, quickly (ipi on one vCPU), and the
+#    interrupts suite goes on past it; the run stores the host's interrupt facts and the
+#    report has its interrupts section.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+BUILD=${BUILD:-build}
+VM=$BUILD/bin/vmm-min
+VB=$BUILD/bin/vmmbench
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+need_kvm
+
+# vals FILE POINT: the non-warm-up `latency` samples (ns) of that point, one per line, in
+# batch order, from vmm-min --json.
+vals() {
+  awk -v pt="$2" 'BEGIN{RS="[{}]"} /"metric":"latency"/ && /"warmup":false/ && index($0, "\"point\":\"" pt "\"") {
+    match($0, /"value":[-0-9.e+]+/); print substr($0, RSTART + 8, RLENGTH - 8) }' "$1"
+}
+# quantile Q: the Q-quantile (0..1) of the numbers on stdin
+quantile() { sort -g | awk -v q="$1" '{v[NR]=$1} END{ if (!NR) {print "nan"; exit} i=int(q*(NR-1))+1; print v[i] }'; }
+# all_le A B: every line of file A is <= the same line of file B (and both have lines)
+all_le() { [ -s "$1" ] && paste "$1" "$2" | awk 'NF!=2 || $1 > $2 {bad=1} END{exit bad}'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a < b)}'; }
+
+flavour=$("$VB" host 2>/dev/null | awk '$1=="kvm_flavour:"{print $2}')
+ev=$(scaled 200 20)
+run() { # run OUT ARGS...: vmm-min --json into OUT, its stderr into OUT.err
+  local out=$1; shift
+  "$VM" --json --timeout "$(stretched 30)" "$@" >"$out" 2>"$out.err"
+}
+
+# ---- unsupported, quickly, with its reason ----
+t0=${EPOCHREALTIME/./}
+expect_exit "ipi on one vCPU ends unsupported (exit 1)" 1 "$VM" --workload ipi --probe-timeout 1
+t1=${EPOCHREALTIME/./}
+expect_out "and says it needs a second vCPU" "unsupported: guest: needs a second vCPU"
+el=$(( (t1 - t0) / 1000 ))
+# (far under the 60 s run timeout; a loaded 2-core host takes over a second to start a VM)
+[ "$el" -lt "$(( $(stretched 10) * 1000 ))" ] && pass "within 10 s ($el ms)" || fail "within 10 s" "took $el ms"
+
+# ---- ipi: a receiver spinning in ring 3 ----
+run "$TMP/ipi.json" --workload ipi --vcpus 2 --param events="$ev"
+grep -q '"status":"ok"' "$TMP/ipi.json" && pass "ipi runs on two vCPUs" ||
+  fail "ipi runs on two vCPUs" "$(head -c 600 "$TMP/ipi.json" "$TMP/ipi.json.err")"
+vals "$TMP/ipi.json" "path=oneway" >"$TMP/ipi.one"
+vals "$TMP/ipi.json" "path=roundtrip" >"$TMP/ipi.rt"
+n=$(wc -l <"$TMP/ipi.one")
+[ "$n" -eq "$ev" ] && pass "ipi keeps one raw sample per event ($n)" || fail "ipi keeps one raw sample per event" "$n of $ev"
+all_le "$TMP/ipi.one" "$TMP/ipi.rt" && pass "ipi: each one-way latency <= its round trip" ||
+  fail "ipi: each one-way latency <= its round trip" "$(paste "$TMP/ipi.one" "$TMP/ipi.rt" | head -5)"
+min=$(quantile 0 <"$TMP/ipi.one")
+lt 0 "$min" && pass "ipi: one-way latency is positive (min $min ns)" || fail "ipi: one-way latency is positive" "min $min"
+
+# ---- ipi-halt: the receiver in HLT ----
+run "$TMP/halt.json" --workload ipi-halt --vcpus 2 --param events="$ev"
+grep -q '"status":"ok"' "$TMP/halt.json" && pass "ipi-halt runs" ||
+  fail "ipi-halt runs" "$(head -c 600 "$TMP/halt.json" "$TMP/halt.json.err")"
+vals "$TMP/halt.json" "path=oneway" >"$TMP/halt.one"
+vals "$TMP/halt.json" "path=roundtrip" >"$TMP/halt.rt"
+all_le "$TMP/halt.one" "$TMP/halt.rt" && pass "ipi-halt: each one-way latency <= its round trip" ||
+  fail "ipi-halt: each one-way latency <= its round trip"
+h50=$(quantile 0.5 <"$TMP/halt.one"); h10=$(quantile 0.1 <"$TMP/halt.one")
+i50=$(quantile 0.5 <"$TMP/ipi.one")
+if [ "$flavour" = pvm ]; then
+  # PVM: the spinning ring-0 receiver (emulated) against the halted one, low decile (the
+  # host's other load moves the medians; the low end is the path itself).
+  run "$TMP/r0.json" --workload ipi --vcpus 2 --param rx_ring=0 --param events="$(scaled 50 10)"
+  vals "$TMP/r0.json" "path=oneway" >"$TMP/r0.one"
+  r10=$(quantile 0.1 <"$TMP/r0.one")
+  lt "$(awk -v h="$h10" 'BEGIN{print 3*h}')" "$r10" &&
+    pass "pvm: an IPI to a vCPU spinning in emulated ring 0 is > 3x slower than waking a halted one (p10 $r10 vs $h10 ns)" ||
+    fail "pvm: an IPI to a vCPU spinning in emulated ring 0 is > 3x slower than waking a halted one" "p10 $r10 vs $h10 ns"
+  echo "# pvm: ipi (ring 3 spinner) median one-way $i50 ns, ipi-halt $h50 ns (halted wake-up is not slower here)"
+else
+  lt "$i50" "$h50" && pass "ipi-halt is slower than ipi (median one-way $h50 vs $i50 ns)" ||
+    fail "ipi-halt is slower than ipi" "median one-way $h50 vs $i50 ns"
+fi
+
+# ---- self-ipi ----
+run "$TMP/self.json" --workload self-ipi --param events="$ev"
+vals "$TMP/self.json" "path=delivery" >"$TMP/self.d"
+vals "$TMP/self.json" "path=total" >"$TMP/self.t"
+all_le "$TMP/self.d" "$TMP/self.t" && pass "self-ipi: each delivery <= its full cost" ||
+  fail "self-ipi: each delivery <= its full cost" "$(head -c 400 "$TMP/self.json" "$TMP/self.json.err")"
+
+# ---- timer ----
+run "$TMP/timer.json" --workload timer --param events="$(scaled 50 10)"
+vals "$TMP/timer.json" "deadline_ns=100000 what=lateness" >"$TMP/t100"
+# the low decile: other jobs on a small host delay many wake-ups by milliseconds (the
+# scheduler's, not the timer's), while a timer armed or converted wrongly moves them all
+tmed=$(quantile 0.1 <"$TMP/t100")
+allpos=$(for d in 0 1000 10000 100000 1000000; do vals "$TMP/timer.json" "deadline_ns=$d what=lateness"; done | quantile 0)
+[ -s "$TMP/t100" ] && awk -v m="$allpos" 'BEGIN{exit !(m >= 0)}' &&
+  pass "timer: lateness is never negative (min $allpos ns over every deadline)" ||
+  fail "timer: lateness is never negative" "min $allpos; $(head -c 400 "$TMP/timer.json.err")"
+bound=$(( 1000000 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} ))
+lt "$tmed" "$bound" && pass "timer: a 100 us deadline is late by under 1 ms (p10 $tmed ns)" ||
+  fail "timer: a 100 us deadline is late by under 1 ms" "p10 $tmed ns"
+
+# ---- irq-inject: host thread write() -> guest handler, through KVM's TSC offset ----
+delay=300
+run "$TMP/inj.json" --workload irq-inject --param events="$(scaled 100 10)" --param delay_us=$delay
+grep -q '"status":"ok"' "$TMP/inj.json" && pass "irq-inject runs" ||
+  fail "irq-inject runs" "$(head -c 600 "$TMP/inj.json" "$TMP/inj.json.err")"
+vals "$TMP/inj.json" "path=inject" >"$TMP/inj.i"
+vals "$TMP/inj.json" "path=request" | awk -v d=$delay '{print $1 - d * 1000}' >"$TMP/inj.r"
+# the host's stamp (converted) lies between the guest's request + the host's sleep and the
+# handler: each inject latency <= request-to-handler less delay_us
+all_le "$TMP/inj.i" "$TMP/inj.r" && pass "irq-inject: each write()->handler latency fits inside request->handler less the ${delay} us sleep" ||
+  fail "irq-inject: each write()->handler latency fits inside request->handler less the sleep" "$(paste "$TMP/inj.i" "$TMP/inj.r" | head -5)"
+imed=$(quantile 0.1 <"$TMP/inj.i")
+lt 0 "$(quantile 0 <"$TMP/inj.i")" && lt "$imed" "$(( 1000000 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} ))" &&
+  pass "irq-inject: latency positive, low decile under 1 ms ($imed ns)" || fail "irq-inject: latency positive, low decile under 1 ms" "p10 $imed"
+
+# ---- the suite on one vCPU: ipi unsupported, the rest measured; facts and report ----
+expect_exit "the interrupts suite on one vCPU completes (exit 0)" 0 \
+  "$VB" run --suite interrupts --reps 1 --db "$TMP/s.db" --timeout "$(stretched 30)"
+expect_out "its ipi runs end unsupported, saying why" "ipi .*unsupported.*second vCPU"
+expect_out "and the other interrupt paths are measured" "timer .*: ok"
+expect_exit "the report is written" 0 "$VB" report all --db "$TMP/s.db" --out "$TMP/rep"
+OUT=$(cat "$TMP/rep/index.html" 2>/dev/null)
+expect_out "the report has an interrupts section" "<h2 id=interrupts>"
+expect_out "listing the undelivered paths with their reason" "needs a second vCPU"
+hp=$(cat /sys/module/kvm/parameters/halt_poll_ns 2>/dev/null || echo unknown)
+expect_out "and the host's halt_poll_ns as stored ($hp)" "<td>$hp</td>"
+t_summary
