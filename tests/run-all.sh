@@ -2,8 +2,8 @@
 # Runs every test: unit tests (plain and under ASan+UBSan), integration tests that boot
 # real guests (plain and sanitized), the CLI tests, the fuzz targets and the lab. Prints
 # one closing line "N passed, N failed, N skipped" counting test cases, and exits non-zero
-# if any failed. Order: a background lane (the placement lab, fuzzing, the scripts that
-# boot no guest) beside the unit tests, then the tests that boot guests and measure,
+# if any failed. Order: a background lane (the placement lab, the scripts that boot no
+# guest) beside the unit tests and fuzzing, then the tests that boot guests and measure,
 # alone (see background_lane below).
 #
 # Each test program runs under `timeout`, with a limit per kind that is several times what
@@ -124,18 +124,16 @@ in_lab=""
 no_guest() { grep -q '^# vmmb-test: no guest' "$1"; }
 
 # Two lanes, so the 2-core machines of CI are kept busy. The background lane runs what
-# measures nothing on this host, while the unit tests (which time nothing either) run in
-# the foreground: the placement lab (where /dev/kvm is usable; QEMU keeps one CPU busy),
-# the fuzz targets (each replays its corpus, crashes found before stay fixed, then fuzzes
-# briefly) and the no-guest scripts. The integration tests that boot guests and measure
-# (and the lab of guest tests, two QEMUs) run after both lanes, on a machine that is
-# otherwise quiet. The background lane's output is printed after the foreground's, and
+# measures nothing on this host: the placement lab (where /dev/kvm is usable; QEMU keeps
+# one CPU busy) and the no-guest scripts; the foreground meanwhile runs the unit tests
+# (which time nothing either) and the fuzz targets. The integration tests that boot
+# guests and measure (and the lab of guest tests, two QEMUs) run after both lanes, on a
+# machine that is otherwise quiet. The background lane's output is printed after the foreground's, and
 # its counts added (VMMB_LANES=1: everything in one lane, in this order).
 background_lane() {
   if [ -z "${VMMB_SKIP_LAB:-}" ] && [ -z "$in_lab" ]; then
     run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
   fi
-  run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
   for t in tests/integration/test_*.sh; do
     no_guest "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
   done
@@ -151,6 +149,9 @@ for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
   in_the_lab "$t" || run_one cmocka asan "asan/$(basename "$t")" "$t"
 done
 
+# Fuzz targets: each replays its corpus (crashes found before stay fixed), then fuzzes
+# briefly (one per CPU at a time).
+run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
 join_lane
 
 if [ -z "$in_lab" ]; then
