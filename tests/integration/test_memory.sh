@@ -188,7 +188,7 @@ expect_out "native bw reports triad on 2 threads" "\[kernel=triad vcpus=2\]  ban
 # run of three batches was once disturbed down to 0.4x of the guest.
 ncopy=""
 for r in 1 2; do
-  OUT=$("$VM" --native --workload bw --mem 320M --param array=64M --param ntimes=6 --param threads=1 2>&1)
+  OUT=$("$VM" --native --workload bw --mem 320M --param array="$(scaled 64 8)M" --param ntimes=6 --param threads=1 2>&1)
   ncopy=$(printf '%s\n' $ncopy "$(p95 'kernel=copy vcpus=1' bandwidth)" | sort -g | tail -1)
 done
 # In the lab (VMMB_LAB) the guest's every load and store goes through the emulator's
