@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 120 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 145 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
 # The vmmbench and vmm-min command lines end to end: bad input gets one clear line, a
 # distinct exit code and no rows; good input runs real guests into a real SQLite file.
 # (Bad input that never reaches a guest: test_cli_offline.sh, which runs on the host.)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 120
+# vmmb-lab-seconds: 90
 # Macro workloads (compute, sort, gups, kvs, graph) on this host's real /dev/kvm at small
 # sizes: each runs and verifies its own answer in the guest and natively (a wrong answer
 # would end the run `error`, so exit 0 means verified), their physics hold (DGEMM at CPL3

@@ -31,7 +31,7 @@ OUT=$BUILD_ABS/lab/guests
 mkdir -p "$OUT"
 rm -f "$OUT"/*.log "$OUT"/*.tap "$OUT"/entry*.sh
 # What the placement checks (tests/lab/lab-tests.sh) take in the lab, for the shares below.
-PLACEMENT_SECONDS=50
+PLACEMENT_SECONDS=55
 
 # The tests the lab runs: the C programs, then every script that may boot a guest (those
 # marked "# vmmb-test: no guest" run on the host: tests/run-all.sh).
@@ -57,10 +57,10 @@ fi
 # the placement checks ride in shard 1's boot.
 cost() {
   case $1 in
-    test_guests) echo 30 ;;
-    test_virtio) echo 15 ;;
+    test_guests) echo 36 ;;
+    test_virtio) echo 21 ;;
     asan-test_guests) echo 60 ;;
-    asan-test_virtio) echo 30 ;;
+    asan-test_virtio) echo 35 ;;
     unit-*|asan-unit-*) echo 5 ;;
     *) local s; s=$(sed -n 's/^# vmmb-lab-seconds: *\([0-9]*\).*/\1/p' "tests/integration/$1" 2>/dev/null)
        echo "${s:-30}" ;;
