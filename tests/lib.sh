@@ -86,6 +86,7 @@ scaled() {
 # stretched SECONDS: a time limit, SECONDS times VMMB_TIME_SCALE (default VMMB_SCALE):
 # emulation slows plain user code more than it slows the scaled-down guest runs.
 stretched() { echo $(( $1 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} )); }
-# lasting SECONDS: how long a guest that is watched while it runs must keep running,
-# SECONDS times VMMB_SCALE (a duration, which costs its time in full; not a ceiling).
-lasting() { echo $(( $1 * ${VMMB_SCALE:-1} )); }
+# lasting SECONDS [MIN]: how long a guest that is watched while it runs must keep running,
+# SECONDS times VMMB_SCALE, never below MIN (a duration, which costs its time in full;
+# not a ceiling).
+lasting() { local n=$(( $1 * ${VMMB_SCALE:-1} )); [ "$n" -lt "${2:-0}" ] && n=$2; echo "$n"; }

@@ -109,7 +109,7 @@ expect_out "the refusal names the file and the fix" "missing.img does not exist;
 # ---- hostile guests end their run, never the harness ----
 if [ -f "$HOSTILE" ]; then
   DB=$TMP/hostile.db
-  expect_exit "hostile guests: runs fail, harness goes on" 1 "$VB" run hang ud console-flood bad-result-ptr --kernel "$HOSTILE" --timeout "$(lasting 5)" --reps 1 --db "$DB"
+  expect_exit "hostile guests: runs fail, harness goes on" 1 "$VB" run hang ud console-flood bad-result-ptr --kernel "$HOSTILE" --timeout "$(lasting 2 5)" --reps 1 --db "$DB"
   st=$(rows "$DB" "SELECT group_concat(workload || '=' || status, ' ') FROM (SELECT * FROM runs ORDER BY id)")
   [ "$st" = "hang=timeout ud=guest-crash console-flood=guest-error bad-result-ptr=guest-error" ] \
     && pass "each hostile run stored with its status" || fail "each hostile run stored with its status" "$st"

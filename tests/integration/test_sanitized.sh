@@ -46,7 +46,7 @@ DB=$TMP/hostile.db
 H="hang probe-hang triple-fault ud console-flood bad-result-ptr corrupt-result huge-count wild-port wild-mmio halt"
 # shellcheck disable=SC2086
 expect_exit "hostile guests under the sanitized vmmbench: runs fail, harness goes on" 1 \
-  "$VB" run $H --kernel "$HOSTILE" --timeout "$(lasting 5)" --reps 1 --db "$DB"
+  "$VB" run $H --kernel "$HOSTILE" --timeout "$(lasting 2 5)" --reps 1 --db "$DB"
 clean "vmmbench over hostile guests"
 st=$(sqlite3 "$DB" "SELECT group_concat(workload || '=' || status, ' ') FROM (SELECT * FROM runs ORDER BY id)" 2>&1)
 want="hang=timeout probe-hang=unsupported triple-fault=guest-crash ud=guest-crash console-flood=guest-error bad-result-ptr=guest-error corrupt-result=guest-error huge-count=guest-error wild-port=guest-crash wild-mmio=guest-crash halt=guest-crash"
