@@ -154,6 +154,11 @@ static void measure(struct wl_ctx *ctx)
         wl_error(ctx, why);
     w.q = &w.dev.q[0];
     w.q->always_kick = suppress == GV_SUPPRESS_NONE;
+    /* Without event-idx an interrupt-driven driver wants every completion signalled from
+     * the start, not only from its first wait (a fast device may complete requests before
+     * the driver ever waits). */
+    if (w.irq && !w.q->event_idx)
+        w.q->avail->flags = 0;
     uint64_t cap = gv_config32(&w.dev, 0) | (uint64_t)gv_config32(&w.dev, 4) << 32;
     w.blocks = cap * VIRTIO_BLK_SECTOR / w.size;
     if (w.blocks == 0)
