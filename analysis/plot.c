@@ -28,6 +28,13 @@ static bool is_exit_workload(const char *w)
     return false;
 }
 
+/* Interrupt paths whose latency depends on where sender and receiver run: the
+ * per-placement plot (issue 13). A config is a placement (its vCPU pinning). */
+static bool is_irq_placement_workload(const char *w)
+{
+    return strcmp(w, "ipi") == 0 || strcmp(w, "ipi-halt") == 0 || strcmp(w, "irq-inject") == 0;
+}
+
 int plot_find_gnuplot(char *path, size_t cap, struct vmm_err *e)
 {
     const char *env = getenv("VMMB_GNUPLOT");
@@ -199,10 +206,18 @@ static const struct ds_group *find_group(const struct dataset *ds, const char *c
     return best;
 }
 
-/* ---- exit latencies ---- */
+/* ---- latency bars: one group per (workload, params), one bar per config ---- */
 
-static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set *ps,
-                      struct vmm_err *e)
+struct bar_plot {
+    const char *name;            /* file stem and plot family */
+    bool (*wants)(const char *workload);
+    const char *what;            /* for notes: "exit latencies" */
+    const char *title;           /* gnuplot title */
+    const char *ylabel;
+};
+
+static int plot_bars(const struct dataset *ds, const char *dir, struct plot_set *ps,
+                     const struct bar_plot *bp, struct vmm_err *e)
 {
     const char *cfgs[16];
     size_t ncfg = config_names(ds, cfgs, 16);
@@ -212,7 +227,7 @@ static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set
     char skipped[600] = "";
     for (size_t i = 0; i < ds->ngroups && nk < 128; i++) {
         const struct ds_group *g = &ds->groups[i];
-        if (!is_exit_workload(g->workload) || strcmp(g->metric, "latency") != 0)
+        if (!bp->wants(g->workload) || strcmp(g->metric, "latency") != 0)
             continue;
         bool dup = false;
         for (size_t k = 0; k < nk && !dup; k++)
@@ -222,10 +237,10 @@ static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set
             kinds[nk++] = g;
     }
     if (!nk) {
-        note(ps, "exit latencies: no %s data yet; plot skipped", "latency");
+        note(ps, "%s: no %s data yet; plot skipped", bp->what, "latency");
         return 0;
     }
-    FILE *d = open_in(dir, "exits", "dat");
+    FILE *d = open_in(dir, bp->name, "dat");
     if (!d)
         return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
     fputs("# exit_kind", d);
@@ -262,17 +277,17 @@ static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set
     }
     fclose(d);
     if (*skipped)
-        note(ps, "exit latencies: left out (median at or below zero on a log axis): %s",
+        note(ps, "%s: left out (median at or below zero on a log axis): %s", bp->what,
              skipped);
     if (!rows)
         return 0;
-    FILE *f = open_in(dir, "exits", "gp");
+    FILE *f = open_in(dir, bp->name, "gp");
     if (!f)
         return vmm_err_set(e, VMM_EXIT_USAGE, "cannot write in %s: %s", dir, strerror(errno));
-    script_head(f, "exits", 1000, 560);
-    fputs("  set title 'VM exit latency by exit kind (median, 95% CI), grouped by config'\n"
-          "  set ylabel 'latency per exit (ns, log scale; lower is better)'\n"
-          "  set logscale y\n"
+    script_head(f, bp->name, 1000, 560);
+    fprintf(f, "  set title '%s (median, 95%% CI), grouped by config'\n"
+            "  set ylabel '%s'\n", bp->title, bp->ylabel);
+    fputs("  set logscale y\n"
           "  set style data histograms\n"
           "  set style histogram errorbars gap 2 lw 1\n"
           "  set style fill solid 0.7 border -1\n"
@@ -280,13 +295,36 @@ static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set
           "  set bmargin 7\n"
           "  plot ", f);
     for (size_t c = 0; c < ncfg; c++) {
-        fprintf(f, "%s'exits.dat' using %zu:%zu:%zu%s title ", c ? ", " : "", 2 + 3 * c,
-                3 + 3 * c, 4 + 3 * c, c ? "" : ":xtic(1)");
+        fprintf(f, "%s'%s.dat' using %zu:%zu:%zu%s title ", c ? ", " : "", bp->name,
+                2 + 3 * c, 3 + 3 * c, 4 + 3 * c, c ? "" : ":xtic(1)");
         gq(f, cfgs[c]);
     }
     fputs("\n}\n", f);
     fclose(f);
-    return finish(ps, dir, "exits", "VM exit latency by exit kind", "exits", e);
+    return finish(ps, dir, bp->name, bp->title, bp->name, e);
+}
+
+static int plot_exits(const struct dataset *ds, const char *dir, struct plot_set *ps,
+                      struct vmm_err *e)
+{
+    static const struct bar_plot bp = { "exits", is_exit_workload, "exit latencies",
+                                        "VM exit latency by exit kind",
+                                        "latency per exit (ns, log scale; lower is better)" };
+    return plot_bars(ds, dir, ps, &bp, e);
+}
+
+/* ipi, ipi-halt and irq-inject latency per path, one bar per config: run them under
+ * configs that pin the vCPUs differently (same core, other core, other node) to see the
+ * placement. */
+static int plot_irq(const struct dataset *ds, const char *dir, struct plot_set *ps,
+                    struct vmm_err *e)
+{
+    static const struct bar_plot bp = { "interrupts", is_irq_placement_workload,
+                                        "interrupt latency per placement",
+                                        "Interrupt latency per path and placement",
+                                        "latency per interrupt (ns, log scale; lower is "
+                                        "better)" };
+    return plot_bars(ds, dir, ps, &bp, e);
 }
 
 /* ---- curves over a size parameter (TLB, virtio) ---- */
@@ -749,7 +787,7 @@ int plot_all(const struct dataset *ds, const struct cmp_result *cmp, const char 
         return -1;
     if (plot_exits(ds, dir, out, e) || plot_tlb(ds, dir, out, e) || plot_numa(ds, dir, out, e) ||
         plot_loaded(ds, dir, out, e) || plot_virtio(ds, dir, out, e) ||
-        plot_macro(ds, dir, out, e))
+        plot_macro(ds, dir, out, e) || plot_irq(ds, dir, out, e))
         return -1;
     if (cmp && plot_compare(cmp, dir, out, e))
         return -1;

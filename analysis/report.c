@@ -232,6 +232,9 @@ static const char *family_of(const char *workload)
         return "loaded-latency";
     if (strncmp(workload, "virtio", 6) == 0)
         return "virtio";
+    if (strcmp(workload, "ipi") == 0 || strcmp(workload, "ipi-halt") == 0 ||
+        strcmp(workload, "irq-inject") == 0)
+        return "interrupts";
     return "";
 }
 

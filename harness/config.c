@@ -173,8 +173,9 @@ static int handle_device_key(struct parse_state *ps, const char *key, const char
                                          : "bad net '%s'; use null, loop or tap:NAME", value);
         snprintf(c->devices[c->ndevices++], sizeof c->devices[0], "%s:%s", key, value);
     } else if (!strcmp(key, "notify")) {
-        if (strcmp(value, "exit") && strcmp(value, "ioeventfd") && strcmp(value, "poll"))
-            return handler_error(ps, "bad notify '%s'; use exit, ioeventfd or poll", value);
+        if (strcmp(value, "exit") && strcmp(value, "ioeventfd") && strcmp(value, "poll") &&
+            strcmp(value, "irq"))
+            return handler_error(ps, "bad notify '%s'; use exit, ioeventfd, poll or irq", value);
         copy_str(c->notify, sizeof c->notify, value);
     } else if (!strcmp(key, "poll_us")) {
         if (!parse_uint(value, &v) || v > VMM_POLL_US_MAX)

@@ -28,7 +28,7 @@ struct bench_config {
     struct vmm_placement placement; /* pin, vmm_pin, backing, prefault, guest_pages, numa,
                                        vnuma: see vmm/placement.h */
     /* Devices (vmm/virtio_plan.h): blk = null[:SIZE]|ram:SIZE|file:PATH, net = null|loop,
-     * notify = exit|ioeventfd|poll, poll_us = N, io_cpu = CPU. Backends are checked when
+     * notify = exit|ioeventfd|poll|irq, poll_us = N, io_cpu = CPU. Backends are checked when
      * the run is planned. */
     char devices[2][272];       /* "blk:BACKEND", "net:BACKEND" */
     unsigned ndevices;

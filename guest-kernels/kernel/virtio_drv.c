@@ -147,3 +147,19 @@ void gvq_kick(struct gvq *q)
         q->kicks++;
     }
 }
+
+void gvq_wait_irq(struct gvq *q)
+{
+    volatile uint16_t *used_event = &q->avail->ring[q->size];
+    if (!q->event_idx)
+        q->avail->flags = 0;
+    for (;;) {
+        if (q->event_idx)
+            *used_event = q->last_used;
+        /* Publish the request, then look: the device pushes, then reads our setting. */
+        gv_mb();
+        if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->last_used)
+            return;
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
+}

@@ -12,6 +12,8 @@
 #  M1-M3. memory workloads vs their host-native runs: tests/bench/memory-bench.sh.
 #  A1-A4. macro workloads vs their host-native runs: tests/bench/macro-bench.sh.
 #  H1. `vmmbench history` over 10,000 run sets under 5 s: tests/bench/history-bench.sh.
+#  I1. the ipi workload's own overhead (a bare loop with its stamps, no IPI), reported:
+#     tests/bench/irq-bench.sh.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -87,4 +89,6 @@ BUILD=$BUILD bash tests/bench/memory-bench.sh || status=1
 BUILD=$BUILD bash tests/bench/macro-bench.sh || status=1
 # H1. history over 10,000 run sets (issue 14; its own script, same job)
 BUILD=$BUILD bash tests/bench/history-bench.sh || status=1
+# I1. the ipi workload's own overhead (issue 13; its own script, same job)
+BUILD=$BUILD bash tests/bench/irq-bench.sh || status=1
 exit $status

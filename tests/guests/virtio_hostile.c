@@ -3,7 +3,9 @@
  * puts it in DEVICE_NEEDS_RESET, a malformed request completes with IOERR, an early
  * notification is ignored), resets it, and finally proves the device still works. The
  * VMM must survive all of it and record each case (tests/integration/test_virtio.c).
- * Run with a virtio-blk device (vmm-min --blk null). */
+ * Run with a virtio-blk device (vmm-min --blk null). The -irq twins are the same drivers
+ * in a VM with the in-kernel irqchip, for --notify irq: the device's interrupts through
+ * the irqfd must not change what the VMM survives and records. */
 #include "guest/lib.h"
 #include "guest/virtio.h"
 #include "guest/workload.h"
@@ -164,3 +166,7 @@ WORKLOAD(vq_bad_chains, "virtio-bad-chains", "looping, out-of-range, overflowing
          "none", VMMB_RING3, bad_chains, RING3_ONLY);
 WORKLOAD(vq_bad_setup, "virtio-bad-setup", "bad queue sizes and rings, early notifications",
          "none", VMMB_RING3, bad_setup, RING3_ONLY);
+WORKLOAD_FLAGS(vq_bad_chains_irq, "virtio-bad-chains-irq", "virtio-bad-chains with the "
+               "irqchip (--notify irq)", "none", VMMB_RING3, VMMB_WL_IRQ, bad_chains, RING3_ONLY);
+WORKLOAD_FLAGS(vq_bad_setup_irq, "virtio-bad-setup-irq", "virtio-bad-setup with the irqchip "
+               "(--notify irq)", "none", VMMB_RING3, VMMB_WL_IRQ, bad_setup, RING3_ONLY);

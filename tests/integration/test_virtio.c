@@ -273,6 +273,11 @@ static struct hostile_case hcases[] = {
       "virtio_err_notify_before_ready", "virtio_err_notify_bad_queue", 0 }, "" },
     { "virtio-bad-setup", "poll", { "virtio_err_queue_size", "virtio_err_notify_before_ready",
       0 }, "" },
+    /* --notify irq: kicks as with ioeventfd, completions raising interrupts */
+    { "virtio-bad-chains-irq", "irq", { "virtio_err_chain_loop", "virtio_err_buf_addr",
+      "virtio_err_bad_index", "virtio_err_desc_order", "virtio_err_bad_request" }, "" },
+    { "virtio-bad-setup-irq", "irq", { "virtio_err_queue_size", "virtio_err_ring_addr",
+      "virtio_err_notify_before_ready", "virtio_err_notify_bad_queue", 0 }, "" },
 };
 #define NH (sizeof hcases / sizeof hcases[0])
 

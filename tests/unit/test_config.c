@@ -219,9 +219,13 @@ static void test_placement_and_device_keys(void **state)
     assert_string_equal(rq.devices[1], "net:loop");
     assert_true(rq.io_cpu_set);
     config_free(&c);
+    assert_int_equal(config_load(write_cfg("[vm]\nname = i\nnotify = irq\n"), &c, &e), 0);
+    assert_string_equal(c.notify, "irq");
+    config_free(&c);
     refused("[vm]\nname = a\nbacking = anon\n", 3, "backing 'anon' is unknown");
     refused("[vm]\nname = a\npin = 1\npin = 2\n", 4, "duplicate key 'pin' (first set on line 3)");
-    refused("[vm]\nname = a\nnotify = irq\n", 3, "bad notify 'irq'; use exit, ioeventfd or poll");
+    refused("[vm]\nname = a\nnotify = mwait\n", 3,
+            "bad notify 'mwait'; use exit, ioeventfd, poll or irq");
     refused("[vm]\nname = a\nnet = tap0\n", 3, "bad net 'tap0'");
     refused("[vm]\nname = a\nnet = tap:\n", 3, "use null, loop or tap:NAME");
     /* A tap is taken by name here; whether it may be used is the plan's question. */

@@ -2,7 +2,8 @@
  * will store it (analysis/README.md): tlb (latency per size=, guest_pages and backing in
  * the config, llc_bytes/tlb_reach_bytes), numa (cpu_node=, mem_node=), loaded-latency
  * (latency and bandwidth per load=, layout=), virtio-blk (throughput per size=, notify=),
- * exits, and a comparison. Real gnuplot output: files exist, are not trivial, and the SVGs
+ * exits, interrupts (ipi and irq-inject latency per path=, one bar per config, the
+ * placement), and a comparison. Real gnuplot output: files exist, are not trivial, and the SVGs
  * carry the titles, labels and cell values. A dataset without those families gets notes
  * and no empty plots; a missing gnuplot gives the install line. */
 #include <setjmp.h>
@@ -102,6 +103,12 @@ static int setup(void **state)
     store(db, "small", t4k, "cpuid", "ring=3", "syn", lat, c1, 1);
     store(db, "huge", t2m, "cpuid", "ring=3", "syn", lat, c2, 1);
     store(db, "small", t4k, "cpuid", "ring=3", "other", lat, c2, 1);
+    /* interrupt paths under two placements (configs) */
+    double i1[] = { 47000 }, i2[] = { 91000 }, j1[] = { 20500 }, j2[] = { 33000 };
+    store(db, "small", t4k, "ipi", "path=oneway", "syn", lat, i1, 1);
+    store(db, "huge", t2m, "ipi", "path=oneway", "syn", lat, i2, 1);
+    store(db, "small", t4k, "irq-inject", "path=inject", "syn", lat, j1, 1);
+    store(db, "huge", t2m, "irq-inject", "path=inject", "syn", lat, j2, 1);
     db_close(db);
     return 0;
 }
@@ -169,6 +176,17 @@ static void test_families(void **state)
     file_has(out, "virtio-blk.svg", vb);
     const char *ex[] = { "VM exit latency by exit kind", "cpuid ring=3", "small", "huge", NULL };
     file_has(out, "exits.svg", ex);
+    const char *irq[] = { "Interrupt latency per path and placement", "ipi path=oneway",
+                          "irq-inject path=inject", "small", "huge", NULL };
+    file_has(out, "interrupts.svg", irq);
+    /* the bars' data: one group per path, the placements' medians side by side */
+    char ipath[PATH_MAX + 64];
+    snprintf(ipath, sizeof ipath, "%s/interrupts.dat", out);
+    char *it = tu_read_file(ipath, NULL);
+    assert_non_null(it);
+    assert_non_null(strstr(it, "\"ipi path=oneway\" 91"));
+    assert_non_null(strstr(it, " 47"));
+    free(it);
     /* the data the scripts read is kept, the curve's points sorted by working set */
     const char *dat[] = { "# series 0: guest 2m pages, host anonymous_hugetlb_2mb\n4096 2.007 ", NULL };
     char path[PATH_MAX + 64];
@@ -182,7 +200,7 @@ static void test_families(void **state)
     assert_int_equal(ps.nnotes, 2);
     assert_non_null(strstr(ps.notes[0], "TLB reach 2m"));
     assert_non_null(strstr(ps.notes[1], "macro overhead: no macro workload"));
-    assert_int_equal(ps.n, 6);   /* exits, tlb, numa x2, loaded-latency, virtio-blk */
+    assert_int_equal(ps.n, 7);   /* exits, tlb, numa x2, loaded-latency, virtio-blk, interrupts */
     dataset_free(&ds);
 }
 
@@ -207,8 +225,9 @@ static void test_empty_families_and_compare(void **state)
     struct plot_set ps;
     if (plot_all(&only, &r, out, &ps, &e) != 0)
         fail_msg("plot_all: %s", e.msg);
-    /* five families without data (the macro overhead one of them): five notes, no files */
-    assert_int_equal(ps.nnotes, 5);
+    /* six families without data (macro overhead and interrupts among them): six notes, no
+     * files */
+    assert_int_equal(ps.nnotes, 6);
     char path[PATH_MAX + 64];
     struct stat st;
     snprintf(path, sizeof path, "%s/tlb.png", out);

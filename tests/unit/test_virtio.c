@@ -995,6 +995,10 @@ static void test_plan(void **state)
     assert_int_equal(p.notify, VMM_NOTIFY_POLL);
     assert_int_equal(p.poll_us, VMM_POLL_US_DEFAULT);
     assert_int_equal(p.io_cpu, -1);
+    rq.notify = "irq";
+    assert_int_equal(vmm_virtio_plan_make(&rq, &p, &e), 0);
+    assert_int_equal(p.notify, VMM_NOTIFY_IRQ);
+    assert_string_equal(vmm_notify_name(p.notify), "irq");
     struct { const char *dev, *notify, *word; } bad[] = {
         { "disk:null", NULL, "unknown device type 'disk'" },
         { "blk:tape", NULL, "unknown virtio-blk backend" },
@@ -1004,7 +1008,7 @@ static void test_plan(void **state)
         { "blk:file:/nonexistent/vmmb-disk", NULL, "does not exist" },
         { "blk:file:/", NULL, "cannot open" },
         { "net:tap0", NULL, "unknown virtio-net backend" },
-        { "blk:null", "irq", "unknown notification path 'irq'" },
+        { "blk:null", "mwait", "unknown notification path 'mwait'; use exit, ioeventfd, poll or irq" },
     };
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct vmm_virtio_request r = { .devices = &bad[i].dev, .ndevices = 1,

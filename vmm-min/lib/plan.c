@@ -200,7 +200,8 @@ static int add_default_device(const struct vmm_request *rq, struct vmm_plan *p,
                               struct vmm_err *e)
 {
     const char *type = NULL, *spec = NULL;
-    if (strcmp(p->workload->name, "virtio-blk") == 0) {
+    if (strcmp(p->workload->name, "virtio-blk") == 0 ||
+        strcmp(p->workload->name, "virtio-blk-irq") == 0) {
         type = "blk", spec = "blk:null";
     } else if (strcmp(p->workload->name, "virtio-net") == 0) {
         uint64_t mode = vmm_plan_param(p, "mode", 0);
@@ -225,6 +226,25 @@ static int add_default_device(const struct vmm_request *rq, struct vmm_plan *p,
     if (vmm_virtio_plan_make(&vr, &p->virtio, e))
         return -1;
     snprintf(p->default_device, sizeof p->default_device, "%s = %s", type, spec + tl + 1);
+    return 0;
+}
+
+/* --notify irq raises interrupts only a workload with the in-kernel irqchip takes, and
+ * virtio-blk-irq waits for nothing else: refused before anything runs. */
+static int check_irq_notify(const struct vmm_plan *p, struct vmm_err *e)
+{
+    const struct vmmb_workload_desc *d = p->workload;
+    bool irq = p->virtio.notify == VMM_NOTIFY_IRQ;
+    if (irq && !(d->flags & VMMB_WL_IRQ))
+        return vmm_err_set(e, VMM_EXIT_USAGE, "--notify irq raises interrupts, which workload "
+                           "%s does not take; use virtio-blk-irq (or --notify exit, ioeventfd "
+                           "or poll)", d->name);
+    if (irq && (d->flags & VMMB_WL_IRQFD))
+        return vmm_err_set(e, VMM_EXIT_USAGE, "--notify irq cannot share a VM with %s's own "
+                           "irqfd; run it with --notify exit", d->name);
+    if (!irq && p->virtio.ndev && strcmp(d->name, "virtio-blk-irq") == 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "virtio-blk-irq waits for the device's "
+                           "interrupts: run it with --notify irq (config: notify = irq)");
     return 0;
 }
 
@@ -303,7 +323,8 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     }
     if (check_memory_workload(p, e) || check_macro_workload(p, e))
         return -1;
-    if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e) || add_default_device(rq, p, e))
+    if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e) || add_default_device(rq, p, e) ||
+        check_irq_notify(p, e))
         return -1;
 
     struct vmmb_param sorted[VMMB_MAX_PARAMS];

@@ -125,7 +125,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
             v->run = NULL;
             return vmm_err_set(e, VMM_EXIT_RESOURCES, "mmap of vCPU %u failed", i);
         }
-        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry, vm->tables.cr3) < 0)
+        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry, vm->tables.cr3, vm->irqchip) < 0)
             return vmm_err_set(e, VMM_EXIT_NO_KVM, "setting up vCPU %u failed: %s", i,
                                strerror(errno));
         /* With the in-kernel irqchip KVM starts every vCPU but the first waiting for

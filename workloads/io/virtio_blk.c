@@ -2,10 +2,18 @@
  * sequential or random, reads, writes, or verify (write a known pattern, read it back,
  * compare every word). The driver runs here in ring 3 and polls the used ring.
  *
+ * virtio-blk-irq is the same driver in ring 0 with the in-kernel APIC, for the VMM's
+ * --notify irq (kicks through ioeventfd, used-buffer notifications through irqfd): with
+ * wait=1 it waits for the device's interrupt in HLT instead of polling, asking for one
+ * with the driver's own suppression (suppress=1: the NO_INTERRUPT flag cleared, an
+ * interrupt per completion batch; suppress=2: event-idx, used_event at the next entry);
+ * wait=0 polls in the same ring, the side-by-side baseline. The VMM adds irqs_per_req.
+ *
  * Records per batch the time of `iters` requests (the VMM turns it into IOPS and
  * bytes/s with `size`) and each request's own latency, submission to reaping (the
  * VMM's req_latency). The VMM adds what explains the figures: kicks, exits and KVM exits
  * per request and its CPU time, over the measured phase. */
+#include "guest/irq.h"
 #include "guest/lib.h"
 #include "guest/tsc.h"
 #include "guest/virtio.h"
@@ -22,6 +30,7 @@ static struct {
     struct gvq *q;
     uint64_t size, qd, blocks; /* blocks: request-sized units on the device */
     int random;
+    int irq;                     /* wait for interrupts in HLT (virtio-blk-irq wait=1) */
     uint64_t rng, next;
     uint8_t *meta, *data;
     uint64_t t_submit[MAX_QD], pos[MAX_QD];
@@ -90,8 +99,12 @@ static void run(struct wl_ctx *ctx, uint64_t n, uint32_t type, int verify)
         }
         gvq_kick(w.q);
         uint32_t id, len;
-        while (!gvq_used(w.q, &id, &len))
-            cpu_pause();
+        while (!gvq_used(w.q, &id, &len)) {
+            if (w.irq)
+                gvq_wait_irq(w.q);
+            else
+                cpu_pause();
+        }
         do {
             uint64_t t = tsc_end();
             unsigned s = id / 3;
@@ -141,6 +154,11 @@ static void measure(struct wl_ctx *ctx)
         wl_error(ctx, why);
     w.q = &w.dev.q[0];
     w.q->always_kick = suppress == GV_SUPPRESS_NONE;
+    /* Without event-idx an interrupt-driven driver wants every completion signalled from
+     * the start, not only from its first wait (a fast device may complete requests before
+     * the driver ever waits). */
+    if (w.irq && !w.q->event_idx)
+        w.q->avail->flags = 0;
     uint64_t cap = gv_config32(&w.dev, 0) | (uint64_t)gv_config32(&w.dev, 4) << 32;
     w.blocks = cap * VIRTIO_BLK_SECTOR / w.size;
     if (w.blocks == 0)
@@ -188,3 +206,29 @@ WORKLOAD(virtio_blk, "virtio-blk", "virtio-blk requests through the VMM's device
          WL_PARAM("suppress", "kicks: 0 always, 1 unless NO_NOTIFY, 2 event-idx", 2, 0, 2),
          WL_PARAM("iters", "requests per timed batch", 1000, 1, 10000000),
          WL_PARAM_BATCHES(10), WL_PARAM_WARMUP(1));
+
+/* Ring 0 with interrupts masked but for the HLTs of gvq_wait_irq. */
+static void measure_irq(struct wl_ctx *ctx)
+{
+    if (irq_unavailable)
+        wl_unsupported(ctx, irq_unavailable);
+    if (ctx->bi->devices.notify != VMMB_NOTIFY_IRQ)
+        wl_error(ctx, "virtio-blk-irq waits for the device's interrupts: run it with --notify "
+                      "irq (config: notify = irq)");
+    irq_disable();
+    w.irq = wl_param(ctx, "wait") == 1;
+    measure(ctx);
+}
+
+WORKLOAD_FLAGS(virtio_blk_irq, "virtio-blk-irq", "virtio-blk requests, waiting for the device's "
+               "interrupt in HLT (ring 0, --notify irq)", "ns", VMMB_RING0,
+               VMMB_WL_IRQ, measure_irq, WL_PARAM_RING(0, 0),
+               WL_PARAM("wait", "reap: 0 polling the used ring, 1 HLT until the interrupt", 1,
+                        0, 1),
+               WL_PARAM("size", "bytes per request (multiple of 512)", 4096, 512, 1u << 20),
+               WL_PARAM("qd", "requests in flight", 1, 1, MAX_QD),
+               WL_PARAM("op", "0 read, 1 write, 2 randread, 3 randwrite, 4 verify", 0, 0, 4),
+               WL_PARAM("suppress", "kicks and interrupts: 0 always kick, 1 flags, 2 event-idx",
+                        2, 0, 2),
+               WL_PARAM("iters", "requests per timed batch", 100, 1, 10000000),
+               WL_PARAM_BATCHES(10), WL_PARAM_WARMUP(1));

@@ -68,6 +68,13 @@ static inline void gvq_add(struct gvq *q, uint16_t head)
 /* Publishes what gvq_add put there and notifies the device if it asked to be told. */
 void gvq_kick(struct gvq *q);
 
+/* Interrupt-driven reaping (ring 0 of a VMMB_WL_IRQ workload, the VMM's --notify irq;
+ * interrupts masked by the caller): asks the device for a used-buffer notification (clears
+ * VIRTQ_AVAIL_F_NO_INTERRUPT, or with event-idx sets used_event to the next entry) and
+ * waits in HLT until the used ring has an entry. sti;hlt is atomic, so an interrupt that
+ * was raised between the check and the hlt ends the hlt at once. */
+void gvq_wait_irq(struct gvq *q);
+
 /* Reaps one used entry: 1 with *id and *len, 0 when none. */
 static inline int gvq_used(struct gvq *q, uint32_t *id, uint32_t *len)
 {

@@ -88,7 +88,8 @@ struct vmmb_device {
 
 struct vmmb_boot_devices {
     uint32_t nr_devices;
-    uint32_t notify;             /* how kicks reach the device model: 0 exit, 1 ioeventfd, 2 poll */
+    uint32_t notify;             /* how kicks reach the device model: 0 exit, 1 ioeventfd, 2 poll, 3 irq
+                                  (ioeventfd kicks, interrupts at vector VMMB_VIRTIO_VECTOR) */
     struct vmmb_device dev[VMMB_MAX_DEVICES];
 };
 
@@ -166,6 +167,9 @@ struct vmmb_workload_desc {
  * the write() in the mailbox the guest registered (VMMB_PORT_INJECT_MBOX). */
 #define VMMB_WL_IRQFD (1ull << 3)
 #define VMMB_INJECT_VECTOR 0xf3u
+/* --notify irq: the vector of virtio used-buffer notifications (MSI to vCPU 0). */
+#define VMMB_VIRTIO_VECTOR 0xf4u
+#define VMMB_NOTIFY_IRQ 3u
 
 /* The irq-inject mailbox, in guest RAM below 4 GiB, 8-byte aligned. The VMM writes
  * tsc_offset once at registration: guest TSC = host TSC + tsc_offset (KVM's

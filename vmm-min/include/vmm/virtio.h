@@ -93,10 +93,14 @@ struct virtio_dev {
     /* An eventfd signalled when a kick on the plain-exit path fed buffers to a backend
      * with input (so the thread reading it looks again); -1 for none. */
     int input_wake_fd;
+    /* --notify irq: the irqfd a used-buffer notification is written to; -1 for none
+     * (then the notification only sets the interrupt status register). */
+    int irq_fd;
 
     /* Counters, under the lock. */
     uint64_t kicks;               /* notifications the device received, any path */
     uint64_t chains;              /* chains completed into the used rings */
+    uint64_t irqs;                /* used-buffer notifications sent through irq_fd */
     uint64_t bytes;               /* payload bytes moved by the backend */
     uint64_t errors[VIRTIO_ERR_COUNT];
     char first_error[160];
@@ -129,6 +133,9 @@ unsigned virtio_dev_process(struct virtio_dev *d, unsigned q);
 /* The plain-exit path's service: process queue q, re-arm notifications (avail_event or
  * the NO_NOTIFY flag), and process again if the driver raced ahead. Lock held. */
 unsigned virtio_dev_serve(struct virtio_dev *d, unsigned q);
+/* A used-buffer notification the driver asked for (vq_should_signal said yes): sets the
+ * interrupt status and, with an irqfd, raises the interrupt. Lock held. */
+void virtio_dev_signal_used(struct virtio_dev *d);
 /* The device is live: DRIVER_OK set, not NEEDS_RESET. */
 bool virtio_dev_live(const struct virtio_dev *d);
 bool virtio_dev_has_feature(const struct virtio_dev *d, unsigned bit);

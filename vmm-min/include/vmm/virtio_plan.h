@@ -5,6 +5,10 @@
  *   ioeventfd  KVM_IOEVENTFD turns it into an eventfd signal; an I/O thread serves it
  *   poll       an I/O thread busy-polls the rings for poll_us after its last work
  *              (notifications suppressed meanwhile), then blocks on the ioeventfd
+ *   irq        kicks as with ioeventfd; used-buffer notifications the driver asks for
+ *              (spec 2.7.7/2.7.10) raise an interrupt through an irqfd (an MSI route to
+ *              vCPU 0, vector VMMB_VIRTIO_VECTOR): only for workloads that take
+ *              interrupts (VMMB_WL_IRQ, whose VM has the in-kernel irqchip)
  * Checked at plan time: unknown types or backends, backend files that do not exist and
  * tap devices ("net:tap:NAME") this process may not attach to are refused before
  * anything runs. */
@@ -20,12 +24,12 @@
 #define VMM_POLL_US_DEFAULT 200u
 #define VMM_POLL_US_MAX 1000000u
 
-enum vmm_notify { VMM_NOTIFY_EXIT = 0, VMM_NOTIFY_IOEVENTFD, VMM_NOTIFY_POLL };
+enum vmm_notify { VMM_NOTIFY_EXIT = 0, VMM_NOTIFY_IOEVENTFD, VMM_NOTIFY_POLL, VMM_NOTIFY_IRQ };
 
 struct vmm_virtio_request {
     const char *const *devices;  /* "TYPE:BACKEND" */
     unsigned ndevices;
-    const char *notify;          /* exit | ioeventfd | poll; NULL = exit */
+    const char *notify;          /* exit | ioeventfd | poll | irq; NULL = exit */
     unsigned poll_us;            /* poll mode's busy-poll window; 0 = default */
     int io_cpu;                  /* host CPU for the I/O thread; -1 (or io_cpu_set false) = any */
     bool io_cpu_set;

@@ -124,11 +124,22 @@ full:
                        vmm_guest_pages_name(gp));
 }
 
-static int set_cpuid(int kvm_fd, int vcpu_fd)
+/* CPUID leaf 1 ECX bit 24: the TSC-deadline timer. */
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+static int set_cpuid(int kvm_fd, int vcpu_fd, bool irqchip)
 {
     struct kvm_cpuid2 *c = kvm_supported_cpuid(kvm_fd);
     if (!c)
         return -1;
+    /* KVM_GET_SUPPORTED_CPUID always clears the TSC-deadline bit, because the timer lives
+     * in the in-kernel local APIC (Documentation/virt/kvm/api.rst); KVM reports it as
+     * KVM_CAP_TSC_DEADLINE_TIMER instead, and the VMM that creates the irqchip sets it.
+     * (PVM's KVM happens to return it set; the lab's SVM KVM does not.) */
+    if (irqchip && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+        for (uint32_t i = 0; i < c->nent; i++)
+            if (c->entries[i].function == 1)
+                c->entries[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
     int rc = ioctl(vcpu_fd, KVM_SET_CPUID2, c);
     free(c);
     return rc;
@@ -144,9 +155,10 @@ static struct kvm_segment seg(uint16_t sel, int code)
     return s;
 }
 
-int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry, uint64_t cr3)
+int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry, uint64_t cr3,
+                   bool irqchip)
 {
-    if (set_cpuid(kvm_fd, vcpu_fd) < 0)
+    if (set_cpuid(kvm_fd, vcpu_fd, irqchip) < 0)
         return -1;
     struct kvm_sregs s;
     if (ioctl(vcpu_fd, KVM_GET_SREGS, &s) < 0)

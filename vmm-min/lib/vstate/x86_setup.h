@@ -4,6 +4,7 @@
 #ifndef VMM_X86_SETUP_H
 #define VMM_X86_SETUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/error.h"
@@ -30,7 +31,9 @@ int x86_build_tables(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t ima
                      struct x86_tables *out, struct vmm_err *e);
 
 /* Puts vCPU fd into 64-bit mode at `entry` with the tables above, the host's supported
- * CPUID, rdi = boot info, rsi = vCPU index. Returns -1 with errno on ioctl failure. */
-int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry, uint64_t cr3);
+ * CPUID (with irqchip, plus the TSC-deadline timer when KVM offers it), rdi = boot info,
+ * rsi = vCPU index. Returns -1 with errno on ioctl failure. */
+int x86_setup_vcpu(int kvm_fd, int vcpu_fd, unsigned index, uint64_t entry, uint64_t cr3,
+                   bool irqchip);
 
 #endif

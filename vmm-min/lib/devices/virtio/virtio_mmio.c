@@ -111,9 +111,20 @@ unsigned virtio_dev_process(struct virtio_dev *d, unsigned qi)
     if (n) {
         d->chains += n;
         if (vq_should_signal(q))
-            d->isr |= 1;
+            virtio_dev_signal_used(d);
     }
     return n;
+}
+
+void virtio_dev_signal_used(struct virtio_dev *d)
+{
+    d->isr |= 1;
+    if (d->irq_fd < 0)
+        return;
+    uint64_t one = 1;
+    if (write(d->irq_fd, &one, sizeof one) == (ssize_t)sizeof one)
+        d->irqs++;
+    /* else the counter is at 2^64 - 1: an interrupt is pending anyway */
 }
 
 void virtio_dev_kick(struct virtio_dev *d, unsigned q)
@@ -176,6 +187,7 @@ int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_type *type, co
     d->mmio_gpa = mmio_gpa;
     d->on_kick = default_kick;
     d->input_wake_fd = -1;
+    d->irq_fd = -1;
     if (type->create(d, args, e))
         return -1;
     d->host_features |= VIRTIO_TRANSPORT_FEATURES;

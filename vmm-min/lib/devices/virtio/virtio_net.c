@@ -245,7 +245,7 @@ static unsigned net_input(struct virtio_dev *d, bool *starved)
         done++;
     }
     if (done && vq_should_signal(rq))
-        d->isr |= 1;
+        virtio_dev_signal_used(d);
     return done;
 }
 

@@ -39,6 +39,7 @@ const char *vmm_notify_name(enum vmm_notify n)
     case VMM_NOTIFY_EXIT: return "exit";
     case VMM_NOTIFY_IOEVENTFD: return "ioeventfd";
     case VMM_NOTIFY_POLL: return "poll";
+    case VMM_NOTIFY_IRQ: return "irq";
     }
     return "?";
 }
@@ -82,9 +83,11 @@ int vmm_virtio_plan_make(const struct vmm_virtio_request *rq, struct vmm_virtio_
         p->notify = VMM_NOTIFY_IOEVENTFD;
     else if (strcmp(n, "poll") == 0)
         p->notify = VMM_NOTIFY_POLL;
+    else if (strcmp(n, "irq") == 0)
+        p->notify = VMM_NOTIFY_IRQ;
     else
         return vmm_err_set(e, VMM_EXIT_USAGE, "unknown notification path '%s'; use exit, "
-                           "ioeventfd or poll", n);
+                           "ioeventfd, poll or irq", n);
     if (rq->poll_us > VMM_POLL_US_MAX)
         return vmm_err_set(e, VMM_EXIT_USAGE, "poll window of %u us is above the %u us limit",
                            rq->poll_us, VMM_POLL_US_MAX);

@@ -8,7 +8,11 @@
  * with input of their own (a tap device's descriptor), but only while their device has
  * receive buffers posted: without buffers the backend asks for a kick on the receive
  * queue instead, and that wakes the thread (the queue's eventfd, or with --notify exit,
- * where the thread only reads such backends, a wake eventfd the kick handler signals). */
+ * where the thread only reads such backends, a wake eventfd the kick handler signals).
+ *
+ * With --notify irq the devices' used-buffer notifications go to one irqfd, routed as an
+ * MSI to vCPU 0's in-kernel APIC: KVM injects the interrupt without an exit to this
+ * process, the path a real virtio device's interrupts take. */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -28,8 +32,13 @@
 
 struct snap {
     double t, cpu, io_cpu;
-    uint64_t exits, kvm_exits, kicks, chains;
+    uint64_t exits, kvm_exits, kicks, chains, irqs;
 };
+
+/* --notify irq's GSI: past the in-kernel IOAPIC's 24 pins (irq-inject, which replaces the
+ * routing table with its own, never shares a VM with it: see virtio_vm_attach). */
+#define VIRTIO_IRQ_GSI 25u
+#define MSI_ADDR_VCPU0 0xfee00000u
 
 struct virtio_vm {
     struct vm *vm;
@@ -41,6 +50,7 @@ struct virtio_vm {
     int efd[VMMB_MAX_DEVICES][VIRTIO_MAX_QUEUES];
     int stop_efd;
     int wake_efd;                /* --notify exit with a backend that has input */
+    int irq_efd;                 /* --notify irq: the irqfd of every device */
     bool has_input;              /* some device's backend has input of its own */
     pthread_t io_thread;
     bool io_started, io_used;
@@ -131,12 +141,13 @@ static void take(struct virtio_vm *vv, struct snap *s)
     s->io_cpu = vv->io_started ? thread_cpu(vv->io_thread) : 0;
     s->exits = vv->vm->vcpu[0].exits;
     s->kvm_exits = kvm_exits(vv);
-    s->kicks = s->chains = 0;
+    s->kicks = s->chains = s->irqs = 0;
     for (unsigned i = 0; i < vv->ndev; i++) {
         struct virtio_dev *d = &vv->dev[i];
         pthread_mutex_lock(&d->lock);
         s->kicks += d->kicks;
         s->chains += d->chains;
+        s->irqs += d->irqs;
         pthread_mutex_unlock(&d->lock);
     }
 }
@@ -160,6 +171,42 @@ void virtio_vm_done(struct vm *vm)
     vv->window_done = true;
 }
 
+/* --notify irq: an irqfd on an MSI route to vCPU 0, vector VMMB_VIRTIO_VECTOR. */
+static int irq_route(struct virtio_vm *vv, struct vmm_err *e)
+{
+    struct vm *vm = vv->vm;
+    if (!vm->irqchip)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "--notify irq raises interrupts, which workload "
+                           "%s does not take; use virtio-blk-irq (or --notify exit, ioeventfd "
+                           "or poll)", vm->plan->workload->name);
+    if (vm->inject)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "--notify irq cannot share a VM with %s's own "
+                           "irqfd; give that workload no devices", vm->plan->workload->name);
+    if ((vv->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "eventfd: %s", strerror(errno));
+    /* One routing entry after the header (a flexible array: allocated, not declared). */
+    struct kvm_irq_routing *rt = calloc(1, sizeof *rt + sizeof rt->entries[0]);
+    if (!rt)
+        return vmm_err_set(e, VMM_EXIT_RESOURCES, "out of memory");
+    rt->nr = 1;
+    rt->entries[0].gsi = VIRTIO_IRQ_GSI;
+    rt->entries[0].type = KVM_IRQ_ROUTING_MSI;
+    rt->entries[0].u.msi.address_lo = MSI_ADDR_VCPU0;
+    rt->entries[0].u.msi.data = VMMB_VIRTIO_VECTOR; /* fixed delivery, edge */
+    struct kvm_irqfd fd = { .fd = (uint32_t)vv->irq_efd, .gsi = VIRTIO_IRQ_GSI };
+    int routed = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, rt);
+    free(rt);
+    if (routed < 0 || ioctl(vm->vm_fd, KVM_IRQFD, &fd) < 0) {
+        vm->build_unsupported = true;
+        return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM refused the irqfd or its MSI route (%s): "
+                           "this host cannot do --notify irq; use --notify ioeventfd",
+                           strerror(errno));
+    }
+    for (unsigned i = 0; i < vv->ndev; i++)
+        vv->dev[i].irq_fd = vv->irq_efd;
+    return 0;
+}
+
 int virtio_vm_attach(struct vm *vm, struct vmm_err *e)
 {
     const struct vmm_virtio_plan *p = &vm->plan->virtio;
@@ -175,6 +222,7 @@ int virtio_vm_attach(struct vm *vm, struct vmm_err *e)
     vv->io_cpu = p->io_cpu;
     vv->stop_efd = -1;
     vv->wake_efd = -1;
+    vv->irq_efd = -1;
     vv->stats_fd = -1;
     for (unsigned i = 0; i < VMMB_MAX_DEVICES; i++)
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
@@ -218,6 +266,8 @@ int virtio_vm_attach(struct vm *vm, struct vmm_err *e)
                                    vmm_notify_name(vv->notify));
         }
     }
+    if (vv->notify == VMM_NOTIFY_IRQ && irq_route(vv, e))
+        return -1;
     bi->devices.nr_devices = p->ndev;
     bi->devices.notify = (uint32_t)p->notify;
     if ((vv->notify != VMM_NOTIFY_EXIT || vv->has_input) &&
@@ -426,6 +476,8 @@ void virtio_vm_collect(struct vm *vm, struct vmm_result *res)
     add(res, "requests", "count", reqs, &oom);
     add(res, "kicks_per_req", "ratio", (double)(vv->s1.kicks - vv->s0.kicks) / reqs, &oom);
     add(res, "exits_per_req", "ratio", (double)(vv->s1.exits - vv->s0.exits) / reqs, &oom);
+    if (vv->notify == VMM_NOTIFY_IRQ)
+        add(res, "irqs_per_req", "ratio", (double)(vv->s1.irqs - vv->s0.irqs) / reqs, &oom);
     if (vv->stats_fd >= 0)
         add(res, "kvm_exits_per_req", "ratio",
             (double)(vv->s1.kvm_exits - vv->s0.kvm_exits) / reqs, &oom);
@@ -466,6 +518,8 @@ void virtio_vm_destroy(struct vm *vm)
         close(vv->stop_efd);
     if (vv->wake_efd >= 0)
         close(vv->wake_efd);
+    if (vv->irq_efd >= 0)
+        close(vv->irq_efd);
     if (vv->stats_fd >= 0)
         close(vv->stats_fd);
     free(vv);
