@@ -85,6 +85,13 @@ if [ "$flavour" = pvm ]; then
     pass "pvm: an IPI to a vCPU spinning in emulated ring 0 is > 3x slower than waking a halted one (p10 $r10 vs $h10 ns)" ||
     fail "pvm: an IPI to a vCPU spinning in emulated ring 0 is > 3x slower than waking a halted one" "p10 $r10 vs $h10 ns"
   echo "# pvm: ipi (ring 3 spinner) median one-way $i50 ns, ipi-halt $h50 ns (halted wake-up is not slower here)"
+elif [ -n "${VMMB_LAB_SERIAL_CPUS:-}" ]; then
+  # The lab's CPUs take turns on one host thread: a spinning receiver sees its IPI only
+  # when the emulator turns to it, a halted one as soon as it is woken, so the two came
+  # out within 1% of each other there (3.55 against 3.51 ms), either way round.
+  skip "ipi-halt is slower than ipi" \
+    "capability: host CPUs that run in parallel (the lab's single-threaded TCG runs its CPUs one at a time)"
+  echo "# lab: ipi median one-way $i50 ns, ipi-halt $h50 ns"
 else
   lt "$i50" "$h50" && pass "ipi-halt is slower than ipi (median one-way $h50 vs $i50 ns)" ||
     fail "ipi-halt is slower than ipi" "median one-way $h50 vs $i50 ns"
