@@ -314,6 +314,7 @@ static void test_info_records(void **state)
     struct vmmb_result_header *h = valid_area(f, AREA);
     put(h, VMMB_REC_INFO, VMMB_INFO_LLC_BYTES, 0, 32u << 20, 0);
     put(h, VMMB_REC_INFO, VMMB_INFO_TLB_REACH_BYTES, 0, 1536u * 4096, 0);
+    put(h, VMMB_REC_INFO, VMMB_INFO_DATA_BYTES, 0, 3u << 20, 0);
     vmm_result_free(&f->res);
     results_collect(&f->gm, AREA, KHZ, &f->res);
     assert_int_equal(f->res.status, VMM_STATUS_OK);
@@ -323,6 +324,9 @@ static void test_info_records(void **state)
     assert_non_null(reach);
     assert_true(llc->value == (double)(32u << 20));
     assert_true(reach->value == 1536.0 * 4096);
+    const struct vmm_sample *data = find_sample(&f->res, "data_bytes", 0);
+    assert_non_null(data);
+    assert_true(data->value == (double)(3u << 20));
     assert_string_equal(llc->unit, "bytes");
     h = valid_area(f, AREA);
     put(h, VMMB_REC_INFO, 7, 0, 1, 0);

@@ -29,6 +29,7 @@ static void job(struct wl_ctx *ctx, unsigned v, void *arg)
 static void measure(struct wl_ctx *ctx)
 {
     unsigned threads = macwl_threads(ctx);
+    macwl_placement(ctx);
     uint64_t n = wl_param(ctx, "n"), batches = wl_param(ctx, "batches");
     uint64_t warmup = wl_param(ctx, "warmup");
     static struct compute_job j;
@@ -43,6 +44,7 @@ static void measure(struct wl_ctx *ctx)
     dgemm_fill(j.a, j.b, n, 42);
     char point[VMMB_POINT_MAX];
     macwl_point(point, threads);
+    macwl_placement_report(ctx);
     wl_phase(VMMB_PHASE_MEASURE);
     for (uint64_t b = 0; b < warmup + batches; b++) {
         wl_smp_run(ctx, macwl_mask(threads), job, &j);
@@ -58,4 +60,5 @@ WORKLOAD_FLAGS(compute, "compute", "blocked DGEMM, Freivalds-checked (macro: CPU
                WL_PARAM("ring", "privilege level (3 only: uses SSE)", 3, 3, 3),
                WL_PARAM("threads", "vCPUs taking part (0: all)", 0, 0, 64),
                WL_PARAM("n", "matrix order", 320, 16, 8192),
+               MACWL_PARAM_PLACEMENT,
                WL_PARAM_BATCHES(5), WL_PARAM_WARMUP(1));

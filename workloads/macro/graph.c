@@ -50,6 +50,7 @@ static void job(struct wl_ctx *ctx, unsigned v, void *arg)
 static void measure(struct wl_ctx *ctx)
 {
     unsigned threads = macwl_threads(ctx);
+    macwl_placement(ctx);
     uint64_t scale = wl_param(ctx, "scale"), roots = wl_param(ctx, "roots");
     uint64_t batches = wl_param(ctx, "batches"), warmup = wl_param(ctx, "warmup");
     static struct graph_job j;
@@ -78,6 +79,7 @@ static void measure(struct wl_ctx *ctx)
     char point[VMMB_POINT_MAX];
     macwl_point(point, threads);
     uint64_t rng = 0xb0f5;
+    macwl_placement_report(ctx);
     wl_phase(VMMB_PHASE_MEASURE);
     for (uint64_t b = 0; b < warmup + batches; b++) {
         uint64_t m[64], t[64], msum = 0;
@@ -109,4 +111,5 @@ WORKLOAD_FLAGS(graph, "graph", "Graph500 Kronecker graph, parallel BFS, validate
                WL_PARAM("scale", "log2 of the vertex count", 16, 6, 26),
                WL_PARAM("edgefactor", "edges per vertex", 16, 1, 64),
                WL_PARAM("roots", "searches per batch (harmonic mean)", 4, 1, 64),
+               MACWL_PARAM_PLACEMENT,
                WL_PARAM_BATCHES(3), WL_PARAM_WARMUP(1));

@@ -30,6 +30,7 @@ static void job(struct wl_ctx *ctx, unsigned v, void *arg)
 static void measure(struct wl_ctx *ctx)
 {
     unsigned threads = macwl_threads(ctx);
+    macwl_placement(ctx);
     uint64_t size = wl_param(ctx, "size"), batches = wl_param(ctx, "batches");
     uint64_t warmup = wl_param(ctx, "warmup");
     if (size & (size - 1))
@@ -42,6 +43,7 @@ static void measure(struct wl_ctx *ctx)
     j.clk.threads = threads;
     char point[VMMB_POINT_MAX];
     macwl_point(point, threads);
+    macwl_placement_report(ctx);
     wl_phase(VMMB_PHASE_MEASURE);
     for (uint64_t b = 0; b < warmup + batches; b++) {
         wl_smp_run(ctx, macwl_mask(threads), job, &j);
@@ -65,4 +67,5 @@ WORKLOAD_FLAGS(gups, "gups", "HPCC RandomAccess updates, verified (macro: random
                WL_PARAM("ring", "privilege level (3 only: uses SSE)", 3, 3, 3),
                WL_PARAM("threads", "vCPUs taking part (0: all)", 0, 0, 64),
                WL_PARAM("size", "table bytes, a power of two", 16u << 20, 1u << 16, 1ull << 40),
+               MACWL_PARAM_PLACEMENT,
                WL_PARAM_BATCHES(3), WL_PARAM_WARMUP(1));

@@ -98,6 +98,7 @@ static void percentiles(struct kvs_job *j, struct radix_sort *rs, uint64_t *p50,
 static void measure(struct wl_ctx *ctx)
 {
     unsigned threads = macwl_threads(ctx);
+    macwl_placement(ctx);
     uint64_t size = wl_param(ctx, "size"), fill = wl_param(ctx, "fill");
     uint64_t theta = wl_param(ctx, "zipf"), batches = wl_param(ctx, "batches");
     uint64_t warmup = wl_param(ctx, "warmup");
@@ -136,6 +137,7 @@ static void measure(struct wl_ctx *ctx)
     wl_point_add(p50p, "pct", 50);
     macwl_point(p99p, threads);
     wl_point_add(p99p, "pct", 99);
+    macwl_placement_report(ctx);
     wl_phase(VMMB_PHASE_MEASURE);
     for (uint64_t b = 0; b < warmup + batches; b++) {
         uint32_t flags = b < warmup ? VMMB_REC_WARMUP : 0;
@@ -173,4 +175,5 @@ WORKLOAD_FLAGS(kvs, "kvs", "hash-table key-value store, GET/SET mix, Zipf keys, 
                WL_PARAM("set", "percent of requests that are SETs", 10, 0, 100),
                WL_PARAM("zipf", "Zipf exponent x100 (0: uniform keys)", 99, 0, 99),
                WL_PARAM("iters", "requests per vCPU per batch", 200000, 1000, 100000000),
+               MACWL_PARAM_PLACEMENT,
                WL_PARAM_BATCHES(5), WL_PARAM_WARMUP(1));

@@ -29,6 +29,7 @@ static void job(struct wl_ctx *ctx, unsigned v, void *arg)
 static void measure(struct wl_ctx *ctx)
 {
     unsigned threads = macwl_threads(ctx);
+    macwl_placement(ctx);
     uint64_t n = wl_param(ctx, "keys"), batches = wl_param(ctx, "batches");
     uint64_t warmup = wl_param(ctx, "warmup");
     static struct sort_job j;
@@ -42,6 +43,7 @@ static void measure(struct wl_ctx *ctx)
     j.clk.threads = threads;
     char point[VMMB_POINT_MAX];
     macwl_point(point, threads);
+    macwl_placement_report(ctx);
     wl_phase(VMMB_PHASE_MEASURE);
     for (uint64_t b = 0; b < warmup + batches; b++) {
         j.seed = 0x50f7 + b;
@@ -63,4 +65,5 @@ WORKLOAD_FLAGS(sort, "sort", "parallel radix sort of 64-bit keys, verified (macr
                WL_PARAM("ring", "privilege level (3 only: uses SSE)", 3, 3, 3),
                WL_PARAM("threads", "vCPUs taking part (0: all)", 0, 0, 64),
                WL_PARAM("keys", "64-bit keys sorted per batch", 1u << 21, 1024, 1ull << 32),
+               MACWL_PARAM_PLACEMENT,
                WL_PARAM_BATCHES(5), WL_PARAM_WARMUP(1));

@@ -218,6 +218,7 @@ enum vmmb_record_kind {
 enum vmmb_info {
     VMMB_INFO_LLC_BYTES = 1,     /* last-level cache size the workload sized against */
     VMMB_INFO_TLB_REACH_BYTES = 2, /* largest data TLB's entries x the guest page size */
+    VMMB_INFO_DATA_BYTES = 3,    /* macro workloads: bytes of their data on the point's node */
 };
 
 #define VMMB_REC_WARMUP 1u       /* flags: declared warm-up, excluded from statistics */

@@ -61,6 +61,7 @@ static const char *info_name(uint32_t id)
 {
     return id == VMMB_INFO_LLC_BYTES         ? "llc_bytes"
            : id == VMMB_INFO_TLB_REACH_BYTES ? "tlb_reach_bytes"
+           : id == VMMB_INFO_DATA_BYTES      ? "data_bytes"
                                              : NULL;
 }
 
