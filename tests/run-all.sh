@@ -122,6 +122,10 @@ in_lab=""
 # Scripts marked "# vmmb-test: no guest" boot none without /dev/kvm (campaigns of native
 # runs, history, the CI recipe, the runner, the bench verdicts) and measure nothing.
 no_guest() { grep -q '^# vmmb-test: no guest' "$1"; }
+# ... and of those, the ones whose checks judge real measurements ("# vmmb-test: measures")
+# run alone after the lanes, not beside other work (a gate over native runs flagged the
+# noise of the unit tests beside it).
+measures() { grep -q '^# vmmb-test: measures' "$1"; }
 
 # Two lanes, so the 2-core machines of CI are kept busy. The background lane runs what
 # measures nothing on this host: the placement lab (where /dev/kvm is usable; QEMU keeps
@@ -135,7 +139,7 @@ background_lane() {
     run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
   fi
   for t in tests/integration/test_*.sh; do
-    no_guest "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+    no_guest "$t" && ! measures "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
   done
 }
 start_lane background_lane
@@ -153,6 +157,9 @@ done
 # briefly (one per CPU at a time).
 run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
 join_lane
+for t in tests/integration/test_*.sh; do
+  no_guest "$t" && measures "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+done
 
 if [ -z "$in_lab" ]; then
   for t in $(programs "$BUILD"/tests/integration/test_*); do

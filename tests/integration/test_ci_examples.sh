@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # vmmb-test: no guest (boots one only where /dev/kvm is usable; without it, runs on the host)
+# vmmb-test: measures (its gate judges real native runs: it runs alone, after the background lane)
 # The CI recipes in examples/ci/ are files users copy: each must parse as YAML, have the
 # shape its CI system needs, and call only vmmbench subcommands and flags that exist
 # (every `vmmbench SUB --flag` is looked up in `vmmbench SUB --help`). A planted bad
