@@ -76,16 +76,12 @@ all_le "$TMP/halt.one" "$TMP/halt.rt" && pass "ipi-halt: each one-way latency <=
 h50=$(quantile 0.5 <"$TMP/halt.one"); h10=$(quantile 0.1 <"$TMP/halt.one")
 i50=$(quantile 0.5 <"$TMP/ipi.one")
 if [ "$flavour" = pvm ]; then
-  # PVM: the spinning ring-0 receiver (emulated) against the halted one, low decile (the
-  # host's other load moves the medians; the low end is the path itself).
-  run "$TMP/r0.json" --workload ipi --vcpus 2 --param rx_ring=0 --param events="$(scaled 50 10)"
-  vals "$TMP/r0.json" "path=oneway" >"$TMP/r0.one"
-  r10=$(quantile 0.1 <"$TMP/r0.one")
-  # (3x and more in most runs, 2.0x in one CI-like run: p10 97.9 against 48.3 us)
-  lt "$h10" "$r10" &&
-    pass "pvm: an IPI to a vCPU spinning in emulated ring 0 is slower than waking a halted one (p10 $r10 vs $h10 ns)" ||
-    fail "pvm: an IPI to a vCPU spinning in emulated ring 0 is slower than waking a halted one" "p10 $r10 vs $h10 ns"
-  echo "# pvm: ipi (ring 3 spinner) median one-way $i50 ns, ipi-halt $h50 ns (halted wake-up is not slower here)"
+  # PVM emulates guest ring 0, and which of a ring-0 spinner and a halted receiver takes
+  # an IPI sooner varied from run to run (p10 97.9 against 48.3 us, then 10.5 against
+  # 47.5 us): no ordering holds there to check. Both paths' samples are checked above.
+  skip "ipi-halt is slower than ipi" \
+    "capability: hardware-virtualized interrupt delivery (PVM emulates guest ring 0; the order varied between runs)"
+  echo "# pvm: ipi (ring 3 spinner) median one-way $i50 ns, ipi-halt $h50 ns"
 elif [ -n "${VMMB_LAB_SERIAL_CPUS:-}" ]; then
   # The lab's CPUs take turns on one host thread: a spinning receiver sees its IPI only
   # when the emulator turns to it, a halted one as soon as it is woken, so the two came
