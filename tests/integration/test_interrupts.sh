@@ -3,10 +3,9 @@
 # The interrupt workloads (issue 13) on this host's /dev/kvm, checked on their physics:
 #  - every event's one-way IPI latency (handler stamp) comes before its round trip, and
 #    the same for self-IPI delivery vs its full cost: the vCPUs' TSC stamps agree;
-#  - waking a halted vCPU vs one that spins: on hardware-virtualized hosts (vmx, svm, the
-#    lab) ipi-halt is slower than ipi; on PVM hosts a receiver spinning in ring 0 is PVM's
-#    instruction emulator, which sees an interrupt only much later than a halted vCPU
-#    does (the documented PVM behaviour, checked instead: ipi rx_ring=0 vs ipi-halt);
+#  - waking a halted vCPU vs one that spins: on hardware-virtualized hosts with CPUs that
+#    run in parallel ipi-halt is slower than ipi; it skips, naming why, on PVM (guest
+#    ring 0 emulated: the order varied between runs) and in the lab (serial CPUs);
 #  - TSC-deadline timer lateness is never negative and, for a 100 us deadline, under 1 ms
 #    (its low decile: on a small shared host other jobs delay many wake-ups by ms);
 #  - irq-inject's host write() stamp, moved to the guest's clock by KVM's TSC offset, falls
