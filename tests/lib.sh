@@ -90,3 +90,23 @@ stretched() { echo $(( $1 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} )); }
 # SECONDS times VMMB_SCALE, never below MIN (a duration, which costs its time in full;
 # not a ceiling).
 lasting() { local n=$(( $1 * ${VMMB_SCALE:-1} )); [ "$n" -lt "${2:-0}" ] && n=$2; echo "$n"; }
+
+# Reading vmm-min's summary in $OUT (the memory and macro workload tests):
+# med POINT METRIC: the median vmm-min printed for that point and metric in $OUT.
+med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
+# The best batches (p5 of latency, p95 of bandwidth): this 2-core machine is shared, and
+# the undisturbed batches carry the physics; the medians move with whoever else runs.
+p5() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p5=\([^ ]*\).*/\1/p' | head -1; }
+p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
+# physics NAME TRIES FUNC: pass when FUNC (a measurement that sets WHY and returns 0 when
+# its physics hold) holds in one of TRIES attempts. Other jobs on this 2-core host can
+# deschedule a vCPU for whole batches: one bad attempt is noise, every one a broken
+# feature.
+physics() {
+  local name=$1 tries=$2 fn=$3 i
+  for ((i = 1; i <= tries; i++)); do
+    if "$fn"; then pass "$name (attempt $i: $WHY)"; return; fi
+    echo "# $name: attempt $i did not hold: $WHY"
+  done
+  fail "$name" "in $tries attempts; last: $WHY; output: $OUT"
+}

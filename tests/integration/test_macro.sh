@@ -20,20 +20,6 @@ trap 'rm -rf "$TMP"' EXIT
 
 need_kvm
 
-# med/p95 POINT METRIC: the median / p95 vmm-min printed for that point and metric.
-med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
-p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
-# physics NAME TRIES FUNC: FUNC (sets WHY, returns 0 when its physics hold) holds in one of
-# TRIES attempts: this 2-core host is shared, one disturbed attempt is noise.
-physics() {
-  local name=$1 tries=$2 fn=$3 i
-  for ((i = 1; i <= tries; i++)); do
-    if "$fn"; then pass "$name (attempt $i: $WHY)"; return; fi
-    echo "# $name: attempt $i did not hold: $WHY"
-  done
-  fail "$name" "in $tries attempts; last: $WHY; output: $OUT"
-}
-
 # ---- each workload runs and verifies, in the guest and natively ----
 N=$(scaled 192 64)
 declare -A SPEC=(

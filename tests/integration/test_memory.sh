@@ -18,24 +18,6 @@ trap 'rm -rf "$TMP"' EXIT
 
 need_kvm
 
-# med POINT METRIC: the median vmm-min printed for that point and metric in $OUT.
-med() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* median=\([^ ]*\).*/\1/p' | head -1; }
-# The best batches (p5 of latency, p95 of bandwidth): this 2-core machine is shared, and
-# the undisturbed batches carry the physics; the medians move with whoever else runs.
-p5() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p5=\([^ ]*\).*/\1/p' | head -1; }
-p95() { grep -F "[$1]  $2 " <<<"$OUT" | sed -n 's/.* p95=\([^ ]*\).*/\1/p' | head -1; }
-# physics NAME TRIES FUNC: pass when FUNC (a measurement that sets WHY and returns 0 when
-# its physics hold) holds in one of TRIES attempts. Other jobs on this 2-core host can
-# deschedule a vCPU for whole batches: one bad attempt is noise, every one a broken
-# feature.
-physics() {
-  local name=$1 tries=$2 fn=$3 i
-  for ((i = 1; i <= tries; i++)); do
-    if "$fn"; then pass "$name (attempt $i: $WHY)"; return; fi
-    echo "# $name: attempt $i did not hold: $WHY"
-  done
-  fail "$name" "in $tries attempts; last: $WHY; output: $OUT"
-}
 # within A B F: A and B are numbers within a factor F of each other.
 within() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN{exit !(a > 0 && b > 0 && a <= b * f && b <= a * f)}'; }
 # holds NAME AWK-EXPR A B: pass when the expression over a and b is true.
