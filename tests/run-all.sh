@@ -2,9 +2,9 @@
 # Runs every test: unit tests (plain and under ASan+UBSan), integration tests that boot
 # real guests (plain and sanitized), the CLI tests, the fuzz targets and the lab. Prints
 # one closing line "N passed, N failed, N skipped" counting test cases, and exits non-zero
-# if any failed. Order: a background lane (the placement lab, the scripts that boot no
-# guest) beside the unit tests and fuzzing, then the tests that boot guests and measure,
-# alone (see background_lane below).
+# if any failed. Order: what measures nothing (the placement lab, fuzzing, the scripts
+# that boot no guest, the unit tests) two at a time, then the guest tests that check only
+# function two at a time, then the tests that measure, alone (run_jobs, below).
 #
 # Each test program runs under `timeout`, with a limit per kind that is several times what
 # it takes on the 2-core development machines, so only a hang reaches it:
@@ -107,6 +107,33 @@ join_lane() {
   rm -f "$lane_log" "$lane_counts"
 }
 
+# jobs: what run_jobs runs next, each a run_one call (add_job FORMAT KIND NAME CMD...).
+jobs=()
+add_job() { jobs+=("$(printf '%q ' "$@")"); }
+# run_jobs: two workers, this shell and a background lane (start_lane), take the jobs in
+# the order they were added, each the next one whenever it is free (a claim is a mkdir,
+# which only one of them can make), so neither sits idle while the other has a list of
+# its own left. VMMB_LANES=1: one worker, in order.
+run_jobs() {
+  claims=$(mktemp -d)
+  start_lane take_jobs
+  take_jobs
+  join_lane
+  rm -rf "$claims"
+  jobs=()
+}
+take_jobs() {
+  local i
+  for i in "${!jobs[@]}"; do mkdir "$claims/$i" 2>/dev/null && eval "run_one ${jobs[i]}"; done
+}
+# run_alone: the jobs one after the other, in this shell.
+run_alone() {
+  local j
+  for j in "${jobs[@]}"; do eval "run_one $j"; done
+  jobs=()
+}
+script_job() { add_job tap integration "integration/$(basename "$1")" env BUILD="$BUILD" bash "$1"; }
+
 # Sourced: only the definitions above.
 [ "${BASH_SOURCE[0]}" != "$0" ] && return 0
 
@@ -127,50 +154,67 @@ no_guest() { grep -q '^# vmmb-test: no guest' "$1"; }
 # noise of the unit tests beside it).
 measures() { grep -q '^# vmmb-test: measures' "$1"; }
 
-# Two lanes, so the 2-core machines of CI are kept busy. The background lane runs what
-# measures nothing on this host: the placement lab (where /dev/kvm is usable; QEMU keeps
-# one CPU busy) and the no-guest scripts; the foreground meanwhile runs the unit tests
-# (which time nothing either) and the fuzz targets. The integration tests that boot
-# guests and measure (and the lab of guest tests, two QEMUs) run after both lanes, on a
-# machine that is otherwise quiet. The background lane's output is printed after the foreground's, and
-# its counts added (VMMB_LANES=1: everything in one lane, in this order).
-background_lane() {
-  if [ -z "${VMMB_SKIP_LAB:-}" ] && [ -z "$in_lab" ]; then
-    run_one tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
-  fi
-  for t in tests/integration/test_*.sh; do
-    no_guest "$t" && ! measures "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+
+# First, what measures nothing on this host, two at a time so the 2-core machines of CI
+# are kept busy: the placement lab (where /dev/kvm is usable; QEMU keeps one CPU busy),
+# the fuzz targets (one per CPU), the scripts that boot no guest, the unit tests (a
+# slow one says "vmmb-test: slow" in its source and goes first) plain and under
+# ASan+UBSan. The longest go first. A unit test whose reference needs KVM ("vmmb-test:
+# kvm" in its source) runs in the lab when the integration tests do
+# (tests/lab/guest-tests.sh), not here to skip.
+if [ -z "${VMMB_SKIP_LAB:-}" ] && [ -z "$in_lab" ]; then
+  add_job tap lab "lab/run-lab.sh" env BUILD="$BUILD" bash tests/lab/run-lab.sh
+fi
+# (each fuzz target replays its corpus, so crashes found before stay fixed, then fuzzes
+# briefly)
+add_job tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
+for t in tests/integration/test_*.sh; do
+  no_guest "$t" && ! measures "$t" && script_job "$t"
+done
+in_the_lab() { [ -n "$in_lab" ] && grep -q 'vmmb-test: kvm' "tests/unit/${1##*/}.c" 2>/dev/null; }
+speed() { grep -q 'vmmb-test: slow' "tests/unit/${1##*/}.c" 2>/dev/null && echo slow || echo rest; }
+unit_jobs() { # slow or rest
+  local t
+  for t in $(programs "$BUILD"/tests/unit/test_*); do
+    in_the_lab "$t" || [ "$(speed "$t")" != "$1" ] || add_job cmocka unit "unit/${t##*/}" "$t"
+  done
+  for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
+    in_the_lab "$t" || [ "$(speed "$t")" != "$1" ] || add_job cmocka asan "asan/${t##*/}" "$t"
   done
 }
-start_lane background_lane
-# A unit test whose reference needs KVM ("vmmb-test: kvm" in its source) runs in the lab
-# when the integration tests do (tests/lab/guest-tests.sh), not here to skip.
-in_the_lab() { [ -n "$in_lab" ] && grep -q 'vmmb-test: kvm' "tests/unit/$(basename "$1").c" 2>/dev/null; }
-for t in $(programs "$BUILD"/tests/unit/test_*); do
-  in_the_lab "$t" || run_one cmocka unit "unit/$(basename "$t")" "$t"
-done
-for t in $(programs "$BUILD"/asan/tests/unit/test_*); do
-  in_the_lab "$t" || run_one cmocka asan "asan/$(basename "$t")" "$t"
-done
-
-# Fuzz targets: each replays its corpus (crashes found before stay fixed), then fuzzes
-# briefly (one per CPU at a time).
-run_one tap integration "fuzz/run-fuzz.sh" env BUILD="$BUILD" bash tests/fuzz/run-fuzz.sh test
-join_lane
+unit_jobs slow
+unit_jobs rest
+run_jobs
+# Then the tests that judge real measurements, on a machine otherwise quiet: the no-guest
+# scripts marked "# vmmb-test: measures" (a gate over native runs flagged the noise of
+# the unit tests beside it), and, below, the guest tests.
 for t in tests/integration/test_*.sh; do
-  no_guest "$t" && measures "$t" && run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+  no_guest "$t" && measures "$t" && script_job "$t"
 done
+run_alone
 
-if [ -z "$in_lab" ]; then
+# The tests that boot guests. Those that check only function, not figures ("vmmb-test:
+# parallel" on a script's own line, or in a C program's source), run two at a time; the
+# rest, which judge latencies, bandwidths, ratios and ceilings, run alone afterwards.
+parallel() { grep -q '^# vmmb-test: parallel' "$1" 2>/dev/null || grep -q 'vmmb-test: parallel' "$1.c" 2>/dev/null; }
+how() { parallel "$1" && echo parallel || echo alone; }
+guest_jobs() { # parallel or alone
+  local t
   for t in $(programs "$BUILD"/tests/integration/test_*); do
-    run_one cmocka integration "integration/$(basename "$t")" "$t"
+    [ "$(how "tests/integration/${t##*/}")" = "$1" ] && add_job cmocka integration "integration/${t##*/}" "$t"
   done
   for t in $(programs "$BUILD"/asan/tests/integration/test_*); do
-    run_one cmocka asan "asan/integration/$(basename "$t")" "$t"
+    [ "$(how "tests/integration/${t##*/}")" = "$1" ] && add_job cmocka asan "asan/integration/${t##*/}" "$t"
   done
   for t in tests/integration/test_*.sh; do
-    no_guest "$t" || run_one tap integration "integration/$(basename "$t")" env BUILD="$BUILD" bash "$t"
+    no_guest "$t" || { [ "$(how "$t")" = "$1" ] && script_job "$t"; }
   done
+}
+if [ -z "$in_lab" ]; then
+  guest_jobs parallel
+  run_jobs
+  guest_jobs alone
+  run_alone
 elif [ -z "${VMMB_SKIP_LAB:-}" ]; then
   # Every integration test that boots a guest, in the lab, whose same boots run the
   # placement checks first.

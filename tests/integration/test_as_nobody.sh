@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # vmmb-lab-seconds: 40 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # What a user without privileges meets, as user nobody: the dependency installer prints
 # the exact apt-get line and stops, and vmm-min refuses a /dev/kvm closed to it, naming
 # the fix. nobody runs copies in a tree it can read (tests/lib.sh other_user_tree): the

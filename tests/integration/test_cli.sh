@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # vmmb-lab-seconds: 145 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # The vmmbench and vmm-min command lines end to end: bad input gets one clear line, a
 # distinct exit code and no rows; good input runs real guests into a real SQLite file.
 # (Bad input that never reaches a guest: test_cli_offline.sh, which runs on the host.)

@@ -5,7 +5,8 @@
  *    exact status and reason, after which the process still has no leaked descriptors or
  *    threads and a normal run still succeeds;
  *  - a 2-vCPU run (secondary vCPUs park).
- * Runs from the repo root. Without a usable /dev/kvm every test is skipped, naming why. */
+ * Runs from the repo root. Without a usable /dev/kvm every test is skipped, naming why.
+ * vmmb-test: parallel (it checks what runs, not figures: tests/run-all.sh runs it beside another such test) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

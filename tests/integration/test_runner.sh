@@ -110,4 +110,26 @@ in_runner -- source "$TMP/lanes2.sh"
 [ "$failed" -eq 1 ] && grep -q 'background-lane' <<<"$broken" && pass "a lane that died without counts fails the run" \
   || fail "a lane that died without counts fails the run" "failed=$failed broken=$broken"
 
+# ---- run_jobs: two workers take one list, each job exactly once ----
+# Six jobs of 2 s each: with two workers every job runs once (its line appears once), the
+# counts add up, and both workers took some (the list took about 6 s, not 12).
+for i in 1 2 3 4 5 6; do printf 'echo "ok - job %s"\necho %s >>"%s/ran"\nsleep 2\n' $i $i "$TMP" >"$TMP/job$i.sh"; done
+cat >"$TMP/jobs.sh" <<SH
+for i in 1 2 3 4 5 6; do add_job tap integration "integration/job\$i.sh" bash "$TMP/job\$i.sh"; done
+s=\$SECONDS; run_jobs; echo "took \$((SECONDS - s)) s"
+SH
+in_runner -- source "$TMP/jobs.sh"
+[ "$passed" -eq 6 ] && [ "$(sort -n "$TMP/ran" | tr '\n' ' ')" = "1 2 3 4 5 6 " ] \
+  && pass "run_jobs runs every job exactly once (6 passed)" \
+  || fail "run_jobs runs every job exactly once" "passed=$passed ran=$(tr '\n' ' ' <"$TMP/ran")"
+took=$(sed -n 's/^took \([0-9]*\) s$/\1/p' "$TMP/run.log")
+[ -n "$took" ] && [ "$took" -le 9 ] && grep -q '^=== the background lane' "$TMP/run.log" \
+  && pass "run_jobs shares the list between two workers ($took s for 12 s of jobs)" \
+  || fail "run_jobs shares the list between two workers" "took=${took:-?}: $(cat "$TMP/run.log")"
+rm -f "$TMP/ran"
+in_runner VMMB_LANES=1 -- source "$TMP/jobs.sh"
+[ "$passed" -eq 6 ] && [ "$(tr '\n' ' ' <"$TMP/ran")" = "1 2 3 4 5 6 " ] \
+  && pass "VMMB_LANES=1: one worker runs the jobs in order" \
+  || fail "VMMB_LANES=1: one worker runs the jobs in order" "passed=$passed ran=$(tr '\n' ' ' <"$TMP/ran")"
+
 t_summary

@@ -8,7 +8,8 @@
  *  - hostile drivers (tests/guests/virtio_hostile.c): every broken ring and setup is
  *    answered per the spec inside the guest, recorded by the VMM by kind, and the run
  *    ends ok; afterwards no descriptor or thread leaked.
- * Without a usable /dev/kvm every test is skipped, naming why. */
+ * Without a usable /dev/kvm every test is skipped, naming why.
+ * vmmb-test: parallel (it checks what runs, not figures: tests/run-all.sh runs it beside another such test) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

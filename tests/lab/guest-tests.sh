@@ -50,11 +50,13 @@ if [ -n "${VMMB_LAB_GUEST_TESTS:-}" ]; then
   names=("${keep[@]}")
 fi
 
-# Shards: one lab per host CPU, up to VMMB_LAB_SHARDS (default 2), each a QEMU of its own
-# running a share of the tests, since single-threaded TCG keeps one host CPU busy. Tests
-# go to the least loaded shard, longest first, by what each took in the lab: a script's
-# "# vmmb-lab-seconds: N" line (the C programs' figures are here), 30 s if it has none;
-# the placement checks ride in shard 1's boot.
+# Shards: one lab per host CPU, up to VMMB_LAB_SHARDS (default 2), each a QEMU of its own,
+# since single-threaded TCG keeps one host CPU busy. The tests wait in one queue, longest
+# first by what each took in the lab (a script's "# vmmb-lab-seconds: N" line; the C
+# programs' figures are here; 30 s if it has none), and each lab takes the next one
+# whenever it is free (tests/lab/guests-run.sh): no lab sits idle while the other still
+# has a list of its own to work through, whatever the figures say. Lab 1 runs the
+# placement checks first.
 cost() {
   case $1 in
     test_guests) echo 36 ;;
@@ -70,22 +72,25 @@ shards=${VMMB_LAB_SHARDS:-2}
 cpus=$(nproc 2>/dev/null || echo 1)
 [ "$shards" -gt "$cpus" ] && shards=$cpus
 [ "$shards" -lt 1 ] && shards=1
-declare -a load list
-for ((i = 0; i < shards; i++)); do load[i]=0 list[i]=""; done
-[ "${VMMB_LAB_PLACEMENT:-1}" = 1 ] && load[0]=$PLACEMENT_SECONDS
+[ "${#names[@]}" -lt "$shards" ] && shards=$(( ${#names[@]} > 0 ? ${#names[@]} : 1 ))
+# The queue: one empty file per test, named ORDER-NAME; a lab claims one by moving it
+# into $OUT/claimed (a rename, which the host's file system does atomically for 9p).
+QUEUE=$OUT/queue
+rm -rf "$QUEUE" "$OUT/claimed"
+mkdir -p "$QUEUE" "$OUT/claimed"
+i=0 total=0
 while read -r c n; do
-  b=0
-  for ((i = 1; i < shards; i++)); do [ "${load[i]}" -lt "${load[b]}" ] && b=$i; done
-  load[b]=$(( load[b] + c )) list[b]="${list[b]} $n"
+  : >"$QUEUE/$(printf '%03d' $i)-$n"
+  i=$((i + 1)) total=$((total + c))
 done < <(for n in "${names[@]}"; do echo "$(cost "$n") $n"; done | sort -k1,1nr -k2)
 
 # The script each lab's init runs: these settings, then guests-boot.sh.
-entry() { # SHARD TESTS PLACEMENT
+entry() { # SHARD PLACEMENT
   {
     printf 'REPO=%q\nBUILD=%q\nBUILD_ABS=%q\nOUT=%q\n' "$REPO" "$BUILD" "$BUILD_ABS" "$OUT"
-    printf 'GUEST_DEBUG=%q\nPLACEMENT=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}" "$3"
-    printf 'VMMB_SCALE=%q\nGUEST_TIMEOUT=%q\nGUEST_TESTS=%q\n' "${VMMB_LAB_SCALE:-10}" \
-      "${VMMB_LAB_GUEST_TIMEOUT:-900}" "$2"
+    printf 'GUEST_DEBUG=%q\nPLACEMENT=%q\nLAB_NAME=%q\n' "${VMMB_LAB_GUEST_DEBUG:-}" "$2" "lab$1"
+    printf 'VMMB_SCALE=%q\nGUEST_TIMEOUT=%q\nQUEUE=%q\n' "${VMMB_LAB_SCALE:-10}" \
+      "${VMMB_LAB_GUEST_TIMEOUT:-900}" "$QUEUE"
     cat tests/lab/guests-boot.sh
   } >"$OUT/entry-$1.sh"
 }
@@ -99,12 +104,12 @@ export VMMB_LAB_TIMEOUT=${VMMB_LAB_TIMEOUT:-1800}
 start=$(date +%s)
 rm -rf "$OUT/deferred"
 rc=0 pids=()
+echo "# $shards lab(s) take from one queue of ${#names[@]} tests, about $total s in all, longest first:" \
+  "$(ls "$QUEUE" | sed 's/^[0-9]*-//' | tr '\n' ' ')"
 for ((i = 0; i < shards; i++)); do
-  [ -z "${list[i]}" ] && [ $i -gt 0 ] && continue
   s=$((i + 1)) place=0
   [ $i -eq 0 ] && place=${VMMB_LAB_PLACEMENT:-1}
-  entry $s "${list[i]# }" "$place"
-  echo "# lab $s of $shards: about ${load[i]} s:${list[i]}$([ "$place" = 1 ] && echo " and the placement checks")"
+  entry $s "$place"
   # (each lab's own work directory, console log and name in its checks; the console log
   # of an earlier run goes first, since its appearance tells that this lab's QEMU started)
   rm -f "$BUILD/lab/guests-work-$s/console.log"
@@ -117,6 +122,12 @@ for ((i = 0; i < shards; i++)); do
   while kill -0 "$!" 2>/dev/null && [ ! -e "$BUILD/lab/guests-work-$s/console.log" ]; do sleep 1; done
 done
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
+# A test no lab took (every lab died early) is a failure, not a silent gap.
+for f in "$QUEUE"/*; do
+  [ -e "$f" ] && echo "not ok - lab: ${f##*/[0-9][0-9][0-9]-}: run by a lab (no lab took it from the queue)" && rc=1
+done
+# which lab ran what
+for f in "$OUT"/claimed/*; do [ -e "$f" ] && echo "# ${f##*/[0-9][0-9][0-9]-}: $(cat "$f")"; done
 # their checks, one lab after the other (TAP, counted by run-all.sh)
 for ((i = 1; i <= shards; i++)); do [ -f "$OUT/lab-$i.tap" ] && cat "$OUT/lab-$i.tap"; done
 # the browser checks the labs left to this host (tests/lab/deferred-browser.sh)

@@ -1,5 +1,5 @@
 # Runs in the lab's initramfs (busybox sh), after REPO, BUILD, BUILD_ABS, OUT, VMMB_SCALE,
-# GUEST_TIMEOUT, GUEST_TESTS and PLACEMENT (set by tests/lab/guest-tests.sh, which
+# GUEST_TIMEOUT, QUEUE, LAB_NAME and PLACEMENT (set by tests/lab/guest-tests.sh, which
 # prepends them): runs the placement checks of tests/lab/lab-tests.sh first when
 # PLACEMENT=1 (in this boot, not a second QEMU boot of their own), loads virtio and 9p,
 # mounts the host's root read-only at /host with the repository and build tree
@@ -37,5 +37,5 @@ mount -t tmpfs tmpfs $H/run
 # hugetlbfs is not needed (vmm-min maps MAP_HUGETLB); the lab's THP is madvise.
 chroot $H /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/root TERM=dumb LANG=C.UTF-8 VMMB_SCALE="$VMMB_SCALE" GUEST_TIMEOUT="$GUEST_TIMEOUT" \
-  GUEST_TESTS="$GUEST_TESTS" GUEST_DEBUG="$GUEST_DEBUG" OUT="$OUT" BUILD="$BUILD" REPO="$REPO" \
+  QUEUE="$QUEUE" LAB_NAME="$LAB_NAME" GUEST_DEBUG="$GUEST_DEBUG" OUT="$OUT" BUILD="$BUILD" REPO="$REPO" \
   /bin/bash "$REPO/tests/lab/guests-run.sh"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs inside the lab, chrooted into the host's root (tests/lab/guests-boot.sh): every
-# integration test the way tests/run-all.sh runs them on a host with /dev/kvm, each
-# under a timeout, with its checks printed on the serial console as
+# Runs inside the lab, chrooted into the host's root (tests/lab/guests-boot.sh): the
+# integration tests the way tests/run-all.sh runs them on a host with /dev/kvm, taking
+# the next one from the queue tests/lab/guest-tests.sh made ($QUEUE) until it is empty,
+# each under a timeout, with its checks printed on the serial console as
 # "LAB: ok - FILE: CHECK" / "LAB: not ok - FILE: CHECK" (a skip keeps its "# SKIP
 # reason"), the evidence of a failure as "LAB:    | ..." lines, and the whole output in
 # $OUT/FILE.log on the host.
@@ -49,8 +50,6 @@ wait_for() {
 run_test() { # NAME CMD...
   local name=$1 start rc
   shift
-  # (GUEST_TESTS: the names this lab runs, its share from tests/lab/guest-tests.sh)
-  case " $GUEST_TESTS " in *" $name "*) ;; *) return ;; esac
   start=$(date +%s)
   echo "LAB:    | # $name: started"
   # A C test program runs line-buffered, so one that overstays still shows how far it
@@ -78,24 +77,34 @@ run_test() { # NAME CMD...
   echo "LAB:    | # $name: $(( $(date +%s) - start )) s"
 }
 
+# command_for NAME: sets cmd to the command a queued name stands for (the names
+# tests/lab/guest-tests.sh gives).
+command_for() {
+  case $1 in
+    test_*.sh) cmd=(bash "tests/integration/$1") ;;
+    asan-unit-*) cmd=("$BUILD/asan/tests/unit/${1#asan-unit-}") ;;   # ("vmmb-test: kvm" unit tests)
+    unit-*) cmd=("$BUILD/tests/unit/${1#unit-}") ;;
+    asan-*) cmd=("$BUILD/asan/tests/integration/${1#asan-}") ;;     # the C programs under ASan+UBSan
+    *) cmd=("$BUILD/tests/integration/$1") ;;
+  esac
+}
+
+# next_test: claims the first test still queued (the other lab may take one at the same
+# moment: the rename succeeds for one of them only) and prints its name.
+next_test() {
+  local f
+  for f in $(ls "$QUEUE" 2>/dev/null); do
+    if mv "$QUEUE/$f" "$QUEUE/../claimed/$f" 2>/dev/null; then
+      echo "$LAB_NAME" >"$QUEUE/../claimed/$f"
+      echo "${f#[0-9][0-9][0-9]-}"
+      return 0
+    fi
+  done
+  return 1
+}
+
 if [ -n "${GUEST_DEBUG:-}" ]; then bash -c "$GUEST_DEBUG" 2>&1 | sed "s/^/LAB:    | /"; fi
-shopt -s nullglob
-for t in "$BUILD"/tests/integration/test_*; do
-  [[ $t != *.d && -x $t ]] && run_test "$(basename "$t")" "$t"
-done
-# the same C programs under ASan+UBSan, as tests/run-all.sh runs them beside KVM
-for t in "$BUILD"/asan/tests/integration/test_*; do
-  [[ $t != *.d && -x $t ]] && run_test "asan-$(basename "$t")" "$t"
-done
-# unit tests whose reference needs KVM ("vmmb-test: kvm" in their source)
-for t in tests/unit/test_*.c; do
-  grep -q 'vmmb-test: kvm' "$t" || continue
-  t=${t##*/}
-  run_test "unit-${t%.c}" "$BUILD/tests/unit/${t%.c}"
-  run_test "asan-unit-${t%.c}" "$BUILD/asan/tests/unit/${t%.c}"
-done
-for t in tests/integration/test_*.sh; do
-  # marked as booting no guest without /dev/kvm: run-all.sh runs it on the host
-  grep -q '^# vmmb-test: no guest' "$t" && continue
-  run_test "$(basename "$t")" bash "$t"
+while name=$(next_test); do
+  command_for "$name"
+  run_test "$name" "${cmd[@]}"
 done

@@ -6,7 +6,8 @@
  *   - the 95% intervals (B/A, and one set's median as `show` prints it) cover the
  *     planted truth 93-97% of the time.
  * The old rule (batches as independent) fails the first and third: a test that the
- * statistics matter here, not only that the code runs. */
+ * statistics matter here, not only that the code runs.
+ * vmmb-test: slow (tests/run-all.sh starts it first) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
