@@ -49,9 +49,9 @@ ok=0
 for i in 1 2 3 4 5 6; do
   "$VB" run $W --configs "$CF" --interleave --reps 1 --tag base --db "$DB" >"$TMP/run.log" 2>&1 || ok=1
   "$VB" run $W --configs "$CF" --reps 1 --tag same --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
-  "$VB" run null:spin=100,batches=15,$NI --configs "$CF" --reps 1 --tag slow --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
+  "$VB" run null:spin=200,batches=15,$NI --configs "$CF" --reps 1 --tag slow --db "$DB" >>"$TMP/run.log" 2>&1 || ok=1
 done
-[ $ok = 0 ] && pass "base, same and slow (null spins 2x) run sets stored" || fail "base, same and slow run sets stored" "$(cat "$TMP/run.log")"
+[ $ok = 0 ] && pass "base, same and slow (null spins 4x) run sets stored" || fail "base, same and slow run sets stored" "$(cat "$TMP/run.log")"
 order=$(q "$DB" "SELECT group_concat(c.name, '') FROM (SELECT * FROM runs WHERE tag = 'base' ORDER BY id LIMIT 4) r JOIN configs c ON c.id = r.config_id")
 [ "$order" = "abab" ] && pass "--interleave alternates configs run by run" || fail "--interleave alternates configs run by run" "$order"
 expect_exit "run without --tag" 0 "$VB" run null:batches=6 --reps 1 --db "$TMP/auto.db"
