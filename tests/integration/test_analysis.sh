@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 280 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 190 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # Statistics to decisions, end to end on real guests and a real SQLite file: compare,
 # the check gate (a planted regression through null's spin parameter must be caught, an
 # identical rerun must pass, exit codes 0/1/2/3), baseline/export/merge, run --configs

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 40 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 22 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # What a user without privileges meets, as user nobody: the dependency installer prints
 # the exact apt-get line and stops, and vmm-min refuses a /dev/kvm closed to it, naming

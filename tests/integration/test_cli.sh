@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 145 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 92 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # The vmmbench and vmm-min command lines end to end: bad input gets one clear line, a
 # distinct exit code and no rows; good input runs real guests into a real SQLite file.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 10 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 8 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # Host PMU counters (libpfm4) on the vCPU threads through vmmbench and vmm-min: counted
 # where the host has a PMU, and where it has none (PVM hosts) the run goes on and says

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 33 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 21 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # The KVM gates of the tests themselves: without a usable /dev/kvm each check behind a
 # gate is reported by name, one skip line per check (shell tests, tests/lib.sh need_kvm)
 # or one cmocka skip per case (C integration tests, kvm_gate.h), and VMMB_REQUIRE_KVM=1

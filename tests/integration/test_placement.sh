@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 66 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 113 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # Placement on this host's real /dev/kvm: pinning, every backing (with hugetlb pools this
 # test sets up and restores), 4k/2m/1g guest pages, NUMA policy, the vNUMA layout as the
 # guest sees it, and a planted mismatch that must be flagged. Two-node checks run in the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 200 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 125 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # The sanitized build (build/asan: vmm-min, vmmbench and the native workload library
 # under ASan+UBSan) run over hostile guests and virtio on this host's /dev/kvm: every

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 45 (what it took in the lab, tests/lab/guest-tests.sh shares the labs by it)
+# vmmb-lab-seconds: 26 (what it took in the lab, tests/lab/guest-tests.sh queues the longest first by it)
 # vmmb-test: parallel (it checks what runs and what is refused, not figures: tests/run-all.sh runs it beside another such test)
 # virtio-net's tap backend on this host's real /dev/kvm: the guest pings the host kernel
 # (workload virtio-net mode=3: ARP, then ICMP echo requests) through a tap device in a

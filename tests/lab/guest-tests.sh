@@ -59,10 +59,10 @@ fi
 # placement checks first.
 cost() {
   case $1 in
-    test_guests) echo 36 ;;
-    test_virtio) echo 21 ;;
-    asan-test_guests) echo 60 ;;
-    asan-test_virtio) echo 35 ;;
+    test_guests) echo 23 ;;
+    test_virtio) echo 15 ;;
+    asan-test_guests) echo 34 ;;
+    asan-test_virtio) echo 24 ;;
     unit-*|asan-unit-*) echo 5 ;;
     *) local s; s=$(sed -n 's/^# vmmb-lab-seconds: *\([0-9]*\).*/\1/p' "tests/integration/$1" 2>/dev/null)
        echo "${s:-30}" ;;
