@@ -339,6 +339,12 @@ void native_run(const struct vmm_plan *plan, struct vmm_result *res)
     o->nvcpus = plan->vcpus;
     o->nvnodes = plan->resolved.nvnodes;
     cur = n;
+    if (plan->default_device[0]) { /* as a guest's run notes it: the twin uses it too */
+        char note[320];
+        snprintf(note, sizeof note, "vmm: %s: the workload's default device (the run named "
+                 "none of its type)\n", plan->default_device);
+        console_puts(note);
+    }
     smp_reset();
     bool timed_out = false;
     for (unsigned i = 0; i < plan->vcpus; i++) {
