@@ -115,6 +115,11 @@ expect_exit "kvs-io on a device too small for its data" 1 "$VM" $KIO --blk ram:1
 expect_out "...names the fix" "give a larger --blk tmp:SIZE"
 expect_exit "kvs-io natively on a device too small, the same" 1 "$VM" --native $KIO --blk tmp:1M
 expect_out "...names the fix" "give a larger --blk tmp:SIZE"
+for mode in guest native; do
+  nat=""; [ $mode = native ] && nat=--native
+  expect_exit "kvs-io ($mode) with a \$TMPDIR that cannot take its default device: refused before anything runs" 2 env TMPDIR="$TMP/none" "$VM" $nat $KIO
+  expect_out "...names the directory and the fix" "cannot create the virtio-blk tmp file in $TMP/none: .*set TMPDIR to a writable directory"
+done
 
 # ---- physics ----
 # compute: DGEMM in ring 3 runs on the CPU natively; best batches (p95) of alternating

@@ -412,6 +412,20 @@ static void test_native_backends(void **state)
     assert_int_equal(virtio_blk_direct_io(&d, true, 100, buf, 512), -1);
     d.type->destroy(&d);
     assert_int_equal(d.type->create(&d, "tmp:0", &e), -1);
+    /* A $TMPDIR that cannot take the file: named, with the fix; checked at plan time. */
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", "/nonexistent-vmmbench-dir", 1);
+    e = (struct vmm_err){ 0 };
+    assert_int_equal(d.type->check("tmp:1M", &e), -1);
+    assert_non_null(strstr(e.msg, "cannot create the virtio-blk tmp file in "
+                                  "/nonexistent-vmmbench-dir"));
+    assert_non_null(strstr(e.msg, "set TMPDIR to a writable directory"));
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
 }
 
 int main(void)

@@ -120,14 +120,14 @@ static int open_tmp(uint64_t size, struct vmm_err *e)
     snprintf(path, sizeof path, "%s/vmmbench-blk-XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0)
-        return vmm_err_set(e, VMM_EXIT_RESOURCES, "cannot create the virtio-blk tmp file in "
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot create the virtio-blk tmp file in "
                            "%s: %s; set TMPDIR to a writable directory or use ram:SIZE", dir,
                            strerror(errno));
     unlink(path);
     if (ftruncate(fd, (off_t)size) != 0) {
         int err = errno;
         close(fd);
-        return vmm_err_set(e, VMM_EXIT_RESOURCES, "cannot size the virtio-blk tmp file in %s "
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot size the virtio-blk tmp file in %s "
                            "to %llu bytes: %s; ask for less or set TMPDIR elsewhere", dir,
                            (unsigned long long)size, strerror(err));
     }
@@ -142,6 +142,11 @@ static int blk_check(const char *args, struct vmm_err *e)
     if (a.kind == BLK_FILE) {
         uint64_t size;
         int fd = open_file(a.path, &size, e);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    } else if (a.kind == BLK_TMP) { /* $TMPDIR must take it: made and removed again */
+        int fd = open_tmp(a.size, e);
         if (fd < 0)
             return -1;
         close(fd);
