@@ -63,9 +63,9 @@ HOSTILE_SRCS  := $(wildcard tests/guests/*.c)
 UNIT_TESTS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS   := $(patsubst tests/integration/%.c,%,$(wildcard tests/integration/test_*.c))
 BENCH_SRCS    := $(wildcard tests/bench/*.c)
-# kvs-io drives the VMM's virtio-blk device, which the host build has not: no native twin.
-NATIVE_SRCS   := $(filter-out workloads/macro/kvs_io.c,$(wildcard workloads/memory/*.c \
-                 workloads/macro/*.c)) guest-kernels/kernel/wl_common.c \
+# kvs-io's native twin reaches vmm-min's virtio-blk backends directly (wl_native_blk).
+NATIVE_SRCS   := $(wildcard workloads/memory/*.c workloads/macro/*.c) \
+                 guest-kernels/kernel/wl_common.c \
                  guest-kernels/kernel/wl_mem.c guest-kernels/kernel/smp.c
 
 obj = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))

@@ -169,7 +169,7 @@ static int handle_device_key(struct parse_state *ps, const char *key, const char
         if (!value[0] || strlen(value) + 5 > sizeof c->devices[0] ||
             (!blk && strcmp(value, "null") && strcmp(value, "loop") &&
              (strncmp(value, "tap:", 4) || !value[4])))
-            return handler_error(ps, blk ? "bad blk '%s'; use null[:SIZE], ram:SIZE or file:PATH"
+            return handler_error(ps, blk ? "bad blk '%s'; use null[:SIZE], ram:SIZE, file:PATH or tmp:SIZE"
                                          : "bad net '%s'; use null, loop or tap:NAME", value);
         snprintf(c->devices[c->ndevices++], sizeof c->devices[0], "%s:%s", key, value);
     } else if (!strcmp(key, "notify")) {

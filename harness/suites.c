@@ -61,9 +61,9 @@ static const struct suite_item native[] = {
 };
 
 /* macro: the application kernels at sizes the default config (64 MiB) holds, each
- * checking its own answer; with --native each runs natively too, interleaved, and
- * `show` prints the guest/native overhead table (kvs-io, which has no native twin, runs
- * in the guest only). */
+ * checking its own answer; with --native each runs natively too, interleaved (kvs-io's
+ * twin on the same blk backend, a tmp file by default), and `show` prints the
+ * guest/native overhead table. */
 static const struct suite_item macro[] = {
     { "compute", 0, 0.6 }, { "sort:keys=1M", 0, 1.5 }, { "gups:size=8M", 0, 2.0 },
     { "kvs", 0, 1.5 },     { "graph:scale=15", 0, 1.5 }, { "kvs-io", 0, 1.0 },

@@ -7,6 +7,7 @@
 #  A3. gups and graph with 2M guest pages on anonymous_hugetlb_2mb: guest/native >= 0.9;
 #      with 4K guest pages on the same backing reported beside them, and kvs both ways
 #      reported (where EPT or shadow paging shows).
+#      kvs-io (its log on a tmp file) guest/native reported beside them.
 #  A4. the macro suite at default sizes with --native (guest and native, 3 repetitions)
 #      finishes in under 5 minutes; its overhead table is printed.
 # Hugetlb pools are raised for A3 and restored (needs root; A3 skipped otherwise).
@@ -54,6 +55,11 @@ ROUNDS=$((ROUNDS * 10)) guest_native compute --workload compute --mem 64M --pin 
 verdict "compute guest/native throughput" "$GN" ">=" 0.98
 ROUNDS=$((ROUNDS * 3)) guest_native sort --workload sort --mem 64M --pin 1 --param keys=1M --param batches=10
 verdict "sort guest/native throughput" "$GN" ">=" 0.95
+# kvs-io: the store with its log on a tmp file, the guest through virtio-blk and the
+# native twin through the same backend: what the virtualized I/O path costs (no target).
+guest_native kvs-io --workload kvs-io --mem 64M --pin 1
+echo "REPORT kvs-io guest/native throughput (default device: tmp file): ${GN:-no figure}"
+is_number "$GN" || { echo "FAIL kvs-io: no figure"; status=1; }
 
 if [ "$(id -u)" -ne 0 ] || [ ! -w "$H2" ]; then
   echo "SKIP A3: needs root to size the hugetlb pools"

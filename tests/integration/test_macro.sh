@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 150
+# vmmb-lab-seconds: 225
 # Macro workloads (compute, sort, gups, kvs, graph) on this host's real /dev/kvm at small
 # sizes: each runs and verifies its own answer in the guest and natively (a wrong answer
 # would end the run `error`, so exit 0 means verified), their physics hold (DGEMM at CPL3
 # costs the guest about nothing, a second vCPU speeds it up, hot Zipf keys are served
 # faster than uniform ones, p99 is not below p50, kvs-io's p99 includes its I/O and its
-# reads of the device verify), `placement` puts the data where the
+# reads of the device verify, in the guest and in its native twin on the same backend),
+# `placement` puts the data where the
 # vNUMA layout says (split over two guest nodes, or all on node 0), the macro suite with --native stores
 # guest and native runs and show/report/plot give the overhead table, and bad input is
 # refused before boot with its message and exit code.
@@ -73,12 +74,32 @@ done
 expect_exit "placement=split on a one-node VM ends error" 1 "$VM" --workload gups --param size=1M --param placement=1
 expect_out "...naming the layout it needs and the fix" "placement=1 \(split\) needs a vNUMA layout of two or more guest nodes: give --vnuma"
 
-# ---- kvs-io: the store with its log, checkpoints and cold records on virtio-blk ----
-KIO="--workload kvs-io --mem 64M --param iters=$(scaled 20000 2000) --param batches=2"
-expect_exit "kvs-io on its default device (a ram disk) runs, and its reads and recovery verify" 0 "$VM" $KIO
-expect_out "...its default device is a ram disk" "blk = ram:64M: the workload's default device"
-expect_out "...it reports requests/s" "\[vcpus=1\]  throughput .*ops/s"
-io99=$(med 'vcpus=1 pct=99' latency); io50=$(med 'vcpus=1 pct=50' latency)
+# ---- kvs-io: the store with its log, checkpoints and cold records on a block device ----
+# In the guest through virtio-blk, natively (the twin) through the same backend called
+# directly; the default device is a tmp file ($TMPDIR, unlinked) on both sides.
+# (the lab's tenth sizes write a tenth of the cold records at load: 26 blocks, not 256)
+KIO="--workload kvs-io --mem 64M --param iters=$(scaled 20000 2000) --param cold=$(scaled 65536 4096) --param batches=2"
+declare -A KT K99 K50
+for mode in guest native; do
+  nat=""; [ $mode = native ] && nat=--native
+  expect_exit "kvs-io ($mode) on its default device runs, and its reads and recovery verify" 0 "$VM" $nat $KIO
+  expect_out "...($mode) its default device is a file in \$TMPDIR" "blk = tmp:64M: the workload's default device"
+  expect_out "...($mode) it reports requests/s" "\[vcpus=1\]  throughput .*ops/s"
+  KT[$mode]=$(med vcpus=1 throughput); K99[$mode]=$(med 'vcpus=1 pct=99' latency); K50[$mode]=$(med 'vcpus=1 pct=50' latency)
+  awk -v t="${KT[$mode]}" -v a="${K50[$mode]}" -v b="${K99[$mode]}" 'BEGIN{exit !(t > 0 && a > 0 && b >= a)}' &&
+    pass "kvs-io ($mode): ${KT[$mode]} req/s, p50 ${K50[$mode]} ns, p99 ${K99[$mode]} ns (p99 not below p50)" ||
+    fail "kvs-io ($mode): sane figures" "throughput ${KT[$mode]}, p50 ${K50[$mode]}, p99 ${K99[$mode]}"
+done
+# The guest does the native twin's work plus an exit per request to the device: never
+# faster than 1.5x native (a twin doing less work, or a clock off, would be), nor slower
+# than 1/50 (measured here: 0.58-0.76). In the lab both sides run emulated (the other
+# workloads' ratios came out 0.56-2.1 there): 0.02..10.
+khi=1.5
+[ -n "${VMMB_LAB:-}" ] && khi=10
+awk -v g="${KT[guest]}" -v n="${KT[native]}" -v hi="$khi" 'BEGIN{exit !(n > 0 && g <= hi * n && g >= n / 50)}' &&
+  pass "kvs-io: guest/native throughput $(awk -v g="${KT[guest]}" -v n="${KT[native]}" 'BEGIN{printf "%.2f", g/n}') (0.02..$khi)" ||
+  fail "kvs-io: guest/native throughput within 0.02..$khi" "guest ${KT[guest]}, native ${KT[native]}"
+io99=${K99[guest]}; io50=${K50[guest]}
 expect_exit "kvs-io with no cold reads" 0 "$VM" $KIO --param coldpct=0
 mem99=$(med 'vcpus=1 pct=99' latency)
 # 2% of requests read the device (an exit and a VMM round trip: tens of us here), so p99
@@ -86,12 +107,20 @@ mem99=$(med 'vcpus=1 pct=99' latency)
 awk -v a="$io99" -v b="$mem99" -v c="$io50" 'BEGIN{exit !(b > 0 && a >= 5 * b && a >= c)}' &&
   pass "kvs-io: p99 includes I/O ($io99 ns with 2% cold reads, $mem99 ns with none; p50 $io50)" ||
   fail "kvs-io: p99 includes I/O" "p99 $io99 with cold reads, $mem99 without, p50 $io50"
-expect_exit "kvs-io on a device that drops what is written (blk null) ends error" 1 "$VM" $KIO --blk null
-expect_out "...its read-back check names it" "kvs-io: a request found no record or a wrong value \(in memory or read from the device\)"
+for mode in guest native; do
+  nat=""; [ $mode = native ] && nat=--native
+  expect_exit "kvs-io ($mode) on a device that drops what is written (blk null) ends error" 1 "$VM" $nat $KIO --blk null
+  expect_out "...($mode) its own check names it" "kvs-io: (a request found no record or a wrong value \(in memory or read from the device\)|the log names a key the checkpoint does not hold|the store recovered from the device)"
+done
 expect_exit "kvs-io on a device too small for its data" 1 "$VM" $KIO --blk ram:1M
-expect_out "...names the fix" "give a larger --blk ram:SIZE"
-expect_exit "kvs-io has no native twin: --native is refused before boot" 2 "$VM" --native $KIO
-expect_out "...with its reason" "kvs-io cannot run natively: its log, checkpoints and cold records live on the VMM's virtio-blk device"
+expect_out "...names the fix" "give a larger --blk tmp:SIZE"
+expect_exit "kvs-io natively on a device too small, the same" 1 "$VM" --native $KIO --blk tmp:1M
+expect_out "...names the fix" "give a larger --blk tmp:SIZE"
+for mode in guest native; do
+  nat=""; [ $mode = native ] && nat=--native
+  expect_exit "kvs-io ($mode) with a \$TMPDIR that cannot take its default device: refused before anything runs" 2 env TMPDIR="$TMP/none" "$VM" $nat $KIO
+  expect_out "...names the directory and the fix" "cannot create the virtio-blk tmp file in $TMP/none: .*set TMPDIR to a writable directory"
+done
 
 # ---- physics ----
 # compute: DGEMM in ring 3 runs on the CPU natively; best batches (p95) of alternating
@@ -139,19 +168,19 @@ physics "kvs: Zipf keys served at least as fast as uniform ones (32 MiB table)" 
 
 # ---- the overhead table: run --native, show, report, plot ----
 DB=$TMP/m.db
-SPECS="compute:n=$(scaled 128 64),batches=3 sort:keys=$(scaled 131072 8192),batches=3 gups:size=1M,batches=2 kvs:size=1M,iters=$(scaled 20000 2000),batches=3 graph:scale=$(( ${VMMB_SCALE:-1} > 1 ? 10 : 12 )),roots=2,batches=2"
+SPECS="compute:n=$(scaled 128 64),batches=3 sort:keys=$(scaled 131072 8192),batches=3 gups:size=1M,batches=2 kvs:size=1M,iters=$(scaled 20000 2000),batches=3 graph:scale=$(( ${VMMB_SCALE:-1} > 1 ? 10 : 12 )),roots=2,batches=2 kvs-io:iters=$(scaled 10000 1000),cold=$(scaled 65536 4096),batches=2"
 expect_exit "vmmbench run --native stores each macro workload in the guest and natively, 3 reps" 0 \
   "$VB" run --native --reps 3 --db "$DB" $SPECS
 # (a run stores one row per point: kvs has three, and a guest run one more for the VMM's
 # own CPU time; counted here per workload and repetition)
 n=$(sqlite3 "$DB" "SELECT count(DISTINCT r.workload||'/'||r.rep) FROM runs r JOIN configs c ON c.id=r.config_id WHERE r.status='ok' AND c.name='default-native'")
-[ "$n" = 15 ] && pass "15 native runs stored next to the guest's" || fail "15 native runs stored" "$n"
+[ "$n" = 18 ] && pass "18 native runs stored next to the guest's" || fail "18 native runs stored" "$n"
 order=$(sqlite3 "$DB" "SELECT c.name FROM runs r JOIN configs c ON c.id=r.config_id WHERE r.workload='compute' ORDER BY r.id" | uniq | tr '\n' ' ')
 [ "$order" = "default default-native default default-native default default-native " ] &&
   pass "guest and native runs interleave, repetition by repetition" || fail "guest and native interleave" "$order"
 expect_exit "show" 0 "$VB" show --db "$DB"
 expect_out "show prints the macro overhead table" "^Macro overhead: guest/native throughput per config"
-for w in compute sort gups kvs graph; do
+for w in compute sort gups kvs graph kvs-io; do
   expect_out "the table has $w with its ratio and CI" "^  $w +default +- +[0-9.]+ +\[[0-9.]+, [0-9.]+\] +3/3 "
 done
 ratios=$("$VB" show --db "$DB" --json | python3 -c '
@@ -165,10 +194,14 @@ OUT=$ratios
 # off by a factor fails).
 # In the lab (VMMB_LAB) both sides run emulated, the guest through nested paging: its
 # ratios came out 0.56-2.1 there, so the band is 0.1..10 (still a factor-of-ten error).
+# kvs-io's guest pays an exit per device request its twin makes with a plain pread, and
+# at these sizes a batch holds only a few log flushes: its band starts at 0.02 (measured
+# 0.35-0.76 here, 0.08 in a loaded lab).
 rlo=0.2 rhi=2
 [ -n "${VMMB_LAB:-}" ] && rlo=0.1 rhi=10
-bad=$(awk -v lo="$rlo" -v hi="$rhi" '{ if (!($3 <= $2 && $2 <= $4 && $2 > lo && $2 < hi && $5/$2 > 0.95 && $5/$2 < 1.05)) print }' <<<"$ratios")
-[ "$(wc -l <<<"$ratios")" = 5 ] && [ -z "$bad" ] && pass "show --json: five ratios, each inside its CI, 0.2..2, equal to guest/native medians" ||
+bad=$(awk -v lo="$rlo" -v hi="$rhi" '{ l = $1 == "kvs-io" ? 0.02 : lo
+  if (!($3 <= $2 && $2 <= $4 && $2 > l && $2 < hi && $5/$2 > 0.95 && $5/$2 < 1.05)) print }' <<<"$ratios")
+[ "$(wc -l <<<"$ratios")" = 6 ] && [ -z "$bad" ] && pass "show --json: six ratios, each inside its CI, 0.2..2 (kvs-io 0.02..2), equal to guest/native medians" ||
   fail "overhead ratios in show --json" "bad rows: $bad; all: $ratios"
 expect_exit "report" 0 "$VB" report all --db "$DB" --out "$TMP/rep"
 h=$(grep -o '<h2 id=[a-z]*' "$TMP/rep/index.html" | head -1)
@@ -176,7 +209,7 @@ h=$(grep -o '<h2 id=[a-z]*' "$TMP/rep/index.html" | head -1)
 grep -q 'plots/macro-overhead.png' "$TMP/rep/index.html" && [ -s "$TMP/rep/plots/macro-overhead.png" ] &&
   pass "the report shows the overhead chart" || fail "the report shows the overhead chart" "$(ls "$TMP/rep/plots")"
 rows=$(wc -l <"$TMP/rep/plots/macro-overhead.dat")
-[ "$rows" = 5 ] && pass "the chart has one bar group per workload" || fail "chart rows" "$rows"
+[ "$rows" = 6 ] && pass "the chart has one bar group per workload" || fail "chart rows" "$rows"
 grep -q "first 1 nohead" "$TMP/rep/plots/macro-overhead.gp" && pass "the chart marks 1.0" || fail "the chart marks 1.0" ""
 DB1=$TMP/g.db
 expect_exit "a guest-only run" 0 "$VB" run --reps 1 --db "$DB1" "compute:n=64,batches=2"

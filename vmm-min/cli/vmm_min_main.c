@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "  --prefault yes|no, --guest-pages 4k|2m|1g, --numa bind:N|interleave:N,M|preferred:N,\n"
             "  --vnuma 0:SIZE@hostN,1:SIZE@hostM, --native (memory workloads: the same code\n"
             "  on host threads placed like the vCPUs, over memory placed like guest memory)\n"
-            "Devices (virtio-mmio; see README): --blk null[:SIZE]|ram:SIZE|file:PATH,\n"
+            "Devices (virtio-mmio; see README): --blk null[:SIZE]|ram:SIZE|file:PATH|tmp:SIZE,\n"
             "  --net null|loop|tap:NAME (each repeatable), --notify exit|ioeventfd|poll|irq,\n"
             "  --poll-us N (poll window, default 200), --io-cpu N (pin the I/O thread)\n"
             "Exit status: 0 run ok, 1 run failed/unsupported, 2 usage, 4 no KVM, 6 bad image,\n"

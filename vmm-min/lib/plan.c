@@ -195,8 +195,10 @@ static int check_macro_workload(const struct vmm_plan *p, struct vmm_err *e)
 
 /* Workloads bring their devices: an I/O workload on a request that names no device of
  * its type gets the one that measures the transport alone (blk null; net null for tx/rx,
- * loop for echo; kvs-io, which reads back its log, a 64 MiB ram disk). Ping (net mode 3)
- * needs a tap the user must name: the guest says so. */
+ * loop for echo). kvs-io, which reads back its log, gets a 64 MiB file (tmp: made in
+ * $TMPDIR and unlinked), the backend its native twin calls directly: file against file,
+ * so guest/native is the virtualized I/O path alone. Ping (net mode 3) needs a tap the
+ * user must name: the guest says so. */
 static int add_default_device(const struct vmm_request *rq, struct vmm_plan *p,
                               struct vmm_err *e)
 {
@@ -205,8 +207,8 @@ static int add_default_device(const struct vmm_request *rq, struct vmm_plan *p,
         strcmp(p->workload->name, "virtio-blk-irq") == 0) {
         type = "blk", spec = "blk:null";
     } else if (strcmp(p->workload->name, "kvs-io") == 0) {
-        /* It reads back what it wrote: a device that keeps data. */
-        type = "blk", spec = "blk:ram:64M";
+        /* It reads back what it wrote: a device that keeps data, on a real file. */
+        type = "blk", spec = "blk:tmp:64M";
     } else if (strcmp(p->workload->name, "virtio-net") == 0) {
         uint64_t mode = vmm_plan_param(p, "mode", 0);
         type = "net", spec = mode == 2 ? "net:loop" : mode < 2 ? "net:null" : NULL;
@@ -318,11 +320,6 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     p->probe_timeout_s = rq->probe_timeout_s > 0 ? rq->probe_timeout_s
                                                  : VMM_DEFAULT_PROBE_TIMEOUT_S;
     p->echo_console = rq->echo_console;
-    if (p->placement.native && strcmp(d->name, "kvs-io") == 0)
-        return vmm_err_set(e, VMM_EXIT_USAGE, "workload kvs-io cannot run natively: its log, "
-                           "checkpoints and cold records live on the VMM's virtio-blk device, "
-                           "which has no host-side twin; run it in the guest only (its "
-                           "in-memory twin is kvs)");
     if (p->placement.native && !native_find(d->name)) {
         char nat[256];
         native_list(nat, sizeof nat);

@@ -147,4 +147,17 @@ int smp_abort_flag(void);
  * operations. Reads the parameters iters, batches and warmup. */
 void wl_run_batches(struct wl_ctx *ctx, wl_body_fn body);
 
+#ifdef VMMB_NATIVE
+/* Native runs only: the run's nth block device (--blk, or the workload's default) as
+ * vmm-min's own backend reached without the virtio transport (vmm/virtio.h,
+ * virtio_blk_direct_io): a file read and written with pread/pwrite, FLUSH as fdatasync,
+ * exactly what the device model does for a guest's requests. NULL when the run has none.
+ * io and flush return 0, or nonzero when the backend failed. */
+struct wl_blkdev;
+struct wl_blkdev *wl_native_blk(struct wl_ctx *ctx, unsigned nth);
+uint64_t wl_native_blk_bytes(struct wl_blkdev *b);
+int wl_native_blk_io(struct wl_blkdev *b, int write, uint64_t off, void *buf, uint64_t len);
+int wl_native_blk_flush(struct wl_blkdev *b);
+#endif
+
 #endif

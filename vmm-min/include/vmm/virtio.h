@@ -45,7 +45,7 @@ struct virtio_dev_type {
     const char *name;             /* as in device specs: "blk", "net" */
     uint32_t device_id;           /* VIRTIO_ID_* */
     unsigned nqueues;
-    const char *backends;         /* for messages: "null[:SIZE] | ram:SIZE | file:PATH" */
+    const char *backends;         /* for messages: "null[:SIZE] | ram:SIZE | ..." */
     /* Checks the backend argument at plan time (files exist, sizes parse); no resources. */
     int (*check)(const char *args, struct vmm_err *e);
     /* Opens the backend, fills d->config, d->config_len, d->host_features (device bits). */
@@ -117,6 +117,15 @@ struct virtio_dev {
 int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_type *type, const char *args,
                     const struct guest_mem *mem, uint64_t mmio_gpa, struct vmm_err *e);
 void virtio_dev_destroy(struct virtio_dev *d);
+
+/* virtio-blk's backends without the transport, for native runs (vmm/native.h): the same
+ * code a guest's requests reach (ram: memcpy; file and tmp: pread/pwrite, FLUSH is
+ * fdatasync; null: nothing). virtio_blk_direct_io moves len bytes at byte offset pos
+ * (both multiples of 512, within the device): 0, or -1 on a bad range or a host I/O
+ * error. virtio_blk_bytes is the device's size. */
+uint64_t virtio_blk_bytes(const struct virtio_dev *d);
+int virtio_blk_direct_io(struct virtio_dev *d, bool in, uint64_t pos, void *buf, uint64_t len);
+int virtio_blk_direct_flush(struct virtio_dev *d);
 
 /* The register file: an io_bus handler for the device's 4 KiB window (ctx = device).
  * Never stops the vCPU: misbehaviour is the device's problem, not the run's. */

@@ -6,7 +6,9 @@
  * reference of a guest figure, measured in the same job.
  *
  * This file is also the host shim of the guest workload API: what the guest kernel does
- * with ports (phases, the final report, errors) it does with threads here. */
+ * with ports (phases, the final report, errors) it does with threads here, and a block
+ * device the guest drives through virtio-blk (kvs-io's log) is vmm-min's same backend
+ * called directly (wl_native_blk). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -23,6 +25,8 @@
 #include "vstate/kvm_dev.h"
 #include "vstate/vm.h"
 #include "vmm/native.h"
+#include "vmm/virtio.h"
+#include "vmm/virtio_abi.h"
 
 extern const struct vmmb_workload_desc __start_vmmb_native_wl[] __attribute__((weak));
 extern const struct vmmb_workload_desc __stop_vmmb_native_wl[] __attribute__((weak));
@@ -69,6 +73,9 @@ struct native {
     atomic_bool touch_observed;
     char console[NATIVE_CONSOLE];
     atomic_size_t console_len;
+    /* The run's block devices (kvs-io's log): vmm-min's backends, no transport. */
+    struct virtio_dev *blk[VMMB_MAX_DEVICES];
+    unsigned nblk;
 };
 
 /* One native run at a time per process (a run is one process in the harness). */
@@ -137,6 +144,58 @@ void wl_unsupported(struct wl_ctx *ctx, const char *reason)
 void wl_error(struct wl_ctx *ctx, const char *reason)
 {
     finish(ctx, VMMB_RESULT_ERROR, reason);
+}
+
+/* ---- block devices without the transport ---- */
+
+static int open_blk(struct native *n, struct vmm_err *e)
+{
+    const struct vmm_virtio_plan *vp = &n->plan->virtio;
+    for (unsigned i = 0; i < vp->ndev && i < VMMB_MAX_DEVICES; i++) {
+        const struct virtio_dev_type *t = vp->dev[i].type;
+        if (t->device_id != VIRTIO_ID_BLOCK)
+            continue;
+        struct virtio_dev *d = calloc(1, sizeof *d);
+        if (!d)
+            return vmm_err_set(e, VMM_EXIT_RESOURCES, "out of memory for a block device");
+        d->type = t;
+        if (t->create(d, vp->dev[i].args, e)) {
+            free(d);
+            return -1;
+        }
+        n->blk[n->nblk++] = d;
+    }
+    return 0;
+}
+
+static void close_blk(struct native *n)
+{
+    for (unsigned i = 0; i < n->nblk; i++) {
+        n->blk[i]->type->destroy(n->blk[i]);
+        free(n->blk[i]);
+    }
+    n->nblk = 0;
+}
+
+struct wl_blkdev *wl_native_blk(struct wl_ctx *ctx, unsigned nth)
+{
+    (void)ctx;
+    return cur && nth < cur->nblk ? (struct wl_blkdev *)cur->blk[nth] : NULL;
+}
+
+uint64_t wl_native_blk_bytes(struct wl_blkdev *b)
+{
+    return virtio_blk_bytes((struct virtio_dev *)b);
+}
+
+int wl_native_blk_io(struct wl_blkdev *b, int write, uint64_t off, void *buf, uint64_t len)
+{
+    return virtio_blk_direct_io((struct virtio_dev *)b, !write, off, buf, len);
+}
+
+int wl_native_blk_flush(struct wl_blkdev *b)
+{
+    return virtio_blk_direct_flush((struct virtio_dev *)b);
 }
 
 /* ---- threads in place of vCPUs ---- */
@@ -224,7 +283,7 @@ static int setup(struct native *n, const struct vmmb_workload_desc *d, struct vm
     n->ctx.rec = (struct vmmb_record *)(n->area + 1);
     n->ctx.capacity = NATIVE_RECORDS;
     n->ctx.mem_floor = 1; /* the result area is not in the ranges */
-    return 0;
+    return open_blk(n, e);
 }
 
 static double mono_now(void)
@@ -267,6 +326,7 @@ void native_run(const struct vmm_plan *plan, struct vmm_result *res)
     struct vmm_err e = { 0 };
     if (setup(n, d, &e)) {
         vmm_result_fail(res, VMM_STATUS_HOST_ERROR, "%s", e.msg);
+        close_blk(n);
         guest_mem_destroy(&n->gm);
         free(n->area);
         free(n);
@@ -279,6 +339,12 @@ void native_run(const struct vmm_plan *plan, struct vmm_result *res)
     o->nvcpus = plan->vcpus;
     o->nvnodes = plan->resolved.nvnodes;
     cur = n;
+    if (plan->default_device[0]) { /* as a guest's run notes it: the twin uses it too */
+        char note[320];
+        snprintf(note, sizeof note, "vmm: %s: the workload's default device (the run named "
+                 "none of its type)\n", plan->default_device);
+        console_puts(note);
+    }
     smp_reset();
     bool timed_out = false;
     for (unsigned i = 0; i < plan->vcpus; i++) {
@@ -353,6 +419,7 @@ void native_run(const struct vmm_plan *plan, struct vmm_result *res)
         res->console_len = cl;
     }
     cur = NULL;
+    close_blk(n);
     guest_mem_destroy(&n->gm);
     free(n->area);
     free(n);

@@ -1,8 +1,12 @@
-/* virtio-blk (spec 5.2) with three backends:
+/* virtio-blk (spec 5.2) with four backends:
  *   null[:SIZE]  completes every request without moving data: the transport's cost alone
  *   ram:SIZE     an anonymous buffer in the VMM
  *   file:PATH    an existing regular file or block device, read and written in place
- * Requests: IN, OUT, FLUSH, GET_ID; anything else completes UNSUPP. */
+ *   tmp:SIZE     a new file of SIZE bytes in $TMPDIR (else /tmp), removed from the
+ *                directory at once (it lives while the VMM holds it), then as file:PATH:
+ *                a file backend with no path to create or clean up
+ * Requests: IN, OUT, FLUSH (fdatasync for files), GET_ID; anything else completes UNSUPP.
+ * Native runs reach the same backends without the transport: virtio_blk_direct_io. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,7 +21,7 @@
 
 #define BLK_NULL_DEFAULT (1ull << 40) /* 1 TiB of nothing */
 
-enum blk_kind { BLK_NULL, BLK_RAM, BLK_FILE };
+enum blk_kind { BLK_NULL, BLK_RAM, BLK_FILE, BLK_TMP };
 
 struct blk {
     enum blk_kind kind;
@@ -47,6 +51,10 @@ static int parse(const char *args, struct blk_args *a, struct vmm_err *e)
         a->kind = BLK_RAM;
         if (!rest || vmm_parse_size(rest, &a->size))
             goto bad_size;
+    } else if (klen == 3 && strncmp(args, "tmp", 3) == 0) {
+        a->kind = BLK_TMP;
+        if (!rest || vmm_parse_size(rest, &a->size) || a->size == 0)
+            goto bad_size;
     } else if (klen == 4 && strncmp(args, "file", 4) == 0) {
         a->kind = BLK_FILE;
         a->path = rest;
@@ -56,7 +64,7 @@ static int parse(const char *args, struct blk_args *a, struct vmm_err *e)
         return 0;
     } else {
         return vmm_err_set(e, VMM_EXIT_USAGE, "unknown virtio-blk backend '%s'; use null[:SIZE], "
-                           "ram:SIZE or file:PATH", args);
+                           "ram:SIZE, file:PATH or tmp:SIZE", args);
     }
     if (a->size % VIRTIO_BLK_SECTOR)
         return vmm_err_set(e, VMM_EXIT_USAGE, "virtio-blk size %llu is not a multiple of %u "
@@ -102,6 +110,30 @@ static int open_file(const char *path, uint64_t *size, struct vmm_err *e)
     return fd;
 }
 
+/* tmp:SIZE: a file made in $TMPDIR (or /tmp) and unlinked at once. */
+static int open_tmp(uint64_t size, struct vmm_err *e)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vmmbench-blk-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot create the virtio-blk tmp file in "
+                           "%s: %s; set TMPDIR to a writable directory or use ram:SIZE", dir,
+                           strerror(errno));
+    unlink(path);
+    if (ftruncate(fd, (off_t)size) != 0) {
+        int err = errno;
+        close(fd);
+        return vmm_err_set(e, VMM_EXIT_USAGE, "cannot size the virtio-blk tmp file in %s "
+                           "to %llu bytes: %s; ask for less or set TMPDIR elsewhere", dir,
+                           (unsigned long long)size, strerror(err));
+    }
+    return fd;
+}
+
 static int blk_check(const char *args, struct vmm_err *e)
 {
     struct blk_args a;
@@ -110,6 +142,11 @@ static int blk_check(const char *args, struct vmm_err *e)
     if (a.kind == BLK_FILE) {
         uint64_t size;
         int fd = open_file(a.path, &size, e);
+        if (fd < 0)
+            return -1;
+        close(fd);
+    } else if (a.kind == BLK_TMP) { /* $TMPDIR must take it: made and removed again */
+        int fd = open_tmp(a.size, e);
         if (fd < 0)
             return -1;
         close(fd);
@@ -142,6 +179,13 @@ static int blk_create(struct virtio_dev *d, const char *args, struct vmm_err *e)
             free(b);
             return -1;
         }
+    } else if (a.kind == BLK_TMP) {
+        b->kind = BLK_FILE; /* from here on, a file like any other */
+        b->fd = open_tmp(a.size, e);
+        if (b->fd < 0) {
+            free(b);
+            return -1;
+        }
     }
     d->priv = b;
     struct virtio_blk_config cfg = {
@@ -166,6 +210,21 @@ static void blk_destroy(struct virtio_dev *d)
     d->priv = NULL;
 }
 
+/* pread or pwrite of all k bytes at pos: 0, or -1 on a host I/O error or end of file. */
+static int file_rw(int fd, bool in, uint8_t *p, uint64_t k, uint64_t pos)
+{
+    for (uint64_t done = 0; done < k;) {
+        ssize_t r = in ? pread(fd, p + done, k - done, (off_t)(pos + done))
+                       : pwrite(fd, p + done, k - done, (off_t)(pos + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        done += (uint64_t)r;
+    }
+    return 0;
+}
+
 /* Moves len bytes between the backend at byte offset pos and the chain's data buffers
  * (readable part after the 16-byte header for OUT, writable part before the status byte
  * for IN). Returns 0, or -1 on a host I/O error. */
@@ -182,21 +241,48 @@ static int file_io(struct blk *b, const struct vq_chain *c, bool in, uint64_t po
         uint64_t k = vb->len - skip;
         if (k > len)
             k = len;
-        uint8_t *p = vb->host + skip;
-        for (uint64_t done = 0; done < k;) {
-            ssize_t r = in ? pread(b->fd, p + done, k - done, (off_t)(pos + done))
-                           : pwrite(b->fd, p + done, k - done, (off_t)(pos + done));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                return -1;
-            done += (uint64_t)r;
-        }
+        if (file_rw(b->fd, in, vb->host + skip, k, pos))
+            return -1;
         pos += k;
         len -= k;
         skip = 0;
     }
     return 0;
+}
+
+/* FLUSH: what was written reaches stable storage (files); nothing to do for the others. */
+static int backend_flush(struct blk *b)
+{
+    return b->kind == BLK_FILE && fdatasync(b->fd) != 0 ? -1 : 0;
+}
+
+uint64_t virtio_blk_bytes(const struct virtio_dev *d)
+{
+    const struct blk *b = d->priv;
+    return b ? b->size : 0;
+}
+
+int virtio_blk_direct_io(struct virtio_dev *d, bool in, uint64_t pos, void *buf, uint64_t len)
+{
+    struct blk *b = d->priv;
+    if (!b || len % VIRTIO_BLK_SECTOR || pos % VIRTIO_BLK_SECTOR || pos > b->size ||
+        len > b->size - pos)
+        return -1;
+    if (b->kind == BLK_RAM) {
+        if (in)
+            memcpy(buf, b->ram + pos, len);
+        else
+            memcpy(b->ram + pos, buf, len);
+    } else if (b->kind == BLK_FILE && file_rw(b->fd, in, buf, len, pos)) {
+        return -1;
+    }
+    d->bytes += len;
+    return 0;
+}
+
+int virtio_blk_direct_flush(struct virtio_dev *d)
+{
+    return d->priv ? backend_flush(d->priv) : -1;
 }
 
 static void blk_handle(struct virtio_dev *d, unsigned q, const struct vq_chain *c,
@@ -257,7 +343,7 @@ static void blk_handle(struct virtio_dev *d, unsigned q, const struct vq_chain *
         break;
     }
     case VIRTIO_BLK_T_FLUSH:
-        if (b->kind == BLK_FILE && fdatasync(b->fd) != 0)
+        if (backend_flush(b))
             st = VIRTIO_BLK_S_IOERR;
         break;
     case VIRTIO_BLK_T_GET_ID: {
@@ -280,7 +366,7 @@ const struct virtio_dev_type virtio_blk_type = {
     .name = "blk",
     .device_id = VIRTIO_ID_BLOCK,
     .nqueues = 1,
-    .backends = "null[:SIZE] | ram:SIZE | file:PATH",
+    .backends = "null[:SIZE] | ram:SIZE | file:PATH | tmp:SIZE",
     .check = blk_check,
     .create = blk_create,
     .destroy = blk_destroy,
