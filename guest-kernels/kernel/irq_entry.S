@@ -27,7 +27,23 @@ irq_stub_\vec:
 
 irqstub 0xf0; irqstub 0xf1; irqstub 0xf2; irqstub 0xf3; irqstub 0xf4; irqstub 0xf5
 irqstub 0xf6; irqstub 0xf7; irqstub 0xf8; irqstub 0xf9; irqstub 0xfa; irqstub 0xfb
-irqstub 0xfc; irqstub 0xfd; irqstub 0xfe
+irqstub 0xfc; irqstub 0xfd
+
+/* The halt watchdog's vector (IRQ_VEC_WAKE): it only ends a hlt, so it is counted apart
+ * from the interrupts a workload waits for. */
+irq_stub_0xfe:
+    push %rax
+    push %rdx
+    push %rcx
+    incq %gs:24
+    mov $MSR_X2APIC_EOI, %ecx
+    xor %eax, %eax
+    xor %edx, %edx
+    wrmsr
+    pop %rcx
+    pop %rdx
+    pop %rax
+    iretq
 
 /* The spurious vector: no EOI (the APIC did not set an in-service bit for it). */
 irq_stub_0xff:
