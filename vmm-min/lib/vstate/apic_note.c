@@ -1,0 +1,60 @@
+#include "vstate/apic_note.h"
+
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define APIC_ISR 0x100u  /* 8 registers of 32 vectors, 16 bytes apart */
+#define APIC_IRR 0x200u
+#define MSR_IA32_TSC 0x10u
+#define MSR_TSC_DEADLINE 0x6e0u
+#define RFLAGS_IF (1u << 9)
+
+/* The highest vector set in the 256-bit register at off, or -1. */
+static int top_vector(const struct kvm_lapic_state *la, unsigned off)
+{
+    for (int r = 7; r >= 0; r--) {
+        uint32_t w;
+        memcpy(&w, &la->regs[off + 16u * (unsigned)r], sizeof w);
+        if (w)
+            return r * 32 + 31 - __builtin_clz(w);
+    }
+    return -1;
+}
+
+static void vec_str(int v, char *s, size_t n)
+{
+    if (v < 0)
+        snprintf(s, n, "none");
+    else
+        snprintf(s, n, "0x%x", (unsigned)v);
+}
+
+void apic_note(int vcpu_fd, uint64_t rflags, uint64_t tsc_khz, char *out, size_t n)
+{
+    struct kvm_mp_state mp;
+    struct kvm_lapic_state la;
+    out[0] = '\0';
+    if (ioctl(vcpu_fd, KVM_GET_MP_STATE, &mp) != 0 || ioctl(vcpu_fd, KVM_GET_LAPIC, &la) != 0)
+        return;
+    char irr[8], isr[8], dl[48];
+    vec_str(top_vector(&la, APIC_IRR), irr, sizeof irr);
+    vec_str(top_vector(&la, APIC_ISR), isr, sizeof isr);
+    struct {
+        struct kvm_msrs h;
+        struct kvm_msr_entry e[2];
+    } m = { .h.nmsrs = 2, .e = { { .index = MSR_TSC_DEADLINE }, { .index = MSR_IA32_TSC } } };
+    if (ioctl(vcpu_fd, KVM_GET_MSRS, &m) != 2)
+        snprintf(dl, sizeof dl, "unknown");
+    else if (!m.e[0].data)
+        snprintf(dl, sizeof dl, "not armed");
+    else if (m.e[1].data >= m.e[0].data && tsc_khz)
+        snprintf(dl, sizeof dl, "due %.1f ms ago",
+                 (double)(m.e[1].data - m.e[0].data) / (double)tsc_khz);
+    else
+        snprintf(dl, sizeof dl, "armed, not due");
+    snprintf(out, n, "; %s, IF=%d, APIC IRR %s ISR %s, TSC deadline %s",
+             mp.mp_state == KVM_MP_STATE_HALTED ? "halted" : "runnable",
+             (rflags & RFLAGS_IF) != 0, irr, isr, dl);
+}
