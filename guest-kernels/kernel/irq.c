@@ -60,7 +60,7 @@ int irq_halt_until(unsigned vcpu, uint64_t target, uint64_t deadline)
             rc = -1;
             break;
         }
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        irq_sti_hlt();
     }
     wrmsr(MSR_TSC_DEADLINE, 0);
     return rc;

@@ -5,6 +5,18 @@
 #define MSR_X2APIC_EOI 0x80b
 
     .text
+/* An interrupt taken at irq_sti_hlt's hlt, inside sti's one-instruction shadow where the
+ * architecture allows none, returns past that hlt instead of into it: otherwise the hlt
+ * waits for an interrupt that has come already. The lab's emulated SVM (QEMU TCG under
+ * kvm-amd) was seen doing this: timer and irqfd waits hung halted with IF=1, nothing in
+ * the APIC's IRR or ISR and the TSC deadline consumed. Saved RIP at (%rsp). */
+.macro hlt_fixup
+    cmpq $irq_hlt_insn, (%rsp)
+    jne 1f
+    movq $irq_hlt_done, (%rsp)
+1:
+.endm
+
 .macro irqstub vec
 irq_stub_\vec:
     push %rax
@@ -22,6 +34,7 @@ irq_stub_\vec:
     pop %rcx
     pop %rdx
     pop %rax
+    hlt_fixup
     iretq
 .endm
 
@@ -43,11 +56,24 @@ irq_stub_0xfe:
     pop %rcx
     pop %rdx
     pop %rax
+    hlt_fixup
     iretq
 
 /* The spurious vector: no EOI (the APIC did not set an in-service bit for it). */
 irq_stub_0xff:
+    hlt_fixup
     iretq
+
+/* void irq_sti_hlt(void): interrupts off on entry and on return; waits in HLT for one
+ * interrupt with no window for it to come first (see hlt_fixup). */
+    .globl irq_sti_hlt
+irq_sti_hlt:
+    sti
+irq_hlt_insn:
+    hlt
+irq_hlt_done:
+    cli
+    ret
 
     .section .rodata
     .globl irq_stub_table

@@ -58,6 +58,11 @@ extern const uint64_t irq_stub_table[IRQ_VEC_COUNT];
 const char *irq_cpu_init(unsigned index);
 extern const char *irq_unavailable;
 
+/* With interrupts off (and off again on return): sti;hlt, waking for one interrupt, an
+ * interrupt already pending included. Safe even where the host delivers an interrupt in
+ * sti's shadow, just before the hlt (irq_entry.S, hlt_fixup). */
+void irq_sti_hlt(void);
+
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 
