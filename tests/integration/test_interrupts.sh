@@ -93,6 +93,70 @@ else
     fail "ipi-halt is slower than ipi" "median one-way $h50 vs $i50 ns"
 fi
 
+# ---- ipi placement: sender and receiver on one NUMA node, then on two ----
+# The pairs come from the host's hwloc topology (`vmmbench host --topology`: "node N cpus:
+# LIST"): two CPUs of a node that has two, and the first CPU of each of two nodes. Both
+# runs must end ok and store where each vCPU ran, on the node(s) asked for.
+topo=$("$VB" host --topology 2>/dev/null)
+node_cpus() { # node_cpus N: that node's CPUs, one per line (ranges expanded)
+  awk -v n="$1" '$1 == "node" && $2 == n && $3 == "cpus:" { print $4 }' <<<"$topo" | tr ',' '\n' |
+    awk -F- 'NF == 2 { for (i = $1; i <= $2; i++) print i; next } $1 != "" { print $1 }'
+}
+cpu_node() { # cpu_node C: the node that holds CPU C
+  local n
+  for n in $nodes; do node_cpus "$n" | grep -qx "$1" && { echo "$n"; return; }; done
+  echo "?"
+}
+nodes=$(awk '$1 == "node" && $3 == "cpus:" { print $2 }' <<<"$topo")
+same="" cross=""
+for n in $nodes; do
+  [ -z "$same" ] && [ "$(node_cpus "$n" | wc -l)" -ge 2 ] && same=$(node_cpus "$n" | head -2 | paste -sd,)
+done
+set -- $nodes
+[ $# -ge 2 ] && cross="$(node_cpus "$1" | head -1),$(node_cpus "$2" | head -1)"
+set --
+cfgs=""
+for c in same cross; do
+  pin=${!c}
+  [ -n "$pin" ] || continue
+  printf '[vm]\nname = %s-node\nvcpus = 2\nmemory = 64M\npin = %s\n' "$c" "$pin" >"$TMP/$c.ini"
+  cfgs="$cfgs${cfgs:+,}$TMP/$c.ini"
+done
+if [ -n "$cfgs" ]; then
+  "$VB" run "ipi:events=$ev" --configs "$cfgs" --reps 1 --db "$TMP/pl.db" \
+    --timeout "$(stretched 30)" >"$TMP/pl.out" 2>&1
+fi
+# ran_on CONFIG VCPU: the CPUs that vCPU of that config's run was seen on
+ran_on() {
+  sqlite3 "$TMP/pl.db" "SELECT p.observed FROM placement p JOIN runs r ON r.id = p.run_id
+    JOIN configs c ON c.id = r.config_id WHERE c.name = '$1-node' AND p.kind = 'vcpu'
+    AND p.subject = $2 AND p.moment = 'run' LIMIT 1" 2>/dev/null | sed -n 's/.*ran on \([0-9,-]*\).*/\1/p'
+}
+for c in same cross; do
+  pin=${!c}
+  [ $c = same ] && where="one NUMA node" || where="two NUMA nodes"
+  if [ -z "$pin" ]; then
+    [ $c = same ] && why="a NUMA node with 2+ CPUs" || why="2+ NUMA nodes"
+    skip "ipi with sender and receiver on $where ends ok, placed as asked" "capability: $why (this host: $(wc -w <<<"$nodes") node(s))"
+    continue
+  fi
+  st=$(sqlite3 "$TMP/pl.db" "SELECT group_concat(DISTINCT r.status) FROM runs r JOIN configs c ON c.id = r.config_id WHERE c.name = '$c-node'" 2>/dev/null)
+  [ "$st" = ok ] && pass "ipi with sender and receiver on $where (pin $pin) ends ok" ||
+    fail "ipi with sender and receiver on $where (pin $pin) ends ok" "status '$st': $(tail -3 "$TMP/pl.out")"
+  r0=$(ran_on "$c" 0); r1=$(ran_on "$c" 1)
+  n0=$(cpu_node "$r0"); n1=$(cpu_node "$r1")
+  want="${pin%,*} ${pin#*,}"
+  bad=$(sqlite3 "$TMP/pl.db" "SELECT count(*) FROM placement p JOIN runs r ON r.id = p.run_id JOIN configs c ON c.id = r.config_id WHERE c.name = '$c-node' AND p.kind = 'vcpu' AND p.ok = 0" 2>/dev/null)
+  if [ $c = same ]; then [ "$n0" = "$n1" ]; else [ "$n0" != "$n1" ]; fi
+  nodes_ok=$?
+  if [ "$r0 $r1" = "$want" ] && [ "$bad" = 0 ] && [ "$nodes_ok" = 0 ] && [ "$n0" != "?" ]; then
+    pass "it stores its placement: vCPU 0 ran on CPU $r0 (node $n0), vCPU 1 on CPU $r1 (node $n1)"
+  else
+    fail "ipi on $where stores its placement as asked" "vCPU 0 on '$r0' (node $n0), vCPU 1 on '$r1' (node $n1), wanted $want; $bad vCPU row(s) not ok"
+  fi
+done
+[ -s "$TMP/pl.db" ] && "$VB" show --db "$TMP/pl.db" 2>/dev/null | grep -E "^config|path=oneway" | sed 's/^/# /'
+
 # ---- self-ipi ----
 run "$TMP/self.json" --workload self-ipi --param events="$ev"
 vals "$TMP/self.json" "path=delivery" >"$TMP/self.d"
@@ -128,6 +192,20 @@ all_le "$TMP/inj.i" "$TMP/inj.r" && pass "irq-inject: each write()->handler late
 imed=$(quantile 0.1 <"$TMP/inj.i")
 lt 0 "$(quantile 0 <"$TMP/inj.i")" && lt "$imed" "$(( 1000000 * ${VMMB_TIME_SCALE:-${VMMB_SCALE:-1}} ))" &&
   pass "irq-inject: latency positive, low decile under 1 ms ($imed ns)" || fail "irq-inject: latency positive, low decile under 1 ms" "p10 $imed"
+
+# ---- a lost irqfd interrupt ends the run quickly, in HLT too (the watchdog) ----
+# wait_ms (1) counts from the request and the host thread sleeps 50 ms before each write:
+# the first timed event's interrupt cannot come in time, and the vCPU waits in HLT. Without
+# the TSC-deadline watchdog that hlt would last until the late interrupt and the run end ok.
+t0=${EPOCHREALTIME/./}
+expect_exit "irq-inject in HLT, its interrupt later than wait_ms: unsupported (exit 1)" 1 \
+  "$VM" --workload irq-inject --param halt=1 --param wait_ms=1 --param delay_us=50000 --param events=5
+t1=${EPOCHREALTIME/./}
+expect_out "naming the lost interrupt and its bound" "unsupported: guest: irqfd interrupt not delivered within 1 ms"
+expect_out "and where it got to (the host had not written it yet)" "the host had not written the irqfd"
+el=$(( (t1 - t0) / 1000 ))
+[ "$el" -lt "$(( $(stretched 10) * 1000 ))" ] && pass "and ends within 10 s, not at the run timeout ($el ms)" ||
+  fail "a lost irqfd interrupt ends within 10 s" "took $el ms"
 
 # ---- virtio interrupts: --notify irq (kicks by ioeventfd, completions by irqfd) ----
 # metric FILE NAME: the VMM's one value of metric NAME in a vmm-min --json run
