@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 190
+# vmmb-lab-seconds: 95
 # The interrupt workloads (issue 13) on this host's /dev/kvm, checked on their physics:
 #  - every event's one-way IPI latency (handler stamp) comes before its round trip, and
 #    the same for self-IPI delivery vs its full cost: the vCPUs' TSC stamps agree;

@@ -11,9 +11,10 @@
  * running at the host's rate, which vmm-min never scales), which the VMM puts in the
  * mailbox. A host whose KVM does not report it ends the run unsupported. A host stamp
  * outside [request, handler] is an error (the correlation is wrong), never stored.
- * An interrupt that does not come within wait_ms (plus delay_us) ends the run unsupported,
- * saying whether the host wrote the irqfd and what the APIC holds of the vector; in HLT
- * the TSC-deadline timer is the watchdog that wakes the vCPU to say it (guest/irq.h). */
+ * An interrupt that does not come within wait_ms of its request (delay_us included) ends
+ * the run unsupported, saying whether the host wrote the irqfd and what the APIC holds
+ * of the vector; in HLT the TSC-deadline timer is the watchdog that wakes the vCPU to say
+ * it (guest/irq.h). */
 #include <stdbool.h>
 
 #include "guest/x86.h"
