@@ -41,17 +41,22 @@ void apic_note(int vcpu_fd, uint64_t rflags, uint64_t tsc_khz, char *out, size_t
     char irr[8], isr[8], dl[48];
     vec_str(top_vector(&la, APIC_IRR), irr, sizeof irr);
     vec_str(top_vector(&la, APIC_ISR), isr, sizeof isr);
-    struct {
+    /* struct kvm_msrs ends in a flexible array: room for two entries after it */
+    union {
         struct kvm_msrs h;
-        struct kvm_msr_entry e[2];
-    } m = { .h.nmsrs = 2, .e = { { .index = MSR_TSC_DEADLINE }, { .index = MSR_IA32_TSC } } };
+        uint8_t room[sizeof(struct kvm_msrs) + 2 * sizeof(struct kvm_msr_entry)];
+    } m;
+    memset(&m, 0, sizeof m);
+    struct kvm_msr_entry *e = m.h.entries;
+    m.h.nmsrs = 2;
+    e[0].index = MSR_TSC_DEADLINE;
+    e[1].index = MSR_IA32_TSC;
     if (ioctl(vcpu_fd, KVM_GET_MSRS, &m) != 2)
         snprintf(dl, sizeof dl, "unknown");
-    else if (!m.e[0].data)
+    else if (!e[0].data)
         snprintf(dl, sizeof dl, "not armed");
-    else if (m.e[1].data >= m.e[0].data && tsc_khz)
-        snprintf(dl, sizeof dl, "due %.1f ms ago",
-                 (double)(m.e[1].data - m.e[0].data) / (double)tsc_khz);
+    else if (e[1].data >= e[0].data && tsc_khz)
+        snprintf(dl, sizeof dl, "due %.1f ms ago", (double)(e[1].data - e[0].data) / (double)tsc_khz);
     else
         snprintf(dl, sizeof dl, "armed, not due");
     snprintf(out, n, "; %s, IF=%d, APIC IRR %s ISR %s, TSC deadline %s",
