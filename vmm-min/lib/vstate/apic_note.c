@@ -38,7 +38,7 @@ void apic_note(int vcpu_fd, uint64_t rflags, uint64_t tsc_khz, char *out, size_t
     out[0] = '\0';
     if (ioctl(vcpu_fd, KVM_GET_MP_STATE, &mp) != 0 || ioctl(vcpu_fd, KVM_GET_LAPIC, &la) != 0)
         return;
-    char irr[8], isr[8], dl[48];
+    char irr[16], isr[16], dl[48];
     vec_str(top_vector(&la, APIC_IRR), irr, sizeof irr);
     vec_str(top_vector(&la, APIC_ISR), isr, sizeof isr);
     /* struct kvm_msrs ends in a flexible array: room for two entries after it */
