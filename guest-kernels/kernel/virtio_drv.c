@@ -1,4 +1,5 @@
 /* The guest's virtio-mmio driver (see guest/virtio.h). Spec 3.1.1 and 4.2.3. */
+#include "guest/irq.h"
 #include "guest/lib.h"
 #include "guest/virtio.h"
 
@@ -160,6 +161,6 @@ void gvq_wait_irq(struct gvq *q)
         gv_mb();
         if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) != q->last_used)
             return;
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        irq_sti_hlt();
     }
 }

@@ -28,14 +28,17 @@ static void receive(struct wl_ctx *ctx, unsigned vcpu, void *arg)
     (void)ctx;
     (void)vcpu;
     struct rx *r = arg;
+    if (r->halt) {
+        /* interrupts off between checks, so the stop IPI cannot come after the check and
+         * before the hlt: irq_sti_hlt wakes for one already pending */
+        while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+            irq_sti_hlt();
+        return;
+    }
     if (!r->rx_ring3) /* in ring 3 interrupts are on already (enter_user_irq) */
         irq_enable();
-    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-        if (r->halt)
-            __asm__ volatile("hlt" ::: "memory");
-        else
-            cpu_pause();
-    }
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+        cpu_pause();
     if (!r->rx_ring3)
         irq_disable();
 }

@@ -31,7 +31,7 @@ static void measure(struct wl_ctx *ctx)
             t0 = tsc_begin();
             wrmsr(MSR_X2APIC_SELF_IPI, IRQ_VEC_SELF);
             while (irq_count(0) < c + 1)
-                __asm__ volatile("sti; hlt; cli" ::: "memory");
+                irq_sti_hlt();
             t1 = tsc_end();
             irq_enable();
         } else {

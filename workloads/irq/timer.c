@@ -54,10 +54,12 @@ static void measure(struct wl_ctx *ctx)
             wrmsr(MSR_TSC_DEADLINE, dl);
             uint64_t t1 = tsc_end();
             if (halt) {
-                /* sti;hlt is atomic: an interrupt already pending ends the hlt at once. A
-                 * timer that never fires here is the run timeout's to end. */
+                /* sti;hlt is atomic: an interrupt already pending ends the hlt at once (and
+                 * one delivered in sti's shadow does not strand it: irq_sti_hlt). A timer
+                 * that never fires here is the run timeout's to end: the timer is the only
+                 * watchdog a HLT has, and it is the thing measured. */
                 while (irq_count(0) < c + 1)
-                    __asm__ volatile("sti; hlt; cli" ::: "memory");
+                    irq_sti_hlt();
                 irq_enable();
             } else if (irq_wait(0, c + 1, dcyc + wait))
                 wl_unsupported(ctx, "a TSC-deadline timer interrupt was lost after the probe");

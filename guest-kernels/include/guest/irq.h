@@ -14,13 +14,16 @@
 #include "guest/x86.h"
 #include "vmm/guest_abi.h"
 
-/* Vectors: 0xf0-0xfe stamp and EOI (irq_entry.S), 0xff is the spurious vector. */
+/* Vectors: 0xf0-0xfd stamp, count and EOI (irq_entry.S); 0xfe is the halt watchdog's
+ * (EOI, counted apart in `wakes`: it must not pass for the interrupt awaited); 0xff is
+ * the spurious vector. */
 #define IRQ_VEC_FIRST 0xf0u
 #define IRQ_VEC_COUNT 16u
 #define IRQ_VEC_IPI 0xf0u
 #define IRQ_VEC_TIMER 0xf1u
 #define IRQ_VEC_SELF 0xf2u
 #define IRQ_VEC_INJECT 0xf3u
+#define IRQ_VEC_WAKE 0xfeu
 #define IRQ_VEC_SPURIOUS 0xffu
 
 /* x2APIC MSRs (Intel SDM vol. 3, 10.12.1.2) */
@@ -28,8 +31,10 @@
 #define MSR_TSC_DEADLINE 0x6e0u
 #define MSR_X2APIC_ID 0x802u
 #define MSR_X2APIC_TPR 0x808u
+#define MSR_X2APIC_ISR0 0x810u /* 8 registers of 32 vectors each */
 #define MSR_X2APIC_EOI 0x80bu
 #define MSR_X2APIC_SVR 0x80fu
+#define MSR_X2APIC_IRR0 0x820u
 #define MSR_X2APIC_ICR 0x830u
 #define MSR_X2APIC_LVTT 0x832u
 #define MSR_X2APIC_SELF_IPI 0x83fu
@@ -40,7 +45,8 @@ struct irq_cpu {
     volatile uint64_t stamp;    /* TSC at handler entry, last interrupt (offset 0) */
     volatile uint64_t count;    /* interrupts handled (offset 8) */
     volatile uint64_t vector;   /* last vector (offset 16) */
-    uint64_t pad[5];
+    volatile uint64_t wakes;    /* halt watchdog interrupts, IRQ_VEC_WAKE (offset 24) */
+    uint64_t pad[4];
 } __attribute__((aligned(64)));
 
 extern struct irq_cpu irq_cpu[VMMB_MAX_VCPUS];
@@ -51,6 +57,11 @@ extern const uint64_t irq_stub_table[IRQ_VEC_COUNT];
  * take interrupts (recorded for vCPU 0's workload: irq_unavailable). */
 const char *irq_cpu_init(unsigned index);
 extern const char *irq_unavailable;
+
+/* With interrupts off (and off again on return): sti;hlt, waking for one interrupt, an
+ * interrupt already pending included. Safe even where the host delivers an interrupt in
+ * sti's shadow, just before the hlt (irq_entry.S, hlt_fixup). */
+void irq_sti_hlt(void);
 
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
@@ -77,5 +88,28 @@ static inline int irq_wait(unsigned vcpu, uint64_t target, uint64_t timeout)
             return -1;
     return 0;
 }
+
+/* The halt watchdog: a wait in HLT for an interrupt that may never come (a host that
+ * loses it) must end by itself, not at the run's timeout. It is the TSC-deadline timer
+ * on IRQ_VEC_WAKE, which workloads that use the timer themselves cannot have.
+ * irq_watchdog_init, once at CPL0: NULL, or why this vCPU has no watchdog (its CPUID
+ * does not offer the TSC-deadline timer). */
+const char *irq_watchdog_init(void);
+
+/* Arms the watchdog `timeout` TSC cycles from now (before a timed section, so its MSR
+ * write is not timed); returns the deadline for irq_halt_until. */
+uint64_t irq_watchdog_arm(uint64_t timeout);
+
+/* With interrupts off (and off again on return): until this vCPU (`vcpu`) has handled
+ * `target` interrupts, sti;hlt (atomic: one already pending ends the hlt at once), up to
+ * the armed `deadline` (TSC). 0, or -1 when it passed. Disarms the watchdog either way. */
+int irq_halt_until(unsigned vcpu, uint64_t target, uint64_t deadline);
+
+/* A run's reason for an interrupt that did not come: "WHAT not delivered within MS ms",
+ * and what this vCPU's APIC holds of `vector` (IRR: KVM accepted it but the vCPU did not
+ * take it; ISR: taken but not ended; neither: it never reached the APIC), so the report
+ * tells a lost injection from a lost wake-up), then "; NOTE" when note is not NULL.
+ * Truncated to the result's reason (128 bytes). */
+const char *irq_lost_reason(const char *what, uint64_t ms, unsigned vector, const char *note);
 
 #endif

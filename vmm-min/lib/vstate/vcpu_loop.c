@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "vstate/apic_note.h"
 #include "vstate/vm.h"
 
 static const char *exit_name(uint32_t r)
@@ -76,6 +77,8 @@ static void note_position(struct vcpu *v)
     if (ioctl(v->fd, KVM_GET_REGS, &regs) != 0)
         return;
     v->stuck_rip = regs.rip;
+    if (v->vm->irqchip)
+        apic_note(v->fd, regs.rflags, v->vm->res->tsc_khz, v->stuck_apic, sizeof v->stuck_apic);
     const uint8_t *code = guest_mem_ptr(&v->vm->mem, regs.rip, sizeof v->stuck_bytes);
     if (code) {
         memcpy(v->stuck_bytes, code, sizeof v->stuck_bytes);

@@ -49,6 +49,7 @@ struct vcpu {
     uint64_t stuck_rip;          /* where it was when the supervisor stopped it */
     uint8_t stuck_bytes[4];
     bool stuck_bytes_ok;
+    char stuck_apic[128];        /* its local APIC then (irqchip VMs; vstate/apic_note.h) */
     double cpu_s;                /* this thread's CPU time, read as it ends */
 };
 

@@ -146,9 +146,9 @@ void vm_explain_stop(struct vm *vm)
                  (unsigned long long)v->stuck_rip);
     if (stop == VM_STOP_PROBE_TIMEOUT)
         vm_fail(vm, VMM_STATUS_UNSUPPORTED, "workload %s: its operation did not return within "
-                "the %.1f s probe on this host; stopped %s", vm->plan->workload->name,
-                vm->plan->probe_timeout_s, where);
+                "the %.1f s probe on this host; stopped %s%s", vm->plan->workload->name,
+                vm->plan->probe_timeout_s, where, v->stuck_apic);
     else
         vm_fail(vm, VMM_STATUS_TIMEOUT, "run exceeded its %.1f s timeout in phase %d; stopped "
-                "%s", vm->plan->timeout_s, atomic_load(&v->phase), where);
+                "%s%s", vm->plan->timeout_s, atomic_load(&v->phase), where, v->stuck_apic);
 }
