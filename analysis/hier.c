@@ -78,6 +78,10 @@ void hier_welch(const double *a, size_t na, const double *b, size_t nb, double *
     double va = gsl_stats_variance(a, 1, na) / (double)na;
     double vb = gsl_stats_variance(b, 1, nb) / (double)nb;
     double se2 = va + vb;
+    /* values so far apart that their variance overflows: no test (GSL's t distribution
+     * aborts the process on the NaN degrees of freedom that would follow) */
+    if (!isfinite(se2) || !isfinite(ma) || !isfinite(mb))
+        return;
     if (!(se2 > 0)) {
         /* constants on both sides: equal or not, with certainty */
         *t = mb == ma ? 0 : (mb > ma ? INFINITY : -INFINITY);
@@ -159,9 +163,13 @@ int hier_compare(const struct hsample *a, const struct hsample *b, enum hier_loc
                 (va * va / (double)(a->nruns - 1) + vb * vb / (double)(b->nruns - 1));
     else
         c->df = (double)(a->nruns + b->nruns - 2);
-    double half = gsl_cdf_tdist_Pinv(0.975, c->df) * c->se;
-    c->lo = c->diff ? theta - half : exp(theta - half);
-    c->hi = c->diff ? theta + half : exp(theta + half);
+    /* replicates so far apart that their variance overflows leave no interval (lo and hi
+     * stay NaN: the verdict is n/a); GSL's t quantile would abort on the NaN df */
+    if (isfinite(c->se) && c->df > 0) {
+        double half = gsl_cdf_tdist_Pinv(0.975, c->df) * c->se;
+        c->lo = c->diff ? theta - half : exp(theta - half);
+        c->hi = c->diff ? theta + half : exp(theta + half);
+    }
     if (reps_out) {
         double ma = gsl_stats_mean(ra, 1, HIER_REPS), mb = gsl_stats_mean(rb, 1, HIER_REPS);
         for (unsigned k = 0; k < HIER_REPS; k++)
