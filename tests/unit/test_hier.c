@@ -7,7 +7,8 @@
  *     within: a batch-only interval would be a point) and needs 3 runs;
  *   - hier_compare's estimate is B/A (or B - A when a value is <= 0);
  *   - values whose spread overflows a double (a fuzzed database's) give no interval and
- *     no test, not an abort in GSL's t distribution. */
+ *     no test, and a variance whose square overflows still gives a test: never an abort
+ *     in GSL's t distribution. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,13 @@ static void test_compare_overflowing_spread(void **state)
     const double la[] = { 1.61, 1.61, 1e308 }, lb[] = { 1.61, -1e308, 1e308 };
     hier_welch(la, 3, lb, 3, &t, &df, &p);
     assert_true(isnan(t) && isnan(df) && isnan(p));
+    /* a finite variance whose square overflows (runs 1e100 apart): the degrees of freedom
+     * must still come out between min(na, nb) - 1 and na + nb - 2, not inf/inf (the second
+     * fuzzed database: compare aborted in gsl_cdf_tdist_Q) */
+    const double wa[] = { 0, 1e100, 2e100 }, wb[] = { 5e100, 6e100, 8e100, 9e100 };
+    hier_welch(wa, 3, wb, 4, &t, &df, &p);
+    if (!(df >= 2 && df <= 5 && t > 0 && p >= 0 && p <= 1))
+        fail_msg("t %g, df %g, p %g for variances near 1e200", t, df, p);
 }
 
 int main(void)
