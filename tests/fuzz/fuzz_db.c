@@ -1,8 +1,8 @@
 /* Fuzz target: the results database as the read paths meet it. Input = one byte that
  * picks the command, then a whole SQLite file, handed to that command through its
  * in-process entry point (cmd_show, cmd_compare: the same code as the command line, which
- * only adds main()): `show`, `show --json`, `show --wide --all`, `compare newest all` or
- * `compare --json --unit batch all newest`.
+ * only adds main()): `show`, `show --json`, `show --wide --all`, `compare newest all`,
+ * `compare --json --unit batch all newest` or `compare --plan 5 all`.
  * Property, the clear-error contract: the command returns success, a database error
  * (show: 5) or a data error (2), never anything else; a failed show comes with a
  * message, a command that succeeds prints; no crash, leak or undefined behaviour on any
@@ -54,6 +54,7 @@ static const struct command {
      * checked. */
     { cmd_compare, { "compare", "--db", "DB", "newest", "all" } },
     { cmd_compare, { "compare", "--json", "--unit", "batch", "--db", "DB", "all", "newest" } },
+    { cmd_compare, { "compare", "--plan", "5", "--db", "DB", "all" } },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -234,7 +234,8 @@ vnuma = 0:128M@host0,1:128M@host1
 # costs little: 512-byte pages, a rollback journal (one seed keeps the WAL header) and
 # the host's hwloc XML cut to its frame; the rows themselves are the real ones. ----
 
-DB_COMMANDS = {"show": 0, "show-json": 1, "show-wide-all": 2, "compare": 3, "compare-json-batch": 4}
+DB_COMMANDS = {"show": 0, "show-json": 1, "show-wide-all": 2, "compare": 3, "compare-json-batch": 4,
+               "compare-plan": 5}
 
 
 def c_string(source, name):
@@ -303,7 +304,7 @@ def db_seeds():
     make("real-truncated", ["show", "compare"], cut=2048)
     make("failed-runs-only", ["show", "show-json", "compare"], change=failed_only)
     make("no-rows", ["show", "show-json", "compare"], change=empty)
-    make("one-run", ["show-wide-all", "compare"], change=one_run)
+    make("one-run", ["show-wide-all", "compare", "compare-plan"], change=one_run)
     make("schema-version-99", ["show"], change=version(99))
     make("foreign-schema", ["show", "compare"], change=foreign)
 
