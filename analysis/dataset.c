@@ -859,6 +859,21 @@ int dataset_load(const struct selector *sel, struct dataset *ds, struct vmm_err 
     return rc;
 }
 
+int dataset_load_pair(const struct selector *a, const struct selector *b, struct dataset *da,
+                      struct dataset *db, struct vmm_err *e)
+{
+    memset(da, 0, sizeof *da);
+    memset(db, 0, sizeof *db);
+    if (strcmp(a->db_path, b->db_path) != 0)
+        return dataset_load(a, da, e) || dataset_load(b, db, e) ? -1 : 0;
+    sqlite3 *h;
+    if (adb_open(a->db_path, &h, e))
+        return -1;
+    int rc = dataset_load_db(h, a, da, e) || dataset_load_db(h, b, db, e) ? -1 : 0;
+    sqlite3_close(h);
+    return rc;
+}
+
 int selector_run_ids(const struct selector *sel, int64_t **ids, size_t *n, struct vmm_err *e)
 {
     *ids = NULL;

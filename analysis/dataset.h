@@ -100,6 +100,10 @@ struct dataset {
 /* Loads the runs SEL names from its database and describes every group. A selector
  * that matches no run is an error (VMM_EXIT_USAGE) naming it. */
 int dataset_load(const struct selector *sel, struct dataset *ds, struct vmm_err *e);
+/* Loads the two sides of a comparison: when both name the same database it is opened
+ * and checked (PRAGMA quick_check reads every page) once, not once per side. */
+int dataset_load_pair(const struct selector *a, const struct selector *b, struct dataset *da,
+                      struct dataset *db, struct vmm_err *e);
 /* The same from an open handle (used by `show`, which opens read-write). */
 int dataset_load_db(struct sqlite3 *db, const struct selector *sel, struct dataset *ds,
                     struct vmm_err *e);

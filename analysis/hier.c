@@ -68,6 +68,16 @@ void hier_location_ci(const struct hsample *s, enum hier_loc loc, uint64_t seed,
     free(buf);
 }
 
+/* Welch-Satterthwaite degrees of freedom of two variances of the mean, VA on NA1 + 1 and
+ * VB on NB1 + 1 values, va + vb > 0 and finite: (va + vb)^2 / (va^2/na1 + vb^2/nb1) with
+ * both shares taken relative to the sum first, so that squaring large variances cannot
+ * overflow to inf/inf (a NaN on which GSL's t distribution aborts the process). */
+static double welch_df(double va, double na1, double vb, double nb1)
+{
+    double sa = va / (va + vb), sb = vb / (va + vb);
+    return 1 / (sa * sa / na1 + sb * sb / nb1);
+}
+
 void hier_welch(const double *a, size_t na, const double *b, size_t nb, double *t, double *df,
                 double *p)
 {
@@ -78,6 +88,10 @@ void hier_welch(const double *a, size_t na, const double *b, size_t nb, double *
     double va = gsl_stats_variance(a, 1, na) / (double)na;
     double vb = gsl_stats_variance(b, 1, nb) / (double)nb;
     double se2 = va + vb;
+    /* values so far apart that their variance overflows: no test (GSL's t distribution
+     * aborts the process on the NaN degrees of freedom that would follow) */
+    if (!isfinite(se2) || !isfinite(ma) || !isfinite(mb))
+        return;
     if (!(se2 > 0)) {
         /* constants on both sides: equal or not, with certainty */
         *t = mb == ma ? 0 : (mb > ma ? INFINITY : -INFINITY);
@@ -86,8 +100,9 @@ void hier_welch(const double *a, size_t na, const double *b, size_t nb, double *
         return;
     }
     *t = (mb - ma) / sqrt(se2);
-    *df = se2 * se2 / (va * va / (double)(na - 1) + vb * vb / (double)(nb - 1));
-    *p = 2 * gsl_cdf_tdist_Q(fabs(*t), *df);
+    *df = welch_df(va, (double)(na - 1), vb, (double)(nb - 1));
+    /* means so far apart that their difference overflows: certainly different */
+    *p = isinf(*t) ? 0 : 2 * gsl_cdf_tdist_Q(fabs(*t), *df);
     if (*p > 1)
         *p = 1;
 }
@@ -154,14 +169,17 @@ int hier_compare(const struct hsample *a, const struct hsample *b, enum hier_loc
     double vb = gsl_stats_variance(rb, 1, HIER_REPS);
     double theta = c->diff ? c->est : log(c->est);
     c->se = sqrt(va + vb);
-    if (va + vb > 0)
-        c->df = (va + vb) * (va + vb) /
-                (va * va / (double)(a->nruns - 1) + vb * vb / (double)(b->nruns - 1));
+    if (va + vb > 0 && isfinite(va + vb))
+        c->df = welch_df(va, (double)(a->nruns - 1), vb, (double)(b->nruns - 1));
     else
         c->df = (double)(a->nruns + b->nruns - 2);
-    double half = gsl_cdf_tdist_Pinv(0.975, c->df) * c->se;
-    c->lo = c->diff ? theta - half : exp(theta - half);
-    c->hi = c->diff ? theta + half : exp(theta + half);
+    /* replicates so far apart that their variance overflows leave no interval (lo and hi
+     * stay NaN: the verdict is n/a); GSL's t quantile would abort on the NaN df */
+    if (isfinite(c->se) && c->df > 0) {
+        double half = gsl_cdf_tdist_Pinv(0.975, c->df) * c->se;
+        c->lo = c->diff ? theta - half : exp(theta - half);
+        c->hi = c->diff ? theta + half : exp(theta + half);
+    }
     if (reps_out) {
         double ma = gsl_stats_mean(ra, 1, HIER_REPS), mb = gsl_stats_mean(rb, 1, HIER_REPS);
         for (unsigned k = 0; k < HIER_REPS; k++)

@@ -113,7 +113,7 @@ int cmd_compare(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     memset(&sb, 0, sizeof sb);
     if (selector_parse(argv[optind], db, &sa, &e) || selector_parse(argv[optind + 1], db, &sb, &e) ||
-        dataset_load(&sa, &da, &e) || dataset_load(&sb, &dbs, &e) ||
+        dataset_load_pair(&sa, &sb, &da, &dbs, &e) ||
         compare_datasets(&da, &dbs, &o, &r, &e)) {
         fprintf(stderr, "vmmbench: compare: %s\n", e.msg);
         ret = VMM_EXIT_USAGE;

@@ -227,32 +227,86 @@ vnuma = 0:128M@host0,1:128M@host1
         b"pin=compact\n\0bw:array=1M,threads=2")
 
 
-# ---- db: whole SQLite files. real-two-workloads.db comes from a real run:
+# ---- db: one byte that picks the command (fuzz_db.c's table), then a whole SQLite file.
+# tests/fuzz/seeds/real-two-workloads.db comes from a real run:
 #   vmmbench run null:iters=100,batches=3 pio-user:iters=50,batches=2 --reps 2 --db F --tag seed
-# the others are derived from it here. ----
+# (schema version 2); every seed is derived from it here. Kept small so that each input
+# costs little: 512-byte pages, a rollback journal (one seed keeps the WAL header) and
+# the host's hwloc XML cut to its frame; the rows themselves are the real ones. ----
+
+DB_COMMANDS = {"show": 0, "show-json": 1, "show-wide-all": 2, "compare": 3, "compare-json-batch": 4,
+               "compare-plan": 5}
+
+
+def c_string(source, name):
+    """The SQL of the C string constant NAME in harness/db_schema.c (adjacent literals)."""
+    import re
+    body = re.search(r"const char %s\[\] =(.*?);\n" % name, source, re.S).group(1)
+    return "".join(bytes(m, "ascii").decode("unicode_escape") for m in re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+
 
 def db_seeds():
+    import shutil
     import sqlite3
-    real = os.path.join(HERE, "corpus", "db", "real-two-workloads.db")
-    data = open(real, "rb").read()
-    put("db", "real-truncated.db", data[:8192])
-    with tempfile.TemporaryDirectory() as t:
-        f = os.path.join(t, "x.db")
-        open(f, "wb").write(data)
-        c = sqlite3.connect(f)
+    real = os.path.join(HERE, "seeds", "real-two-workloads.db")
+    schema_c = open(os.path.join(HERE, "..", "..", "harness", "db_schema.c")).read()
+
+    def make(name, commands, change=None, wal=False, cut=None):
+        with tempfile.TemporaryDirectory() as t:
+            f = os.path.join(t, "x.db")
+            shutil.copy(real, f)
+            c = sqlite3.connect(f, isolation_level=None)
+            c.execute("pragma journal_mode=delete")
+            c.execute("pragma page_size=512")
+            c.execute("update hosts set topology_xml = substr(topology_xml, 1, "
+                      "instr(topology_xml, '<topology') + 24) || '</topology>'")
+            if change:
+                change(c)
+            c.execute("vacuum")
+            if wal:
+                c.execute("pragma journal_mode=wal")
+            c.close()
+            data = open(f, "rb").read()
+        if cut:
+            data = data[:cut]
+        for cmd in commands:
+            put("db", "%s.%s" % (name, cmd), bytes([DB_COMMANDS[cmd]]) + data)
+
+    def failed_only(c):
         c.execute("delete from samples")
         c.execute("update runs set status = 'timeout', reason = 'guest overstayed'")
-        c.commit()
-        c.execute("vacuum")
-        c.close()
-        put("db", "failed-runs-only.db", open(f, "rb").read())
-        f2 = os.path.join(t, "y.db")
-        c = sqlite3.connect(f2)
+
+    def empty(c):
+        for t in ("samples", "placement", "runs", "configs", "hosts"):
+            c.execute("delete from %s" % t)
+
+    def one_run(c):
+        c.execute("delete from samples where run_id > 1")
+        c.execute("delete from placement where run_id > 1")
+        c.execute("delete from runs where id > 1")
+
+    def version(v):
+        return lambda c: c.execute("update schema_version set version = %d" % v)
+
+    def v4(c):
+        c.executescript(c_string(schema_c, "db_migrate_v2_to_v3") +
+                        c_string(schema_c, "db_migrate_v3_to_v4"))
+
+    def foreign(c):
+        for t in ("samples", "placement", "runs", "configs", "hosts", "schema_version"):
+            c.execute("drop table %s" % t)
         c.execute("create table runs(id integer primary key, x text)")
         c.execute("insert into runs(x) values ('not vmmbench')")
-        c.commit()
-        c.close()
-        put("db", "foreign-schema.db", open(f2, "rb").read())
+
+    make("real", list(DB_COMMANDS))
+    make("real-v4", ["show", "compare"], change=v4)
+    make("real-wal-header", ["show", "compare"], wal=True)
+    make("real-truncated", ["show", "compare"], cut=2048)
+    make("failed-runs-only", ["show", "show-json", "compare"], change=failed_only)
+    make("no-rows", ["show", "show-json", "compare"], change=empty)
+    make("one-run", ["show-wide-all", "compare", "compare-plan"], change=one_run)
+    make("schema-version-99", ["show"], change=version(99))
+    make("foreign-schema", ["show", "compare"], change=foreign)
 
 
 # ---- bootinfo: a run request, allocations the guest makes, parameters ----

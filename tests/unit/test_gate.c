@@ -326,6 +326,60 @@ static void test_geomean_respects_p(void **state)
     selector_free(&sb);
 }
 
+/* compare loads both sides with dataset_load_pair (one open and quick_check when they
+ * share a database): each side must hold what dataset_load gives it alone, also when the
+ * sides live in two files. */
+static void test_load_pair_matches_single_loads(void **state)
+{
+    (void)state;
+    char db[PATH_MAX + 64], other[PATH_MAX + 64], arg[PATH_MAX + 80];
+    path_in("pair.db", db, sizeof db);
+    path_in("pair-other.db", other, sizeof other);
+    struct gen a = { 100, 0.01, 0.005, false, 0 }, b = { 150, 0.01, 0.005, false, 0 };
+    store_set(db, "base", "cpuid", "ring=3", "lat", &a, 3, 10, 0);
+    store_set(db, "cand", "cpuid", "ring=3", "lat", &b, 4, 10, 0);
+    store_set(other, "cand", "cpuid", "ring=3", "lat", &b, 5, 10, 0);
+    struct selector sa, sb, so;
+    struct dataset pa, pb, la, lb;
+    struct vmm_err e = { 0 };
+    snprintf(arg, sizeof arg, "db:%s", other);
+    if (selector_parse("tag:base", db, &sa, &e) || selector_parse("tag:cand", db, &sb, &e) ||
+        selector_parse(arg, db, &so, &e))
+        fail_msg("selectors: %s", e.msg);
+    if (dataset_load_pair(&sa, &sb, &pa, &pb, &e) || dataset_load(&sa, &la, &e) ||
+        dataset_load(&sb, &lb, &e))
+        fail_msg("load: %s", e.msg);
+    assert_int_equal(pa.nruns, 3);
+    assert_int_equal(pb.nruns, 4);
+    assert_int_equal(pa.ngroups, la.ngroups);
+    assert_int_equal(pb.ngroups, lb.ngroups);
+    for (size_t i = 0; i < pa.ngroups; i++) {
+        assert_string_equal(pa.groups[i].metric, la.groups[i].metric);
+        assert_true(pa.groups[i].d.median == la.groups[i].d.median);
+    }
+    for (size_t i = 0; i < pb.ngroups; i++) {
+        assert_string_equal(pb.groups[i].metric, lb.groups[i].metric);
+        assert_true(pb.groups[i].d.median == lb.groups[i].d.median);
+        /* B's own values (level 150), not A's (100) */
+        if (i < pa.ngroups && strcmp(pb.groups[i].metric, "lat") == 0)
+            assert_true(pb.groups[i].d.median > 1.3 * pa.groups[i].d.median);
+    }
+    dataset_free(&pa);
+    dataset_free(&pb);
+    /* two files: each side from its own */
+    if (dataset_load_pair(&sa, &so, &pa, &pb, &e))
+        fail_msg("load from two files: %s", e.msg);
+    assert_int_equal(pa.nruns, 3);
+    assert_int_equal(pb.nruns, 5);
+    dataset_free(&pa);
+    dataset_free(&pb);
+    dataset_free(&la);
+    dataset_free(&lb);
+    selector_free(&sa);
+    selector_free(&sb);
+    selector_free(&so);
+}
+
 /* Two modes 40% apart, their weights 48/52 -> 52/48: the medians jump from one mode to
  * the other (B/A about 1.3) while the mean moves about 1.3%. Comparing medians called
  * that a regression; the gate must see the modes and compare means. */
@@ -601,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_markdown_title_on_improvement),
         cmocka_unit_test(test_junit_valid_xml),
         cmocka_unit_test(test_geomean_respects_p),
+        cmocka_unit_test(test_load_pair_matches_single_loads),
         cmocka_unit_test(test_alpha_out_of_reach_warns),
         cmocka_unit_test(test_bimodal_compared_on_means),
         cmocka_unit_test(test_ratio_chart_direction_and_colour),

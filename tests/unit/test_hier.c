@@ -5,7 +5,10 @@
  *     middle values (half-integers appear), its mean is the pooled mean;
  *   - the interval of one set holds run-to-run variance (runs at 100..140, each constant
  *     within: a batch-only interval would be a point) and needs 3 runs;
- *   - hier_compare's estimate is B/A (or B - A when a value is <= 0). */
+ *   - hier_compare's estimate is B/A (or B - A when a value is <= 0);
+ *   - values whose spread overflows a double (a fuzzed database's) give no interval and
+ *     no test, and a variance whose square overflows still gives a test: never an abort
+ *     in GSL's t distribution. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,6 +130,37 @@ static void test_compare_ratio_and_difference(void **state)
     assert_true(c.est > 40 && c.est < 60);
 }
 
+/* A run at 1e308 among runs at 1.61: replicates that draw it twice have medians near
+ * 1e308, so their variance is infinite. The fuzzer's database that found it: compare
+ * aborted in gsl_cdf_tdist_Pinv (tests/fuzz/corpus/db/crash-gsl-abort-infinite-variance). */
+static void test_compare_overflowing_spread(void **state)
+{
+    (void)state;
+    double a[15], b[15];
+    size_t off[4] = { 0, 5, 10, 15 };
+    for (int k = 0; k < 15; k++)
+        a[k] = b[k] = k >= 10 ? 1e308 : 1.61;
+    a[0] = 0;    /* a value <= 0: compared on B - A */
+    struct hsample ha = { a, off, 3 }, hb = { b, off, 3 };
+    struct hier_cmp c;
+    assert_int_equal(hier_compare(&ha, &hb, HIER_MEDIAN, 1, &c, NULL), 0);
+    assert_true(c.diff);
+    assert_true(isinf(c.se));
+    assert_true(isnan(c.lo) && isnan(c.hi));
+    /* the run locations' variance overflows too: no Welch test */
+    double t, df, p;
+    const double la[] = { 1.61, 1.61, 1e308 }, lb[] = { 1.61, -1e308, 1e308 };
+    hier_welch(la, 3, lb, 3, &t, &df, &p);
+    assert_true(isnan(t) && isnan(df) && isnan(p));
+    /* a finite variance whose square overflows (runs 1e100 apart): the degrees of freedom
+     * must still come out between min(na, nb) - 1 and na + nb - 2, not inf/inf (the second
+     * fuzzed database: compare aborted in gsl_cdf_tdist_Q) */
+    const double wa[] = { 0, 1e100, 2e100 }, wb[] = { 5e100, 6e100, 8e100, 9e100 };
+    hier_welch(wa, 3, wb, 4, &t, &df, &p);
+    if (!(df >= 2 && df <= 5 && t > 0 && p >= 0 && p <= 1))
+        fail_msg("t %g, df %g, p %g for variances near 1e200", t, df, p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_boot_even_median_and_mean),
         cmocka_unit_test(test_ci_holds_run_to_run_variance),
         cmocka_unit_test(test_compare_ratio_and_difference),
+        cmocka_unit_test(test_compare_overflowing_spread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
