@@ -83,40 +83,46 @@ shopt -s nullglob
 programs() { for f in "$@"; do [[ $f != *.d && -x $f ]] && echo "$f"; done; }
 
 # start_lane FUNC: runs FUNC (calls of run_one) in the background with counters of its
-# own, its output kept for join_lane; VMMB_LANES=1 runs it here and now instead.
+# own, its output kept for join_lane; VMMB_LANES=1 runs it here and now instead. Several
+# lanes may run at once; join_lane waits for them all.
+lanes=() lane_logs=() lane_counts=()
 start_lane() {
-  lane_log=$(mktemp) lane_counts=$(mktemp) lane=""
   if [ "${VMMB_LANES:-2}" = 1 ]; then "$1"; return; fi
+  local log counts
+  log=$(mktemp) counts=$(mktemp)
   (passed=0 failed=0 skipped=0 broken=""; "$1"
-   printf '%s\n' "$passed" "$failed" "$skipped" "$broken" >"$lane_counts") >"$lane_log" 2>&1 &
-  lane=$!
+   printf '%s\n' "$passed" "$failed" "$skipped" "$broken" >"$counts") >"$log" 2>&1 &
+  lanes+=($!) lane_logs+=("$log") lane_counts+=("$counts")
 }
-# join_lane: waits for the lane, prints its output and adds its counts (a lane that left
-# no counts, killed say, counts as one failure).
+# join_lane: waits for the lanes, prints each one's output and adds its counts (a lane that
+# left no counts, killed say, counts as one failure).
 join_lane() {
-  if [ -n "$lane" ]; then
-    local p f s b
-    wait "$lane"
+  local i p f s b
+  for i in "${!lanes[@]}"; do
+    wait "${lanes[i]}"
     echo "=== the background lane (run alongside the unit tests)"
-    cat "$lane_log"
-    { read -r p; read -r f; read -r s; IFS= read -r b; } <"$lane_counts"
+    cat "${lane_logs[i]}"
+    p="" f="" s="" b=""
+    { read -r p; read -r f; read -r s; IFS= read -r b; } <"${lane_counts[i]}"
     passed=$((passed + ${p:-0})) failed=$((failed + ${f:-1})) skipped=$((skipped + ${s:-0}))
     broken="$broken$b"
     [ -z "$p" ] && broken="$broken background-lane(no counts)"
-  fi
-  rm -f "$lane_log" "$lane_counts"
+    rm -f "${lane_logs[i]}" "${lane_counts[i]}"
+  done
+  lanes=() lane_logs=() lane_counts=()
 }
 
 # jobs: what run_jobs runs next, each a run_one call (add_job FORMAT KIND NAME CMD...).
 jobs=()
 add_job() { jobs+=("$(printf '%q ' "$@")"); }
-# run_jobs: two workers, this shell and a background lane (start_lane), take the jobs in
-# the order they were added, each the next one whenever it is free (a claim is a mkdir,
-# which only one of them can make), so neither sits idle while the other has a list of
-# its own left. VMMB_LANES=1: one worker, in order.
+# run_jobs [N]: N workers (default 2), this shell and N-1 background lanes (start_lane),
+# take the jobs in the order they were added, each the next one whenever it is free (a
+# claim is a mkdir, which only one of them can make), so none sits idle while another has
+# a list of its own left. VMMB_LANES=1: one worker, in order.
 run_jobs() {
+  local w
   claims=$(mktemp -d)
-  start_lane take_jobs
+  for ((w = 1; w < ${1:-2}; w++)); do start_lane take_jobs; done
   take_jobs
   join_lane
   rm -rf "$claims"
@@ -184,7 +190,9 @@ unit_jobs() { # slow or rest
 }
 unit_jobs slow
 unit_jobs rest
-run_jobs
+# (three workers on two CPUs: some of these jobs mostly wait, on Slurm's daemons or a
+# lab's boot, and with two workers vmstat showed a fifth of both CPUs idle for 50 s)
+run_jobs 3
 # Then the tests that judge real measurements, on a machine otherwise quiet: the no-guest
 # scripts marked "# vmmb-test: measures" (a gate over native runs flagged the noise of
 # the unit tests beside it), and, below, the guest tests.

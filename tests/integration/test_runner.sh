@@ -111,11 +111,11 @@ in_runner -- source "$TMP/lanes2.sh"
   || fail "a lane that died without counts fails the run" "failed=$failed broken=$broken"
 
 # ---- run_jobs: two workers take one list, each job exactly once ----
-# Six jobs that each note when they start and end (a 0.5 s sleep between): with two
+# Six jobs that each note when they start and end (a 1 s sleep between): with two
 # workers every job runs once, the counts add up, and two of them overlap in time (both
 # workers took some); with one worker they run in order, none overlapping.
 for i in 1 2 3 4 5 6; do
-  printf 'echo "ok - job %s"\necho "%s $(date +%%s%%N)" >>"%s/ran"\nsleep 0.5\necho "%s $(date +%%s%%N)" >>"%s/ran"\n' \
+  printf 'echo "ok - job %s"\necho "%s $(date +%%s%%N)" >>"%s/ran"\nsleep 1\necho "%s $(date +%%s%%N)" >>"%s/ran"\n' \
     $i $i "$TMP" $i "$TMP" >"$TMP/job$i.sh"
 done
 cat >"$TMP/jobs.sh" <<SH
@@ -135,6 +135,18 @@ n=$(overlaps)
 [ "$n" -ge 1 ] && grep -q '^=== the background lane' "$TMP/run.log" \
   && pass "run_jobs shares the list between two workers ($n pairs of jobs overlapped)" \
   || fail "run_jobs shares the list between two workers" "no two jobs overlapped: $(cat "$TMP/ran")"
+# most_at_once: the most jobs that ran at the same moment.
+most_at_once() {
+  awk '{ if ($1 in s) print $2, -1; else { s[$1] = 1; print $2, 1 } }' "$TMP/ran" | sort -n -k1,1 -k2,2 |
+    awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+}
+rm -f "$TMP/ran"
+sed -i 's/^run_jobs$/run_jobs 3/' "$TMP/jobs.sh"
+in_runner -- source "$TMP/jobs.sh"
+n=$(most_at_once)
+[ "$passed" -eq 6 ] && ran_once && [ "$n" = 3 ] && pass "run_jobs 3: three workers, three jobs at once" \
+  || fail "run_jobs 3: three workers, three jobs at once" "passed=$passed at once=$n: $(cat "$TMP/ran")"
+sed -i 's/^run_jobs 3$/run_jobs/' "$TMP/jobs.sh"
 rm -f "$TMP/ran"
 in_runner VMMB_LANES=1 -- source "$TMP/jobs.sh"
 [ "$passed" -eq 6 ] && ran_once && [ "$(overlaps)" = 0 ] && [ "$(cut -d' ' -f1 "$TMP/ran" | uniq | tr '\n' ' ')" = "1 2 3 4 5 6 " ] \
