@@ -39,7 +39,7 @@ printf '[vm]\nname = b\nvcpus = 1\nmemory = 96M\n' >"$TMP/b.ini"
 # The sets are run in turns (base, same, slow, six times) so drift of this shared host
 # hits all three alike; six runs per config let the gate compare run medians.
 # (null's iterations follow VMMB_SCALE: its pauses are what emulation makes slow)
-NI=iters=$(scaled 10000)
+NI=iters=$(scaled 5000)
 W="null:spin=50,batches=15,$NI cpuid:batches=6,iters=100"
 CF="$TMP/a.ini,$TMP/b.ini"
 expect_exit "run few: too few batches to compare" 0 "$VB" run null:spin=50,batches=3,$NI --configs "$CF" --no-interleave --reps 1 --tag few --db "$DB"
