@@ -17,6 +17,16 @@
 1:
 .endm
 
+/* EOI through the x2APIC MSR; clobbers rax and rdx (the stubs saved them), keeps rcx. */
+.macro x2apic_eoi
+    push %rcx
+    mov $MSR_X2APIC_EOI, %ecx
+    xor %eax, %eax
+    xor %edx, %edx
+    wrmsr
+    pop %rcx
+.endm
+
 .macro irqstub vec
 irq_stub_\vec:
     push %rax
@@ -26,12 +36,7 @@ irq_stub_\vec:
     mov %edx, %gs:4
     movq $\vec, %gs:16
     incq %gs:8                    /* only this vCPU writes its count: no lock needed */
-    push %rcx
-    mov $MSR_X2APIC_EOI, %ecx
-    xor %eax, %eax
-    xor %edx, %edx
-    wrmsr
-    pop %rcx
+    x2apic_eoi
     pop %rdx
     pop %rax
     hlt_fixup
@@ -47,13 +52,8 @@ irqstub 0xfc; irqstub 0xfd
 irq_stub_0xfe:
     push %rax
     push %rdx
-    push %rcx
     incq %gs:24
-    mov $MSR_X2APIC_EOI, %ecx
-    xor %eax, %eax
-    xor %edx, %edx
-    wrmsr
-    pop %rcx
+    x2apic_eoi
     pop %rdx
     pop %rax
     hlt_fixup
