@@ -26,6 +26,7 @@ cat <<'MSG'
 
 Guest figures need KVM: load kvm_intel or kvm_amd (modprobe kvm_intel / kvm_amd, with VT-x
 or AMD-V enabled in the firmware), enable nested virtualization on the VM this runs in, or
-try the emulated two-node lab, `make test-lab` (functional checks, not a measurement).
+try the emulated two-node lab (functional checks, not a measurement):
+  build/bin/vmmbench lab --db results/vmmbench.db -- vmmbench run --suite quick
 MSG
 exit 0
