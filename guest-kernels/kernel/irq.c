@@ -70,21 +70,7 @@ int irq_halt_until(unsigned vcpu, uint64_t target, uint64_t deadline)
 static void append(char *buf, size_t n, const char *s)
 {
     size_t i = strlen(buf);
-    while (*s && i + 1 < n)
-        buf[i++] = *s++;
-    buf[i] = '\0';
-}
-
-static void append_u64(char *buf, size_t n, uint64_t v)
-{
-    char d[21];
-    int i = 20;
-    d[i] = '\0';
-    do {
-        d[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    append(buf, n, &d[i]);
+    strlcpy_g(buf + i, s, n - i);
 }
 
 const char *irq_lost_reason(const char *what, uint64_t ms, unsigned vector, const char *note)
@@ -96,7 +82,8 @@ const char *irq_lost_reason(const char *what, uint64_t ms, unsigned vector, cons
     reason[0] = '\0';
     append(reason, sizeof reason, what);
     append(reason, sizeof reason, " not delivered within ");
-    append_u64(reason, sizeof reason, ms);
+    char digits[21];
+    append(reason, sizeof reason, u64_decimal(ms, digits));
     append(reason, sizeof reason, irr ? " ms (pending in the APIC's IRR: not taken)"
                                   : isr ? " ms (in service: never ended)"
                                         : " ms (never reached the APIC)");

@@ -53,11 +53,5 @@ void console_puts(const char *s)
 void console_put_u64(uint64_t v)
 {
     char buf[21];
-    int i = 20;
-    buf[i] = '\0';
-    do {
-        buf[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    console_puts(&buf[i]);
+    console_puts(u64_decimal(v, buf));
 }

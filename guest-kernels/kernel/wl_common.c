@@ -56,11 +56,5 @@ void wl_point_add_str(char *point, const char *key, const char *value)
 void wl_point_add(char *point, const char *key, uint64_t value)
 {
     char buf[21];
-    int i = 20;
-    buf[i] = '\0';
-    do {
-        buf[--i] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    wl_point_add_str(point, key, &buf[i]);
+    wl_point_add_str(point, key, u64_decimal(value, buf));
 }

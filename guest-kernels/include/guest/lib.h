@@ -15,4 +15,17 @@ void strlcpy_g(char *d, const char *s, size_t n);
 void console_puts(const char *s);
 void console_put_u64(uint64_t v);
 
+/* v in decimal, written at the end of buf; returns where the digits start. Inline: the
+ * native runner builds wl_common.c without this file's lib.c. */
+static inline const char *u64_decimal(uint64_t v, char buf[21])
+{
+    int i = 20;
+    buf[i] = '\0';
+    do {
+        buf[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return &buf[i];
+}
+
 #endif
