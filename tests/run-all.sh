@@ -156,13 +156,12 @@ in_lab=""
 # runs, history, the CI recipe, the runner, the bench verdicts) and measure nothing.
 no_guest() { grep -q '^# vmmb-test: no guest' "$1"; }
 # ... and of those, the ones whose checks judge real measurements ("# vmmb-test: measures")
-# run alone after the lanes, not beside other work (a gate over native runs flagged the
-# noise of the unit tests beside it).
+# run alone after the first phase, not beside other work (a gate over native runs flagged
+# the noise of the unit tests beside it).
 measures() { grep -q '^# vmmb-test: measures' "$1"; }
 
-
-# First, what measures nothing on this host, two at a time so the 2-core machines of CI
-# are kept busy: the placement lab (where /dev/kvm is usable; QEMU keeps one CPU busy),
+# First, what measures nothing on this host, on several workers so the 2-core machines of
+# CI are kept busy: the placement lab (where /dev/kvm is usable; QEMU keeps one CPU busy),
 # the fuzz targets (one per CPU), the scripts that boot no guest, the unit tests (a
 # slow one says "vmmb-test: slow" in its source and goes first) plain and under
 # ASan+UBSan. The longest go first. A unit test whose reference needs KVM ("vmmb-test:

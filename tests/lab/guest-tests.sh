@@ -30,8 +30,6 @@ BUILD_ABS=$(cd "$BUILD" && pwd -P)
 OUT=$BUILD_ABS/lab/guests
 mkdir -p "$OUT"
 rm -f "$OUT"/*.log "$OUT"/*.tap "$OUT"/entry*.sh
-# What the placement checks (tests/lab/lab-tests.sh) take in the lab, for the shares below.
-PLACEMENT_SECONDS=55
 
 # The tests the lab runs: the C programs, then every script that may boot a guest (those
 # marked "# vmmb-test: no guest" run on the host: tests/run-all.sh).
