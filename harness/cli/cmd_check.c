@@ -124,7 +124,7 @@ int cmd_check(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     memset(&sb, 0, sizeof sb);
     if (cli_resolve_baseline(base, db, &sa, &e) || selector_parse(cand, db, &sb, &e) ||
-        dataset_load(&sa, &da, &e) || dataset_load(&sb, &dc, &e)) {
+        dataset_load_pair(&sa, &sb, &da, &dc, &e)) {
         fprintf(stderr, "vmmbench: check: %s\n", e.msg);
         gate_error(&g, e.msg);
         goto out;

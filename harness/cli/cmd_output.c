@@ -71,7 +71,7 @@ int cli_output_load(const char *cmd, const char *default_subdir, void (*usage)(F
     memcpy(co.ignore, ignore, nignore * sizeof *ignore);
     co.nignore = nignore;
     if (selector_parse(cmpspec, db, &o->sa, &e) || selector_parse(cb + 1, db, &o->sb, &e) ||
-        dataset_load(&o->sa, &o->da, &e) || dataset_load(&o->sb, &o->db, &e) ||
+        dataset_load_pair(&o->sa, &o->sb, &o->da, &o->db, &e) ||
         compare_datasets(&o->da, &o->db, &co, &o->cmp, &e))
         return fail(cmd, &e);
     o->has_cmp = true;
