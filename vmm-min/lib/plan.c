@@ -320,6 +320,7 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
     p->probe_timeout_s = rq->probe_timeout_s > 0 ? rq->probe_timeout_s
                                                  : VMM_DEFAULT_PROBE_TIMEOUT_S;
     p->echo_console = rq->echo_console;
+    p->hypervisor = rq->hypervisor;
     if (p->placement.native && !native_find(d->name)) {
         char nat[256];
         native_list(nat, sizeof nat);

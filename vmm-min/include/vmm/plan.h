@@ -9,6 +9,7 @@
 
 #include "vmm/error.h"
 #include "vmm/guest_abi.h"
+#include "vmm/hypervisor.h"
 #include "vmm/image.h"
 #include "vmm/placement.h"
 #include "vmm/pmu.h"
@@ -31,6 +32,7 @@ struct vmm_request {
     struct vmm_placement placement;
     const struct vmm_topology *topology; /* NULL: load this host's */
     const char *counters;        /* host PMU counters on the vCPU threads (vmm/pmu.h); NULL: none */
+    enum vmm_hypervisor hypervisor; /* which VMM runs it (vmm/hypervisor.h) */
 };
 
 struct vmm_plan {
@@ -51,6 +53,7 @@ struct vmm_plan {
     /* A device the workload needs that the request did not name, added by the plan
      * ("blk = null"); "" when none. Noted in the run's console log. */
     char default_device[64];
+    enum vmm_hypervisor hypervisor;
 };
 
 #define VMM_DEFAULT_TIMEOUT_S 60.0
