@@ -85,6 +85,10 @@ NATIVE_LINK   := -Wl,--whole-archive $(NATIVE_A) -Wl,--no-whole-archive
 GUESTS   := $(SHARE)/guest/vmmbench-guest.elf
 # QEMU's -bios for hypervisor = qemu-microvm: real mode to vmm-min's 64-bit entry state.
 QEMU_STUB := $(SHARE)/qemu/vmmb-reset.bin
+# QEMU's -kernel for hypervisor = qemu-pc: a Multiboot kernel SeaBIOS boots, linked at
+# qemu_pc_boot.h's QPC_STUB_GPA.
+QEMU_PC_STUB := $(SHARE)/qemu/vmmb-pc-boot.bin
+QEMU_PC_STUB_GPA := $(shell sed -n 's/^\#define QPC_STUB_GPA \(0x[0-9a-f]*\).*/\1/p' vmm-min/lib/qemu/qemu_pc_boot.h)
 TEST_GUESTS := $(BUILD)/tests/guest/hostile-guest.elf
 CONFIGS  := $(patsubst harness/configs/%,$(SHARE)/configs/%,$(wildcard harness/configs/*.ini))
 # `vmmbench lab`'s launcher, the lab's init and what runs inside (harness/lab/).
@@ -103,14 +107,14 @@ SAN_NATIVE_A := $(SAN)/lib/libnative.a
 SAN_NATIVE_LINK := -Wl,--whole-archive $(SAN_NATIVE_A) -Wl,--no-whole-archive
 SAN_PROGRAMS := $(SAN)/bin/vmmbench $(SAN)/bin/vmm-min
 SAN_INTEG_BINS := $(INTEG_TESTS:%=$(SAN)/tests/integration/%)
-SAN_SHARE := $(patsubst $(BUILD)/%,$(SAN)/%,$(GUESTS) $(QEMU_STUB) $(CONFIGS) $(TEST_GUESTS))
+SAN_SHARE := $(patsubst $(BUILD)/%,$(SAN)/%,$(GUESTS) $(QEMU_STUB) $(QEMU_PC_STUB) $(CONFIGS) $(TEST_GUESTS))
 SAN_TREE  := $(SAN_PROGRAMS) $(SAN_INTEG_BINS) $(SAN_SHARE)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test test-lab bench mutate install clean
 .DEFAULT_GOAL := all
 
-all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(QEMU_STUB) $(CONFIGS) $(LAB_FILES)
+all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(QEMU_STUB) $(QEMU_PC_STUB) $(CONFIGS) $(LAB_FILES)
 
 # Every target that compiles or runs something needs the Debian packages first.
 deps: $(DEPS_OK)
@@ -218,6 +222,13 @@ $(QEMU_STUB): vmm-min/lib/qemu/reset_stub.S vmm-min/lib/qemu/reset_stub.h Makefi
 	$(LD) -m elf_x86_64 -Ttext=0 -e 0 -o $(BUILD)/qemu/reset_stub.elf $(BUILD)/qemu/reset_stub.o
 	objcopy -O binary -j .text $(BUILD)/qemu/reset_stub.elf $@
 	@test $$(stat -c %s $@) -eq 65536 || { echo "$@ is not 64 KiB" >&2; rm -f $@; exit 1; }
+$(QEMU_PC_STUB): vmm-min/lib/qemu/qemu_pc_boot.S vmm-min/lib/qemu/qemu_pc_boot.h \
+                 vmm-min/lib/qemu/reset_stub.h Makefile
+	@mkdir -p $(@D) $(BUILD)/qemu
+	$(CC) -c -Ivmm-min/lib/qemu -o $(BUILD)/qemu/qemu_pc_boot.o $<
+	$(LD) -m elf_x86_64 -Ttext=$(QEMU_PC_STUB_GPA) -e _start -o $(BUILD)/qemu/qemu_pc_boot.elf \
+	    $(BUILD)/qemu/qemu_pc_boot.o
+	objcopy -O binary -j .text $(BUILD)/qemu/qemu_pc_boot.elf $@
 $(TEST_GUESTS): $(KERNEL_OBJS) $(HOSTILE_OBJS) guest-kernels/kernel/guest.ld
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(KERNEL_OBJS) $(HOSTILE_OBJS)
@@ -312,7 +323,7 @@ install: all
 	           $(DESTDIR)$(PREFIX)/share/vmmbench/qemu
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(GUESTS) $(DESTDIR)$(PREFIX)/share/vmmbench/guest/
-	install -m 644 $(QEMU_STUB) $(DESTDIR)$(PREFIX)/share/vmmbench/qemu/
+	install -m 644 $(QEMU_STUB) $(QEMU_PC_STUB) $(DESTDIR)$(PREFIX)/share/vmmbench/qemu/
 	install -m 644 $(CONFIGS) $(DESTDIR)$(PREFIX)/share/vmmbench/configs/
 	install -m 755 $(LAB_FILES) $(DESTDIR)$(PREFIX)/share/vmmbench/lab/
 

@@ -15,6 +15,7 @@
 #include "vstate/vm.h"
 #include "vmm/elf_loader.h"
 #include "vstate/x86_setup.h"
+#include "qemu/qemu_pc.h"
 
 /* Guest RAM ranges per guest node: RAM offsets run through slot 0 then slot 1, and each
  * guest node owns a contiguous stretch of them. */
@@ -79,7 +80,12 @@ int vm_build_guest(struct vm *vm, bool shared, struct vmm_err *e)
                                               &p->resolved, e)
                     : guest_mem_create_placed(&vm->mem, p->mem_bytes, &p->placement,
                                               &p->resolved, e);
-    if (rc || x86_build_tables(&vm->mem, p->placement.guest_pages, p->image->end, &vm->tables, e))
+    /* qemu-pc: the tables stay under the RAM SeaBIOS writes (qemu/qemu_pc_layout.c). */
+    uint64_t ceiling = vm->mem.slot[0].size;
+    if (p->hypervisor == VMM_HV_QEMU_PC)
+        ceiling = qemu_pc_tables_ceiling(ceiling);
+    if (rc || x86_build_tables_below(&vm->mem, p->placement.guest_pages, p->image->end,
+                                     ceiling, &vm->tables, e))
         return -1;
     return elf_load(p->image->data, p->image->len, &vm->mem, &vm->entry, &vm->image_end, e);
 }

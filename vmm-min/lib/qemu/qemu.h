@@ -15,7 +15,7 @@
 /* What the command line needs beyond the plan. */
 struct qemu_launch {
     const char *binary;          /* vmm_qemu_binary() */
-    const char *bios;            /* the reset stub */
+    const char *bios;            /* the reset stub (-bios), or qemu-pc's boot stub (-kernel) */
     int mem_fd;                  /* guest RAM memfd, inherited by QEMU */
     const char *qmp_path;        /* QMP's unix socket, in a private directory */
 };

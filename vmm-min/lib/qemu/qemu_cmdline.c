@@ -11,12 +11,16 @@
  *                                  placement vmm-min already applied written out:
  *                                  prealloc=on, host-nodes/policy
  *   -bios                          the reset stub
+ * hypervisor = qemu-pc (qemu_pc.h) differs in two places, the rest being the same:
+ *   -M q35,memory-backend=ram      QEMU's stock PC: its chipset, PCI, SeaBIOS
+ *   -kernel                        the qemu-pc boot stub, a Multiboot kernel SeaBIOS boots
  *   -device isa-debug-exit,iobase=0x7f0,iosize=4   QEMU ends at the guest's DONE write
  *   -serial stdio                  a pipe vmm-min reads into the console log
  *   -qmp unix:PATH -S              paused until vmm-min has pinned the vCPU threads
  *   -no-reboot                     a triple fault ends QEMU instead of re-running the stub
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,9 +72,10 @@ int qemu_cmdline_build(const struct vmm_plan *p, const struct qemu_launch *l,
                        struct qemu_argv *a, struct vmm_err *e)
 {
     memset(a, 0, sizeof *a);
-    if (p->hypervisor != VMM_HV_QEMU_MICROVM)
+    if (p->hypervisor != VMM_HV_QEMU_MICROVM && p->hypervisor != VMM_HV_QEMU_PC)
         return vmm_err_set(e, VMM_EXIT_USAGE, "hypervisor %s has no QEMU command line here; "
                            "use qemu-microvm", vmm_hypervisor_name(p->hypervisor));
+    bool pc = p->hypervisor == VMM_HV_QEMU_PC;
     if (p->resolved.nvnodes > 1)
         return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma is not expressed on QEMU's command line "
                            "yet; drop vnuma for hypervisor %s",
@@ -83,15 +88,16 @@ int qemu_cmdline_build(const struct vmm_plan *p, const struct qemu_launch *l,
     bad |= add(a, "-cpu") | add(a, "host");
     bad |= add(a, "-smp") | add(a, "%u,sockets=1,cores=%u,threads=1", p->vcpus, p->vcpus);
     bad |= add(a, "-M") |
-           add(a, "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=on,pcie=off,"
-                  "memory-backend=ram");
+           add(a, "%s", pc ? "q35,memory-backend=ram"
+                           : "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=on,"
+                             "pcie=off,memory-backend=ram");
     bad |= add(a, "-m") | add(a, "%lluK", kib);
     bad |= add(a, "-object") |
            add(a, "memory-backend-file,id=ram,mem-path=/proc/self/fd/%d,share=on,size=%lluK%s%s",
                l->mem_fd, kib, p->placement.prefault ? ",prealloc=on" : "", policy);
     bad |= add(a, "-nodefaults") | add(a, "-no-user-config") | add(a, "-display") | add(a, "none");
     bad |= add(a, "-no-reboot");
-    bad |= add(a, "-bios") | add(a, "%s", l->bios);
+    bad |= add(a, pc ? "-kernel" : "-bios") | add(a, "%s", l->bios);
     bad |= add(a, "-device") | add(a, "isa-debug-exit,iobase=0x%x,iosize=4", VMMB_PORT_DONE);
     bad |= add(a, "-serial") | add(a, "stdio");
     bad |= add(a, "-qmp") | add(a, "unix:%s,server=on,wait=off", l->qmp_path);

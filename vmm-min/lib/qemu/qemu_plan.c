@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "qemu/qemu.h"
+#include "qemu/qemu_pc.h"
 #include "vmm/guest_mem.h"
 
 int qemu_plan_check(const struct vmm_plan *p, struct vmm_err *e)
@@ -20,6 +21,8 @@ int qemu_plan_check(const struct vmm_plan *p, struct vmm_err *e)
     if (p->placement.nvnodes > 0)
         return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma is not expressed for QEMU yet; drop vnuma "
                            "for hypervisor %s", hv);
+    if (p->hypervisor == VMM_HV_QEMU_PC && qemu_pc_plan_check(p, qemu_pc_kvm_flavour(), e))
+        return -1;
     if (p->hypervisor == VMM_HV_QEMU_MICROVM && p->mem_bytes > VMM_LOW_RAM_MAX)
         return vmm_err_set(e, VMM_EXIT_USAGE, "memory = %llu MiB: hypervisor %s takes at most "
                            "%llu MiB (QEMU's microvm splits RAM above 4 GiB elsewhere than "

@@ -23,6 +23,8 @@
 
 #include "qemu/qemu.h"
 #include "qemu/reset_stub.h"
+#include "qemu/qemu_pc.h"
+#include "qemu/qemu_pc_boot.h"
 #include "vmm/image.h"
 #include "vmm/text_escape.h"
 #include "vstate/kvm_dev.h"
@@ -133,6 +135,10 @@ static int build(struct qrun *q, struct vmm_err *e)
     if (vm_fill_boot_info(vm, vm->image_end, khz))
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small for the boot-info "
                            "page; give the VM more memory");
+    /* qemu-pc: what the boot stub checks after SeaBIOS; nothing VMM-built changes after. */
+    if (vm->plan->hypervisor == VMM_HV_QEMU_PC &&
+        qemu_pc_handoff_write(&vm->mem, vm->image_end, &vm->tables, e))
+        return -1;
     struct vmmb_boot_info *bi = guest_mem_ptr(&vm->mem, X86_BOOT_INFO_GPA, sizeof *bi);
     q->mbox = &bi->mbox;
     vm->nvcpus = vm->plan->vcpus;
@@ -145,9 +151,11 @@ static int launch(struct qrun *q, struct vmm_err *e)
 {
     struct vm *vm = q->vm;
     char bios[4096];
-    if (vmm_share_path(QEMU_STUB_REL, bios, sizeof bios) || access(bios, R_OK))
-        return vmm_err_set(e, VMM_EXIT_USAGE, "the QEMU reset stub %s is missing; build it "
-                           "with make (share/vmmbench/%s)", bios, QEMU_STUB_REL);
+    /* qemu-microvm: the reset stub as -bios; qemu-pc: its boot stub as -kernel. */
+    const char *rel = vm->plan->hypervisor == VMM_HV_QEMU_PC ? QPC_STUB_REL : QEMU_STUB_REL;
+    if (vmm_share_path(rel, bios, sizeof bios) || access(bios, R_OK))
+        return vmm_err_set(e, VMM_EXIT_USAGE, "the QEMU boot stub %s is missing; build it "
+                           "with make (share/vmmbench/%s)", bios, rel);
     const char *tmp = getenv("TMPDIR");
     snprintf(q->dir, sizeof q->dir, "%s/vmmb-qemu-XXXXXX",
              tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
@@ -432,6 +440,12 @@ static void conclude(struct qrun *q, int st)
     } else if (fault & VMMB_MBOX_FAULTED) {
         vm_fail(vm, VMM_STATUS_GUEST_CRASH, "guest exception vector %u (from the boot info's "
                 "mailbox: QEMU gives no registers)", fault & 0xff);
+    } else if (p->hypervisor == VMM_HV_QEMU_PC && WIFEXITED(st) &&
+               WEXITSTATUS(st) == QPC_EXIT_STATUS_CLOBBERED) {
+        vm_fail(vm, VMM_STATUS_HOST_ERROR, "qemu-pc: SeaBIOS (or QEMU's multiboot loader) "
+                "wrote over the GDT, boot info, guest image or page tables the VMM had built "
+                "(the boot stub's checksum failed), so the guest was not started; this "
+                "QEMU's firmware writes RAM other than qemu/qemu_pc_layout.c measured");
     } else if (WIFEXITED(st) && (WEXITSTATUS(st) & 1) && WEXITSTATUS(st) != 1) {
         /* isa-debug-exit's status (value << 1) | 1: the guest wrote the DONE port without
          * a result address in the mailbox. */

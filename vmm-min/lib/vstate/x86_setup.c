@@ -66,6 +66,14 @@ static uint64_t *table_page(struct table_alloc *a, uint64_t *gpa)
 int x86_build_tables(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t image_end,
                      struct x86_tables *out, struct vmm_err *e)
 {
+    return x86_build_tables_below(gm, gp, image_end, gm->slot[0].size, out, e);
+}
+
+int x86_build_tables_below(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t image_end,
+                           uint64_t ceiling, struct x86_tables *out, struct vmm_err *e)
+{
+    if (ceiling > gm->slot[0].size)
+        ceiling = gm->slot[0].size;
     uint64_t top = guest_mem_top(gm);
     if (top < 4 * GiB)
         top = 4 * GiB;
@@ -84,7 +92,7 @@ int x86_build_tables(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t ima
     gdt[VMMB_SEL_UCODE >> 3] = 0x00affb000000ffffull;  /* 64-bit code, DPL3 */
     /* VMMB_SEL_TSS: left empty for the guest's own TSS. */
 
-    struct table_alloc a = { gm, gm->slot[0].size & ~0xfffull, (image_end + 0xfff) & ~0xfffull };
+    struct table_alloc a = { gm, ceiling & ~0xfffull, (image_end + 0xfff) & ~0xfffull };
     uint64_t pml4_gpa, pdpt_gpa, gpa;
     uint64_t *pml4 = table_page(&a, &pml4_gpa), *pdpt = table_page(&a, &pdpt_gpa);
     if (!pml4 || !pdpt)
@@ -116,7 +124,7 @@ int x86_build_tables(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t ima
     }
     out->cr3 = pml4_gpa;
     out->gpa = a.next;
-    out->size = (gm->slot[0].size & ~0xfffull) - a.next;
+    out->size = (ceiling & ~0xfffull) - a.next;
     return 0;
 full:
     return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small to hold its %s page "

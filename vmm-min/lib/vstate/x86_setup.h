@@ -29,6 +29,10 @@ struct x86_tables {
  * Errors: VMM_EXIT_RESOURCES when the tables do not fit in low RAM. */
 int x86_build_tables(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t image_end,
                      struct x86_tables *out, struct vmm_err *e);
+/* The same with the tables growing down from `ceiling` (at most the end of low RAM)
+ * instead: qemu-pc keeps them under the zones its firmware writes. */
+int x86_build_tables_below(struct guest_mem *gm, enum vmm_guest_pages gp, uint64_t image_end,
+                           uint64_t ceiling, struct x86_tables *out, struct vmm_err *e);
 
 /* Puts vCPU fd into 64-bit mode at `entry` with the tables above, the host's supported
  * CPUID (with irqchip, plus the TSC-deadline timer when KVM offers it), rdi = boot info,
