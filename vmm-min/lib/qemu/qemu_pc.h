@@ -20,8 +20,8 @@
 
 /* The one decision on whether a plan may run under qemu-pc on a host whose KVM is
  * `kvm_flavour` ("pvm", "svm", "vmx", ...: harness/hostinfo.c's names). Refuses, naming the
- * key, on PVM (SeaBIOS's boot would cost seconds there), memory of QEMU_PC_RAM_MAX or
- * more, and more than one vCPU (the stub starts the bootstrap vCPU only).
+ * key, on PVM (SeaBIOS's boot would cost seconds there) and for memory of
+ * QEMU_PC_RAM_MAX or more.
  * Errors: VMM_EXIT_USAGE. */
 int qemu_pc_plan_check(const struct vmm_plan *p, const char *kvm_flavour, struct vmm_err *e);
 

@@ -19,6 +19,11 @@
  * block follows the stub there. */
 #define QPC_STUB_GPA 0x90000
 #define QPC_STUB_REL "qemu/vmmb-pc-boot.bin"   /* -kernel, under share/vmmbench */
+/* The application processors start at the stub's first byte: the SIPI vector is its page. */
+#define QPC_SIPI_VECTOR (QPC_STUB_GPA >> 12)
+#if QPC_STUB_GPA & 0xfff || QPC_STUB_GPA >= 0x100000
+#error "QPC_STUB_GPA must be a page below 1 MiB: APs start there in real mode"
+#endif
 
 /* The hand-off block the VMM writes before QEMU starts: after the boot info (0x2000)
  * and below SeaBIOS's stack (0x6000-0x7000), in pages no firmware writes. */

@@ -28,10 +28,6 @@ int qemu_pc_plan_check(const struct vmm_plan *p, const char *kvm_flavour, struct
                            "elsewhere than vmm-min's layout); give less memory",
                            (unsigned long long)(p->mem_bytes >> 20),
                            (unsigned long long)(QEMU_PC_RAM_MAX >> 20));
-    if (p->vcpus > 1)
-        return vmm_err_set(e, VMM_EXIT_USAGE, "vcpus = %u: hypervisor qemu-pc starts the "
-                           "bootstrap vCPU only (its boot stub sends no INIT-SIPI yet); give "
-                           "vcpus = 1 or use hypervisor = qemu-microvm", p->vcpus);
     return 0;
 }
 
