@@ -11,13 +11,13 @@
  *                                  placement vmm-min already applied written out:
  *                                  prealloc=on, host-nodes/policy
  *   -bios                          the reset stub
- * hypervisor = qemu-pc (qemu_pc.h) differs in two places, the rest being the same:
- *   -M q35,memory-backend=ram      QEMU's stock PC: its chipset, PCI, SeaBIOS
- *   -kernel                        the qemu-pc boot stub, a Multiboot kernel SeaBIOS boots
  *   -device isa-debug-exit,iobase=0x7f0,iosize=4   QEMU ends at the guest's DONE write
  *   -serial stdio                  a pipe vmm-min reads into the console log
  *   -qmp unix:PATH -S              paused until vmm-min has pinned the vCPU threads
  *   -no-reboot                     a triple fault ends QEMU instead of re-running the stub
+ * hypervisor = qemu-pc (qemu_pc.h) differs in two places, the rest being the same:
+ *   -M q35,memory-backend=ram      QEMU's stock PC: its chipset, PCI, SeaBIOS
+ *   -kernel                        the qemu-pc boot stub, a Multiboot kernel SeaBIOS boots
  */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -20,12 +20,13 @@ int qemu_plan_check(const struct vmm_plan *p, struct vmm_err *e)
     if (p->placement.nvnodes > 0)
         return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma is not expressed for QEMU yet; drop vnuma "
                            "for hypervisor %s", hv);
-    /* Memory above VMM_LOW_RAM_MAX needs nothing here: QEMU 7.2's microvm splits RAM
-     * exactly as vmm-min does (0-3 GiB, the rest from 4 GiB; `info mtree`), so vmm-min's
-     * page tables and boot-info ranges describe QEMU's RAM. test_hypervisors.sh runs
-     * a guest across the split. */
+    /* qemu-pc: PVM hosts (SeaBIOS too slow) and q35's RAM split (qemu_pc_plan.c). */
     if (p->hypervisor == VMM_HV_QEMU_PC && qemu_pc_plan_check(p, qemu_pc_kvm_flavour(), e))
         return -1;
+    /* qemu-microvm: memory above VMM_LOW_RAM_MAX needs nothing here: QEMU 7.2's microvm
+     * splits RAM exactly as vmm-min does (0-3 GiB, the rest from 4 GiB; `info mtree`), so
+     * vmm-min's page tables and boot-info ranges describe QEMU's RAM. test_hypervisors.sh
+     * runs a guest across the split. */
     if (p->counters.n > 0 || p->counters.dropped[0])
         return vmm_err_set(e, VMM_EXIT_USAGE, "counters are opened on vmm-min's own vCPU "
                            "threads; drop counters for hypervisor %s", hv);
