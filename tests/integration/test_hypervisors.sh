@@ -100,14 +100,21 @@ if [ -z "$T_GATED" ]; then
 else gated "smp-2-vcpus"; fi
 
 # ---- RAM above microvm's 3 GiB split: a 3 GiB working set only the high range holds ----
-for hv in vmm-min $Q; do
-  run "$hv" "$TMP/high.$hv.json" --workload tlb --mem 7G --param min=3221225472 --param max=3221225472 --param stride=1048576 --param iters=1000 --param batches=1 --timeout "$(stretched 60)"
-done
-if [ -z "$T_GATED" ]; then
-  sa=$(status "$TMP/high.vmm-min.json"); sb=$(status "$TMP/high.$Q.json")
-  [ "$sa" = ok ] && [ "$sb" = ok ] && pass "ram-above-4g: a 3 GiB working set in the RAM above 4 GiB runs under both" ||
-    fail "ram-above-4g" "vmm-min $sa, qemu $sb: $(jq -r .reason "$TMP/high.$Q.json") $(cat "$TMP/high.$Q.json.err")"
-else gated "ram-above-4g"; fi
+# (7 GiB of guest RAM, of which the guest touches 3072 pages: the host needs the room on
+# paper, vmm_plan_make refuses more memory than the host has; the lab has 4 GiB)
+mem_mib=$(awk '/^MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+if [ -z "$T_GATED" ] && [ "$mem_mib" -lt 8192 ]; then
+  skip "ram-above-4g" "needs 8 GiB of RAM for a 7 GiB guest; this host has $mem_mib MiB"
+else
+  for hv in vmm-min $Q; do
+    run "$hv" "$TMP/high.$hv.json" --workload tlb --mem 7G --param min=3221225472 --param max=3221225472 --param stride=1048576 --param iters=1000 --param batches=1 --timeout "$(stretched 60)"
+  done
+  if [ -z "$T_GATED" ]; then
+    sa=$(status "$TMP/high.vmm-min.json"); sb=$(status "$TMP/high.$Q.json")
+    [ "$sa" = ok ] && [ "$sb" = ok ] && pass "ram-above-4g: a 3 GiB working set in the RAM above 4 GiB runs under both" ||
+      fail "ram-above-4g" "vmm-min $sa, qemu $sb: $(jq -r .reason "$TMP/high.$Q.json") $(cat "$TMP/high.$Q.json.err")"
+  else gated "ram-above-4g"; fi
+fi
 
 # ---- hostile guests ----
 for w in bad-result-ptr corrupt-result huge-count done-high; do
