@@ -69,20 +69,31 @@ fi
 
 # median of the three runs' medians, per VMM
 mom() { for r in 1 2 3; do median latency "$TMP/$1.$2.$r.json"; done | sort -g | sed -n 2p; }
+# judged NAME OK MESSAGE: pass/fail here; in the lab (VMMB_LAB=1, every cycle emulated:
+# the design notes' "correctness, not speed") the figure is reported, not judged.
+judged() {
+  if [ "${VMMB_LAB:-}" = 1 ]; then skip "$1" "lab: emulated timing, reported not judged: $3"
+  elif [ "$2" = 1 ]; then pass "$1: $3"; else fail "$1: $3"; fi
+}
 if [ -z "$T_GATED" ]; then
+  echo "# side by side (median latency ns; cpuid, pio-user: median of 3 interleaved runs' medians)"
+  for w in null cpuid pio-user mmio-user; do
+    case $w in cpuid|pio-user) a=$(mom "$w" vmm-min); b=$(mom "$w" $Q) ;;
+      *) a=$(median latency "$TMP/$w.vmm-min.1.json"); b=$(median latency "$TMP/$w.$Q.1.json") ;; esac
+    printf '#   %-10s vmm-min %12.1f  qemu-microvm %12.1f  q/v %s\n' "$w" "$a" "$b" \
+      "$(awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.3f", b/a; else print "-"}')"
+  done
   ca=$(mom cpuid vmm-min); cb=$(mom cpuid $Q)
   r=$(awk -v a="$ca" -v b="$cb" 'BEGIN{printf "%.3f", b/a}')
-  awk -v r="$r" 'BEGIN{exit !(r >= 0.9 && r <= 1.1)}' &&
-    pass "cpuid-agrees: qemu/vmm-min = $r ($cb / $ca ns, within 10%)" ||
-    fail "cpuid-agrees: qemu/vmm-min = $r ($cb / $ca ns), not within 10%"
+  ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9 && r <= 1.1) ? 1 : 0}')
+  judged cpuid-agrees "$ok" "qemu/vmm-min = $r ($cb / $ca ns; within 10% wanted)"
   # The floor (lowest batch of all runs): QEMU's userspace exit cannot beat vmm-min's
   # bare one; 5% for the timer's own noise.
   fa=$(for r in 1 2 3; do floor_of latency "$TMP/pio-user.vmm-min.$r.json"; done | sort -g | head -1)
   fb=$(for r in 1 2 3; do floor_of latency "$TMP/pio-user.$Q.$r.json"; done | sort -g | head -1)
   r=$(awk -v a="$fa" -v b="$fb" 'BEGIN{printf "%.3f", b/a}')
-  awk -v r="$r" 'BEGIN{exit !(r >= 0.95)}' &&
-    pass "pio-user-not-faster: qemu/vmm-min floor = $r ($fb / $fa ns)" ||
-    fail "pio-user-not-faster: qemu's pio-user floor $fb ns is below vmm-min's $fa ns (ratio $r)"
+  ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.95) ? 1 : 0}')
+  judged pio-user-not-faster "$ok" "qemu/vmm-min pio-user floor = $r ($fb / $fa ns; >= 0.95 wanted)"
   # Placement: pinned to CPU 0, the QEMU vCPU thread ran on CPU 0 alone.
   ran=$("$VM" --hypervisor $Q --workload cpuid --pin 0 2>&1 | sed -n 's/^  vcpu 0: pinned cpu 0, affinity \([^,]*\), ran on \(.*\)$/\1 \2/p')
   [ "$ran" = "0 0" ] && pass "pinned-vcpu-thread: QEMU's vCPU thread had affinity 0 and ran on 0" ||
