@@ -14,6 +14,7 @@
 #  - guest RAM across microvm's 3 GiB split is the same RAM for both;
 #  - hostile guests: a planted result address is refused with vmm-min's own words, an
 #    exception names its vector, a guest that never reports ends `timeout` in time;
+#  - virtio workloads: unsupported with the reason (default device), refused (asked for);
 #  - QEMU missing: the clear error and the usage exit code, before any run.
 # QEMU missing on a host with KVM fails this test: it never silently skips.
 set -u
@@ -163,6 +164,13 @@ run $Q "$TMP/probe.json" --kernel "$HOSTILE" --workload probe-hang --probe-timeo
 [ -n "$T_GATED" ] && gated "hostile-probe-unsupported" || {
   [ "$(status "$TMP/probe.json")" = unsupported ] && pass "hostile-probe-unsupported: a probe that never returns is unsupported" ||
     fail "hostile-probe-unsupported" "$(jq -r '.status + ": " + .reason' "$TMP/probe.json")"; }
+
+# ---- virtio: a device workload's default device is vmm-min's; under QEMU it ends
+# unsupported, saying so (a suite goes on), and a device asked for is refused ----
+expect_exit "virtio-default-unsupported" 1 "$VM" --hypervisor $Q --workload virtio-blk
+expect_out "virtio-default-unsupported-says-why" "unsupported: .*virtio device"
+expect_exit "virtio-asked-refused" 2 "$VM" --hypervisor $Q --workload virtio-blk --blk null
+expect_out "virtio-asked-refused-names-key" "blk/net devices"
 
 # ---- QEMU missing: refused at plan time, usage exit code, naming the binary and the fix ----
 expect_exit "qemu-missing-exit-code" 2 env VMMB_QEMU=/nonexistent/qemu "$VM" --hypervisor $Q --workload cpuid
