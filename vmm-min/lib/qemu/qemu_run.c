@@ -171,13 +171,19 @@ static int launch(struct qrun *q, struct vmm_err *e)
     struct qemu_argv a;
     if (qemu_cmdline_build(vm->plan, &l, &a, e))
         return -1;
-    int outp[2], errp[2], execp[2];
-    if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(execp, O_CLOEXEC))
-        return vmm_err_set(e, VMM_EXIT_INTERNAL, "pipe: %s", strerror(errno));
     pid_t parent = getpid();
-    q->pid = fork();
-    if (q->pid < 0)
-        return vmm_err_set(e, VMM_EXIT_INTERNAL, "fork: %s", strerror(errno));
+    int fds[6] = { -1, -1, -1, -1, -1, -1 };
+    int *outp = fds, *errp = fds + 2, *execp = fds + 4;
+    if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(execp, O_CLOEXEC) ||
+        (q->pid = fork()) < 0) {
+        int err = errno;
+        for (int i = 0; i < 6; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        q->pid = -1;
+        return vmm_err_set(e, VMM_EXIT_INTERNAL, "starting QEMU (pipe, fork): %s",
+                           strerror(err));
+    }
     if (q->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
