@@ -183,39 +183,56 @@ expect_out "qemu-refuses-thp-names-key" "backing"
 # ======== hypervisor = qemu-pc (QEMU's stock q35 + SeaBIOS; vmm-min/lib/qemu/qemu_pc_*) ========
 # On a PVM host SeaBIOS's boot costs seconds (its ring-0 code is emulated), so qemu-pc is
 # refused at plan time there, with the reason and the way out; anywhere else (the lab)
-# the quick exits run under it as under vmm-min: same sample counts, cpuid within 10%,
-# pio-user's floor not below vmm-min's (QEMU's userspace exit path, as on microvm), and
-# a 2-vCPU workload runs.
+# the quick exits run under it as under vmm-min with the same sample counts, a 2-vCPU
+# workload runs, and cpuid / pio-user are compared with vmm-min's in paired rounds (judged
+# on hardware, reported in the lab as above).
 P=qemu-pc
 if [ -d "${VMMB_SYSFS_ROOT:-/sys}/module/kvm_pvm" ]; then
   expect_exit "qemu-pc-refused-on-pvm" 2 "$VM" --hypervisor $P --workload cpuid
   expect_out "qemu-pc-refusal-says-why" "PVM.*SeaBIOS.*s a boot.*use hypervisor = qemu-microvm"
 else
-  for rep in 1 2 3; do run $P "$TMP/cpuid.$P.$rep.json" --workload cpuid --pin 0; done
-  for w in null pio-user mmio-user; do run $P "$TMP/$w.$P.1.json" --workload "$w" --pin 0; done
+  PC_ROUNDS=3
+  for rep in $(seq $PC_ROUNDS); do
+    order="vmm-min $P"; [ $((rep % 2)) = 0 ] && order="$P vmm-min"
+    for w in cpuid pio-user; do
+      for hv in $order; do run "$hv" "$TMP/pc-$w.$hv.$rep.json" --workload "$w" --pin 0 --param batches=60; done
+    done
+  done
+  for w in null mmio-user; do run $P "$TMP/pc-$w.$P.1.json" --workload "$w" --pin 0; done
   if [ -z "$T_GATED" ]; then
     for w in null cpuid pio-user mmio-user; do
-      a=$TMP/$w.vmm-min.1.json b=$TMP/$w.$P.1.json
+      a=$TMP/pc-$w.vmm-min.1.json b=$TMP/pc-$w.$P.1.json
+      case $w in null|mmio-user) a=$TMP/$w.vmm-min.1.json ;; esac
       if [ "$(status "$b")" = ok ]; then
         na=$(samples latency "$a"); nb=$(samples latency "$b")
         [ "$nb" -gt 0 ] && [ "$na" = "$nb" ] &&
-          pass "qemu-pc-$w-ok: ok under q35 + SeaBIOS, $nb latency samples as under vmm-min ($(jq .wall_seconds "$b") s a run, qemu-microvm $(jq .wall_seconds "$TMP/$w.$Q.1.json") s)" ||
+          pass "qemu-pc-$w-ok: ok under q35 + SeaBIOS, $nb latency samples as under vmm-min ($(jq .wall_seconds "$b") s a run)" ||
           fail "qemu-pc-$w-ok: sample counts differ" "vmm-min $na, qemu-pc $nb"
       else
         fail "qemu-pc-$w-ok" "qemu-pc: $(status "$b") $(jq -r .reason "$b") $(cat "$b.err")"
       fi
     done
-    ca=$(mom cpuid vmm-min); cb=$(mom cpuid $P)
-    r=$(awk -v a="$ca" -v b="$cb" 'BEGIN{printf "%.3f", b/a}')
-    awk -v r="$r" 'BEGIN{exit !(r >= 0.9 && r <= 1.1)}' &&
-      pass "qemu-pc-cpuid-agrees: qemu-pc/vmm-min = $r ($cb / $ca ns, within 10%; qemu-microvm $(mom cpuid $Q) ns)" ||
-      fail "qemu-pc-cpuid-agrees: qemu-pc/vmm-min = $r ($cb / $ca ns), not within 10%"
-    fa=$(for r in 1 2 3; do floor_of latency "$TMP/pio-user.vmm-min.$r.json"; done | sort -g | head -1)
-    fb=$(floor_of latency "$TMP/pio-user.$P.1.json")
-    r=$(awk -v a="$fa" -v b="$fb" 'BEGIN{printf "%.3f", b/a}')
-    awk -v r="$r" 'BEGIN{exit !(r >= 0.95)}' &&
-      pass "qemu-pc-pio-user-not-faster: qemu-pc/vmm-min floor = $r ($fb / $fa ns)" ||
-      fail "qemu-pc-pio-user-not-faster: qemu-pc's pio-user floor $fb ns is below vmm-min's $fa ns (ratio $r)"
+    # pc_paired WORKLOAD STAT: the median over the rounds of qemu-pc/vmm-min of STAT
+    pc_paired() {
+      for r in $(seq $PC_ROUNDS); do
+        local a b
+        if [ "$2" = floor ]; then a=$(p10 "$TMP/pc-$1.vmm-min.$r.json"); b=$(p10 "$TMP/pc-$1.$P.$r.json")
+        else a=$(median latency "$TMP/pc-$1.vmm-min.$r.json"); b=$(median latency "$TMP/pc-$1.$P.$r.json"); fi
+        awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.4f\n", b/a}'
+      done | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'
+    }
+    echo "# qemu-pc side by side, median latency ns (round 1; pc/v: median of the $PC_ROUNDS rounds' ratios)"
+    for w in cpuid pio-user; do
+      printf '#   %-10s vmm-min %12.1f  qemu-microvm %12.1f  qemu-pc %12.1f  pc/v %s\n' "$w" \
+        "$(median latency "$TMP/pc-$w.vmm-min.1.json")" "$(median latency "$TMP/$w.$Q.1.json")" \
+        "$(median latency "$TMP/pc-$w.$P.1.json")" "$(pc_paired "$w" median)"
+    done
+    r=$(pc_paired cpuid median)
+    ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9 && r <= 1.1) ? 1 : 0}')
+    judged qemu-pc-cpuid-agrees "$ok" "qemu-pc/vmm-min cpuid median = $r (median of $PC_ROUNDS paired runs; within 10% wanted)"
+    r=$(pc_paired pio-user floor)
+    ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9) ? 1 : 0}')
+    judged qemu-pc-pio-user-not-faster "$ok" "qemu-pc/vmm-min pio-user floor = $r (median of $PC_ROUNDS paired runs; >= 0.9 wanted)"
   else
     for c in null cpuid pio-user mmio-user; do gated "qemu-pc-$c-ok"; done
     gated "qemu-pc-cpuid-agrees"; gated "qemu-pc-pio-user-not-faster"
@@ -231,5 +248,4 @@ else
   expect_exit "qemu-pc-refuses-big-memory" 2 "$VM" --hypervisor $P --workload cpuid --mem 3G
   expect_out "qemu-pc-refuses-big-memory-names-key" "memory = 3072 MiB"
 fi
-
 t_summary
