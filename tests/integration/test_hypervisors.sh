@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 400 (what it took in the lab; about 20 s here)
+# vmmb-lab-seconds: 740 (what it took in the lab; about 25 s here)
 # The same guest under QEMU (hypervisor = qemu-microvm) and under vmm-min (issue 15), on
 # this host's /dev/kvm through the vmm-min CLI, each check against the other VMM as the
 # independent reference:

@@ -283,6 +283,13 @@ static int pin_threads(struct qrun *q, struct vmm_err *e)
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         int cpu = p->resolved.vcpu_cpu[i];
         cpu_set_t set;
+        /* A thread id from QMP is QEMU's word: pin only a thread of QEMU's own process. */
+        char task[64];
+        snprintf(task, sizeof task, "/proc/%d/task/%d", (int)q->pid, (int)q->tid[i]);
+        if (access(task, F_OK))
+            return vmm_err_set(e, VMM_EXIT_INTERNAL, "QMP named thread %d for vCPU %u, which "
+                               "is not a thread of QEMU (pid %d)", (int)q->tid[i], i,
+                               (int)q->pid);
         if (cpu >= 0)
             set_of(&cpu, 1, &set);
         if ((cpu >= 0 || vm->others_set) &&
