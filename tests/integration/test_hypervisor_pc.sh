@@ -40,10 +40,20 @@ median() { jq "[.samples[] | select(.metric == \"$1\" and (.warmup | not)) | .va
 p10() { jq "[.samples[] | select(.metric == \"latency\" and (.warmup | not)) | .value] | sort | .[length/10|floor]" "$1"; }
 # run HV OUT ARGS...: one vmm-min run as JSON. The run's timeout includes SeaBIOS's boot,
 # which a loaded lab (emulated, shared with other labs) stretched past the default 60 s.
+# In the lab SeaBIOS's POST now and then never ends (about 1 boot in 8, stuck in its
+# real-mode code before the boot stub runs, with or without kvmvapic): such a run ends
+# `timeout` saying SeaBIOS never handed over (the stub marks its start), and is run once
+# more, said here; a guest that hangs after the hand-over is never retried.
+FW_HANGS=0
 run() {
   local hv=$1 out=$2; shift 2
   [ -n "$T_GATED" ] && return
   "$VM" --hypervisor "$hv" --json --timeout "$(stretched 15)" "$@" >"$out" 2>"$out.err"
+  if [ "$hv" = $P ] && jq -e '.status == "timeout" and (.reason | test("before SeaBIOS handed over"))' "$out" >/dev/null 2>&1; then
+    FW_HANGS=$((FW_HANGS + 1))
+    echo "# SeaBIOS never handed over ($*): run once more"
+    "$VM" --hypervisor "$hv" --json --timeout "$(stretched 15)" "$@" >"$out" 2>"$out.err"
+  fi
 }
 # judged NAME OK MESSAGE: pass/fail, but in the lab (VMMB_LAB=1, every cycle emulated)
 # the figure is reported, not judged (as test_hypervisors.sh does)
@@ -115,6 +125,8 @@ if [ -z "$T_GATED" ]; then
     pass "qemu-pc-smp-2-vcpus: bw with threads=2 measured on both vCPUs under q35 + SeaBIOS" ||
     fail "qemu-pc-smp-2-vcpus" "$(jq -r '.status + ": " + .reason' "$TMP/bw.json") $(cat "$TMP/bw.json.err")"
 else gated "qemu-pc-smp-2-vcpus"; fi
+
+echo "# SeaBIOS hung before the hand-over in $FW_HANGS boot(s), each run once more"
 
 # ---- what q35 cannot hold is refused before any run, naming the key ----
 expect_exit "qemu-pc-refuses-big-memory" 2 "$VM" --hypervisor $P --workload cpuid --mem 3G

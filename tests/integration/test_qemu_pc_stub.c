@@ -237,6 +237,7 @@ static void test_entry_state(void **state)
                  b.status, b.console);
     check_entry(&b, 0);
     assert_int_equal(record_of(&b, 1)->done, 0);
+    assert_true(qemu_pc_stub_entered(&b.gm));
     done(&b);
 }
 
@@ -271,6 +272,7 @@ static void test_clobbered_tables_refused(void **state)
     assert_non_null(strstr(b.console, "vmmb-pc-boot: the VMM's GDT, boot info, image or "
                                       "page tables changed under the firmware"));
     assert_int_equal(record_of(&b, 0)->done, 0); /* the probe never ran */
+    assert_true(qemu_pc_stub_entered(&b.gm));    /* but SeaBIOS handed over */
     done(&b);
 }
 

@@ -256,6 +256,7 @@ static void test_handoff_covers_what_the_vmm_built(void **state)
     if (qemu_pc_handoff_write(&gm, image_end, &t, &e))
         fail_msg("qemu_pc_handoff_write: %s", e.msg);
     assert_true(stub_accepts(&gm));
+    assert_false(qemu_pc_stub_entered(&gm));
 
     /* any byte of what the VMM built, changed, is caught */
     const uint64_t built[] = { X86_GDT_GPA + 8, X86_BOOT_INFO_GPA, X86_BOOT_INFO_GPA + 100,

@@ -7,6 +7,7 @@
 #ifndef VMM_QEMU_PC_H
 #define VMM_QEMU_PC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/error.h"
@@ -40,6 +41,9 @@ uint64_t qemu_pc_tables_ceiling(uint64_t low_top);
  * Errors: VMM_EXIT_RESOURCES when a range is not guest RAM below 4 GiB. */
 int qemu_pc_handoff_write(struct guest_mem *gm, uint64_t image_end,
                           const struct x86_tables *t, struct vmm_err *e);
+
+/* Whether the boot stub has started (SeaBIOS handed over), from the hand-off block. */
+bool qemu_pc_stub_entered(const struct guest_mem *gm);
 
 /* The sum the stub computes: 32-bit wrapping sum of the dwords in [start, end) (4-byte
  * aligned). Returns -1 when a range is not guest RAM. */

@@ -69,6 +69,8 @@ mb_header:
     /* ---- the bootstrap processor, from the multiboot option ROM ---- */
     .code32
 bsp32:
+    /* SeaBIOS handed over (outside the checksum's ranges: the VMM reads it on a timeout) */
+    movl $QPC_ENTERED, QPC_HANDOFF_GPA + QPC_OFF_ENTERED
     /* SeaBIOS leaves the PIT ticking through the 8259s (and LINT0 in ExtINT mode): mask
      * both PICs so no legacy interrupt reaches the guest, which expects none. */
     mov $0xff, %al

@@ -32,7 +32,11 @@
 #define QPC_OFF_MAGIC     0                /* u32 */
 #define QPC_OFF_SUM       4                /* u32: sum of the dwords of every range */
 #define QPC_OFF_NRANGES   8                /* u32: 1..QPC_MAX_RANGES */
-#define QPC_OFF_RANGES    12               /* {u32 start, u32 end} each, 4-byte aligned */
+#define QPC_OFF_ENTERED   12               /* u32: the stub sets QPC_ENTERED first thing,
+                                              so a run that times out tells a firmware that
+                                              never handed over from a guest that hung */
+#define QPC_OFF_RANGES    16               /* {u32 start, u32 end} each, 4-byte aligned */
+#define QPC_ENTERED       0x52544e45       /* "ENTR" */
 #define QPC_MAX_RANGES    4
 
 /* The stub ends QEMU through isa-debug-exit (iobase QPC_EXIT_PORT) with this value when

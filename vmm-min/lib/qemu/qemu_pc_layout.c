@@ -82,10 +82,17 @@ int qemu_pc_handoff_write(struct guest_mem *gm, uint64_t image_end,
                                "RAM; give more memory", r[i][0], r[i][1]);
         total += s;
     }
-    const uint32_t head[3] = { QPC_HANDOFF_MAGIC, total, (uint32_t)(sizeof r / sizeof r[0]) };
+    const uint32_t head[4] = { QPC_HANDOFF_MAGIC, total, (uint32_t)(sizeof r / sizeof r[0]), 0 };
     _Static_assert(QPC_OFF_MAGIC == 0 && QPC_OFF_SUM == 4 && QPC_OFF_NRANGES == 8 &&
-                   QPC_OFF_RANGES == 12, "qemu_pc_boot.h: the hand-off block's layout");
+                   QPC_OFF_ENTERED == 12 && QPC_OFF_RANGES == 16,
+                   "qemu_pc_boot.h: the hand-off block's layout");
     memcpy(h, head, sizeof head);
     memcpy(h + QPC_OFF_RANGES, r, sizeof r);
     return 0;
+}
+
+bool qemu_pc_stub_entered(const struct guest_mem *gm)
+{
+    const volatile uint32_t *w = guest_mem_ptr(gm, QPC_HANDOFF_GPA + QPC_OFF_ENTERED, 4);
+    return w && *w == QPC_ENTERED;
 }

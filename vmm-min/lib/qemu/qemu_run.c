@@ -426,8 +426,12 @@ static void supervise(struct qrun *q, double deadline)
             break;
         }
         if (now >= deadline) {
+            /* qemu-pc: a firmware that never handed over is not the guest's hang */
+            bool fw = p->hypervisor == VMM_HV_QEMU_PC && !qemu_pc_stub_entered(&vm->mem);
             vm_fail(vm, VMM_STATUS_TIMEOUT, "run exceeded its %.1f s timeout in phase %u under "
-                    "QEMU; stopped it", p->timeout_s, phase);
+                    "QEMU%s; stopped it", p->timeout_s, phase,
+                    fw ? " before SeaBIOS handed over to the qemu-pc boot stub (the "
+                         "firmware's POST hung or is this slow here)" : "");
             stop_qemu(q);
             break;
         }
