@@ -14,6 +14,8 @@
 #  - guest RAM across microvm's 3 GiB split is the same RAM for both;
 #  - hostile guests: a planted result address is refused with vmm-min's own words, an
 #    exception names its vector, a guest that never reports ends `timeout` in time;
+#  - the reset stub runs 30 instructions before the guest's entry (QEMU's TCG, one
+#    instruction per block, its execution trace counted);
 #  - virtio workloads: unsupported with the reason (default device), refused (asked for);
 #  - QEMU missing: the clear error and the usage exit code, before any run.
 # QEMU missing on a host with KVM fails this test: it never silently skips.
@@ -164,6 +166,28 @@ run $Q "$TMP/probe.json" --kernel "$HOSTILE" --workload probe-hang --probe-timeo
 [ -n "$T_GATED" ] && gated "hostile-probe-unsupported" || {
   [ "$(status "$TMP/probe.json")" = unsupported ] && pass "hostile-probe-unsupported: a probe that never returns is unsupported" ||
     fail "hostile-probe-unsupported" "$(jq -r '.status + ": " + .reason' "$TMP/probe.json")"; }
+
+# ---- the reset stub's cost: instructions executed before the guest's ELF entry ----
+# The same run under QEMU's TCG (a wrapper as VMMB_QEMU swaps the accelerator and logs
+# every executed instruction as its own block); every instruction of the stub is CPL0,
+# about 500 ns on PVM hosts, so its count is its cost.
+cat >"$TMP/qemu-tcg" <<EOF
+#!/usr/bin/env bash
+args=()
+for a in "\$@"; do
+  case \$a in kvm,kernel-irqchip=on) args+=(tcg) ;; host) args+=(max) ;; *) args+=("\$a") ;; esac
+done
+exec ${VMMB_QEMU:-qemu-system-x86_64} "\${args[@]}" -singlestep -d exec,nochain -D "$TMP/tcg.log"
+EOF
+chmod +x "$TMP/qemu-tcg"
+entry=$(readelf -h "$BUILD/share/vmmbench/guest/vmmbench-guest.elf" | awk '/Entry point/ {print $4}')
+entry=$(printf '%016x' "$((entry))")
+expect_exit "stub-runs-under-tcg" 0 env VMMB_QEMU="$TMP/qemu-tcg" "$VM" --hypervisor $Q --workload null --param batches=1 --param iters=1 --param warmup=0 --timeout "$(stretched 60)"
+if [ -z "$T_GATED" ]; then
+  n=$(grep '^Trace' "$TMP/tcg.log" 2>/dev/null | awk -v e="/$entry/" 'index($0, e) {print NR - 1; found=1; exit} END {if (!found) print "none"}')
+  [ "$n" = 30 ] && pass "stub-30-instructions: the BSP ran 30 stub instructions before the guest entry" ||
+    fail "stub-30-instructions: $n instructions before the entry 0x$entry (wanted 30)"
+else gated "stub-30-instructions"; fi
 
 # ---- virtio: a device workload's default device is vmm-min's; under QEMU it ends
 # unsupported, saying so (a suite goes on), and a device asked for is refused ----
