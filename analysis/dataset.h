@@ -57,6 +57,7 @@ struct ds_host {
 struct ds_config {
     int64_t id;
     char *name, *text;
+    char *hypervisor, *hypervisor_version; /* "vmm-min" in files older than version 5 */
     unsigned vcpus;
     uint64_t mem_bytes;
 };
