@@ -580,6 +580,18 @@ static int load_configs_hosts(sqlite3 *db, const char *where, struct dataset *ds
     return rc == SQLITE_DONE ? 0 : dberr(db, e, "reading hosts");
 }
 
+size_t dataset_hypervisor_count(const struct dataset *ds)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ds->nconfigs; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(ds->configs[i].hypervisor, ds->configs[j].hypervisor) == 0;
+        n += !dup;
+    }
+    return n;
+}
+
 static size_t config_index(const struct dataset *ds, int64_t id)
 {
     for (size_t i = 0; i < ds->nconfigs; i++)

@@ -114,6 +114,8 @@ void dataset_free(struct dataset *ds);
  * Keeps the run-clustered copy in rv. -1 when out of memory. */
 int ds_describe_group(struct ds_group *g, uint64_t seed);
 
+/* How many distinct hypervisors the dataset's configs name (1 for files before version 5). */
+size_t dataset_hypervisor_count(const struct dataset *ds);
 const struct ds_host *dataset_host(const struct dataset *ds, int64_t id);
 /* The value of a host field ("kernel", ...), "" when unknown. */
 const char *ds_host_field(const struct ds_host *h, const char *field);

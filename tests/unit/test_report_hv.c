@@ -4,7 +4,8 @@
  * in `hypervisor` (not with a decoy of the same size that also pins, whose pio-user is 3x),
  * give QEMU/vmm-min (not its inverse) with verdict slower for pio-user and no change for
  * cpuid, show the QEMU version, say why a QEMU config without a vmm-min partner is not
- * compared, and be absent from a report of one hypervisor. */
+ * compared, and be absent from a report of one hypervisor. compare, show and export name
+ * the hypervisors too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "dataset.h"
 #include "db.h"
+#include "export.h"
+#include "summary.h"
 #include "report.h"
 #include "report_hv.h"
 #include "testutil.h"
@@ -204,6 +209,80 @@ static void test_pairs_and_ratios(void **state)
     dataset_free(&ds);
 }
 
+/* Text written by FN into a memory stream. */
+#define CAPTURE(buf, stmt)                                                                \
+    do {                                                                                  \
+        size_t len_;                                                                      \
+        FILE *out = open_memstream(&(buf), &len_);                                        \
+        stmt;                                                                             \
+        fclose(out);                                                                      \
+    } while (0)
+
+/* compare names both sides' hypervisors when they differ (and not when they do not);
+ * show labels each config with its hypervisor; export carries it. */
+static void test_compare_show_export(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/hv.db", dir);
+    build_two_hypervisor_db(path);
+    struct selector sa, sb, sc;
+    struct dataset da, db, dc;
+    struct vmm_err e = { 0 };
+    if (selector_parse("config:base", path, &sa, &e) || selector_parse("config:qm", path, &sb, &e) ||
+        selector_parse("config:a-decoy", path, &sc, &e) || dataset_load(&sa, &da, &e) ||
+        dataset_load(&sb, &db, &e) || dataset_load(&sc, &dc, &e))
+        fail_msg("%s", e.msg);
+    struct cmp_opts o;
+    cmp_opts_default(&o);
+    struct cmp_result r;
+    assert_int_equal(compare_datasets(&da, &db, &o, &r, &e), 0);
+    char *text = NULL, *json = NULL;
+    CAPTURE(text, compare_print_table(&r, out));
+    CAPTURE(json, compare_print_json(&r, out));
+    char want[256];
+    snprintf(want, sizeof want, "hypervisors: A runs under vmm-min; B under qemu-microvm (%s)",
+             qemu_version);
+    if (!strstr(text, want))
+        fail_msg("compare does not say '%s':\n%s", want, text);
+    snprintf(want, sizeof want, "\"hypervisor_b\":\"qemu-microvm (%s)\"", qemu_version);
+    assert_non_null(strstr(json, want));
+    free(text);
+    free(json);
+    compare_free(&r);
+    /* two vmm-min configs: no hypervisor line */
+    assert_int_equal(compare_datasets(&da, &dc, &o, &r, &e), 0);
+    CAPTURE(text, compare_print_table(&r, out));
+    assert_null(strstr(text, "hypervisors:"));
+    free(text);
+    compare_free(&r);
+
+    sqlite3 *h;
+    assert_int_equal(adb_open(path, &h, &e), 0);
+    struct summary_opts so = { 0 };
+    CAPTURE(text, assert_int_equal(summary_print_opts(h, 0, &so, out, &e), 0));
+    sqlite3_close(h);
+    assert_non_null(strstr(text, "qm [qemu-microvm]"));
+    assert_non_null(strstr(text, "base [vmm-min]"));
+    free(text);
+
+    CAPTURE(json, export_summary(&db, true, out));
+    snprintf(want, sizeof want, "\"hypervisor\":\"qemu-microvm\",\"hypervisor_version\":\"%s\"",
+             qemu_version);
+    assert_non_null(strstr(json, want));
+    free(json);
+    CAPTURE(text, export_summary(&da, false, out));
+    assert_non_null(strstr(text, ",hypervisor,hypervisor_version\n"));
+    assert_non_null(strstr(text, ",vmm-min,vmm-min\n"));
+    free(text);
+    dataset_free(&da);
+    dataset_free(&db);
+    dataset_free(&dc);
+    selector_free(&sa);
+    selector_free(&sb);
+    selector_free(&sc);
+}
+
 /* One hypervisor: no section, and nothing to pair. */
 static void test_absent_with_one_hypervisor(void **state)
 {
@@ -233,6 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pairs_and_ratios, setup, teardown),
         cmocka_unit_test_setup_teardown(test_absent_with_one_hypervisor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compare_show_export, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
