@@ -83,6 +83,8 @@ NATIVE_A      := $(BUILD)/lib/libnative.a
 NATIVE_LINK   := -Wl,--whole-archive $(NATIVE_A) -Wl,--no-whole-archive
 
 GUESTS   := $(SHARE)/guest/vmmbench-guest.elf
+# QEMU's -bios for hypervisor = qemu-microvm: real mode to vmm-min's 64-bit entry state.
+QEMU_STUB := $(SHARE)/qemu/vmmb-reset.bin
 TEST_GUESTS := $(BUILD)/tests/guest/hostile-guest.elf
 CONFIGS  := $(patsubst harness/configs/%,$(SHARE)/configs/%,$(wildcard harness/configs/*.ini))
 # `vmmbench lab`'s launcher, the lab's init and what runs inside (harness/lab/).
@@ -101,14 +103,14 @@ SAN_NATIVE_A := $(SAN)/lib/libnative.a
 SAN_NATIVE_LINK := -Wl,--whole-archive $(SAN_NATIVE_A) -Wl,--no-whole-archive
 SAN_PROGRAMS := $(SAN)/bin/vmmbench $(SAN)/bin/vmm-min
 SAN_INTEG_BINS := $(INTEG_TESTS:%=$(SAN)/tests/integration/%)
-SAN_SHARE := $(patsubst $(BUILD)/%,$(SAN)/%,$(GUESTS) $(CONFIGS) $(TEST_GUESTS))
+SAN_SHARE := $(patsubst $(BUILD)/%,$(SAN)/%,$(GUESTS) $(QEMU_STUB) $(CONFIGS) $(TEST_GUESTS))
 SAN_TREE  := $(SAN_PROGRAMS) $(SAN_INTEG_BINS) $(SAN_SHARE)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test test-lab bench mutate install clean
 .DEFAULT_GOAL := all
 
-all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(CONFIGS) $(LAB_FILES)
+all: $(DEPS_OK) $(PROGRAMS) $(GUESTS) $(QEMU_STUB) $(CONFIGS) $(LAB_FILES)
 
 # Every target that compiles or runs something needs the Debian packages first.
 deps: $(DEPS_OK)
@@ -210,6 +212,12 @@ $(BIN)/vmm-min: $(call obj,host,$(VMMMIN_SRCS)) $(LIBS) $(NATIVE_A)
 $(SHARE)/guest/vmmbench-guest.elf: $(KERNEL_OBJS) $(WORKLOAD_OBJS) guest-kernels/kernel/guest.ld
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(KERNEL_OBJS) $(WORKLOAD_OBJS)
+$(QEMU_STUB): vmm-min/lib/qemu/reset_stub.S vmm-min/lib/qemu/reset_stub.h Makefile
+	@mkdir -p $(@D) $(BUILD)/qemu
+	$(CC) -c -Ivmm-min/lib/qemu -o $(BUILD)/qemu/reset_stub.o $<
+	$(LD) -m elf_x86_64 -Ttext=0 -e 0 -o $(BUILD)/qemu/reset_stub.elf $(BUILD)/qemu/reset_stub.o
+	objcopy -O binary -j .text $(BUILD)/qemu/reset_stub.elf $@
+	@test $$(stat -c %s $@) -eq 65536 || { echo "$@ is not 64 KiB" >&2; rm -f $@; exit 1; }
 $(TEST_GUESTS): $(KERNEL_OBJS) $(HOSTILE_OBJS) guest-kernels/kernel/guest.ld
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(KERNEL_OBJS) $(HOSTILE_OBJS)
@@ -300,9 +308,11 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_CLI_A) $(FUZZ_LIB_A) $(
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmmbench/guest \
-	           $(DESTDIR)$(PREFIX)/share/vmmbench/configs $(DESTDIR)$(PREFIX)/share/vmmbench/lab
+	           $(DESTDIR)$(PREFIX)/share/vmmbench/configs $(DESTDIR)$(PREFIX)/share/vmmbench/lab \
+	           $(DESTDIR)$(PREFIX)/share/vmmbench/qemu
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(GUESTS) $(DESTDIR)$(PREFIX)/share/vmmbench/guest/
+	install -m 644 $(QEMU_STUB) $(DESTDIR)$(PREFIX)/share/vmmbench/qemu/
 	install -m 644 $(CONFIGS) $(DESTDIR)$(PREFIX)/share/vmmbench/configs/
 	install -m 755 $(LAB_FILES) $(DESTDIR)$(PREFIX)/share/vmmbench/lab/
 

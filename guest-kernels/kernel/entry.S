@@ -6,6 +6,8 @@
 #define USTACK_SIZE 32768
 #define MAX_VCPUS 64
 #define PORT_FAULT 0x7f8
+#define MBOX_FAULT 12                 /* offsetof(struct vmmb_mailbox, fault) */
+#define MBOX_FAULTED 0x100            /* VMMB_MBOX_FAULTED */
 
     .section .text.entry, "ax"
     .globl _start
@@ -54,13 +56,18 @@ enter_user_irq:
     iretq
 
 /* Exceptions: make the frame uniform (error code on top), report the vector to the VMM,
- * whose handler reads the frame at RSP. The VMM ends the run there. */
+ * whose handler reads the frame at RSP. The VMM ends the run there. The vector goes to
+ * the boot info's mailbox first (when kmain has set it), for VMMs that drop the port. */
 .macro isr vec, has_err
 isr_\vec:
     .if \has_err == 0
     push $0
     .endif
-    mov $\vec, %eax
+    mov vmmb_mbox(%rip), %rax
+    test %rax, %rax
+    jz 2f
+    movl $(MBOX_FAULTED | \vec), MBOX_FAULT(%rax)
+2:  mov $\vec, %eax
     mov $PORT_FAULT, %dx
     out %eax, %dx
 1:  hlt

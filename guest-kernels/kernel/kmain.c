@@ -137,10 +137,15 @@ static int wants_rx_ring3(const struct vmmb_boot_info *bi)
     return 0;
 }
 
+struct vmmb_mailbox *vmmb_mbox;
+
 __attribute__((noreturn)) void kmain(const struct vmmb_boot_info *bi, uint64_t index)
 {
     if (bi->magic != VMMB_BOOT_MAGIC || bi->abi_version != VMMB_ABI_VERSION)
         halt_forever();
+    /* Every vCPU stores the same pointer: the mailbox is the one part of the boot info
+     * the guest writes (guest_abi.h). */
+    vmmb_mbox = (struct vmmb_mailbox *)(uintptr_t)&bi->mbox;
     uint64_t ustack = (uint64_t)(uintptr_t)(ustacks + (index + 1) * USTACK_SIZE);
     if (index != 0) {
         /* A secondary vCPU works only for multi-vCPU workloads, and only in ring 3; for

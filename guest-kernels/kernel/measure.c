@@ -1,3 +1,4 @@
+#include "guest/kernel.h"
 #include "guest/lib.h"
 #include "guest/workload.h"
 #include "guest/tsc.h"
@@ -5,14 +6,18 @@
 
 int tsc_end_uses_rdtscp = 1;
 
+/* Each report goes to the mailbox first (a plain store), then to its port: vmm-min
+ * acts on the port, QEMU drops that write and its supervisor reads the mailbox. */
 void wl_phase(enum vmmb_phase phase)
 {
+    vmmb_mbox->phase = phase;
     outl(VMMB_PORT_PHASE, phase);
 }
 
 void wl_report_done(struct wl_ctx *ctx)
 {
     uint64_t gpa = (uintptr_t)ctx->res;
+    vmmb_mbox->done_gpa = gpa;
     outl(VMMB_PORT_DONE_HI, (uint32_t)(gpa >> 32));
     outl(VMMB_PORT_DONE, (uint32_t)gpa);
 }

@@ -18,7 +18,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: vmm-min [--kernel FILE] --workload NAME [--mem SIZE] [--vcpus N]\n"
             "               [--param k=v]... [--timeout S] [--probe-timeout S] [--console]\n"
-            "               [--json] [--list]\n"
+            "               [--json] [--list] [--hypervisor vmm-min|qemu-microvm]\n"
             "\n"
             "Boots one guest on /dev/kvm, runs one workload, prints its samples summary.\n"
             "  --kernel FILE     guest kernel ELF (default: the installed vmmbench-guest.elf)\n"
@@ -31,6 +31,8 @@ static void usage(FILE *out)
             "  --console         copy the guest console to stderr as it comes\n"
             "  --json            print the result as JSON, every sample included\n"
             "  --list            list the workloads in the kernel image and exit\n"
+            "  --hypervisor H    vmm-min (default) or qemu-microvm: the same guest under QEMU\n"
+            "                    with KVM ($VMMB_QEMU or qemu-system-x86_64)\n"
             "  --counters LIST   host PMU counters on the vCPU threads (libpfm4): aliases\n"
             "                    dtlb, walk, ept, llc, instructions, cycles, or event strings\n"
             "Placement (see README): --pin LIST|compact|scatter|node:N, --vmm-pin LIST\n"
@@ -194,6 +196,7 @@ int main(int argc, char **argv)
         { "blk", required_argument, 0, 1100 }, { "net", required_argument, 0, 1101 },
         { "notify", required_argument, 0, 1102 }, { "poll-us", required_argument, 0, 1103 },
         { "io-cpu", required_argument, 0, 1104 }, { "counters", required_argument, 0, 1200 },
+        { "hypervisor", required_argument, 0, 1300 },
         { 0, 0, 0, 0 },
     };
     static const char *const placement_keys[] = { "pin", "vmm_pin", "backing", "prefault",
@@ -269,6 +272,10 @@ int main(int argc, char **argv)
         }
         case 1102: rq.virtio.notify = optarg; break;
         case 1200: rq.counters = optarg; break;
+        case 1300:
+            if (vmm_parse_hypervisor(optarg, &rq.hypervisor, &e))
+                return fail(&e);
+            break;
         case 1103:
         case 1104: {
             long v = strtol(optarg, &end, 10);

@@ -1,5 +1,6 @@
 #include "vmm/plan.h"
 #include "vmm/native.h"
+#include "qemu/qemu.h"
 #include "vmm/size.h"
 
 #include <errno.h>
@@ -332,6 +333,8 @@ int vmm_plan_make(const struct vmm_request *rq, struct vmm_plan *p, struct vmm_e
         return -1;
     if (vmm_virtio_plan_make(&rq->virtio, &p->virtio, e) || add_default_device(rq, p, e) ||
         check_irq_notify(p, e))
+        return -1;
+    if (p->hypervisor != VMM_HV_VMM_MIN && qemu_plan_check(p, e))
         return -1;
 
     struct vmmb_param sorted[VMMB_MAX_PARAMS];

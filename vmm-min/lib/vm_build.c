@@ -67,7 +67,21 @@ int vm_fill_boot_info(struct vm *vm, uint64_t image_end, uint64_t tsc_khz)
                                                                       : 2u << 20;
     bi->llc_bytes = p->llc_bytes;
     bi->workload_flags = p->workload->flags;
+    bi->entry = vm->entry;
+    bi->cr3 = vm->tables.cr3;
     return 0;
+}
+
+int vm_build_guest(struct vm *vm, bool shared, struct vmm_err *e)
+{
+    const struct vmm_plan *p = vm->plan;
+    int rc = shared ? guest_mem_create_shared(&vm->mem, p->mem_bytes, &p->placement,
+                                              &p->resolved, e)
+                    : guest_mem_create_placed(&vm->mem, p->mem_bytes, &p->placement,
+                                              &p->resolved, e);
+    if (rc || x86_build_tables(&vm->mem, p->placement.guest_pages, p->image->end, &vm->tables, e))
+        return -1;
+    return elf_load(p->image->data, p->image->len, &vm->mem, &vm->entry, &vm->image_end, e);
 }
 
 int vm_build(struct vm *vm, struct vmm_err *e)
@@ -82,8 +96,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
     if (rs < (int)sizeof(struct kvm_run))
         return vmm_err_set(e, VMM_EXIT_NO_KVM, "KVM_GET_VCPU_MMAP_SIZE failed");
     vm->run_size = (size_t)rs;
-    if (guest_mem_create_placed(&vm->mem, p->mem_bytes, &p->placement, &p->resolved, e) ||
-        x86_build_tables(&vm->mem, p->placement.guest_pages, p->image->end, &vm->tables, e))
+    if (vm_build_guest(vm, false, e))
         return -1;
     for (unsigned i = 0; i < vm->mem.nslots; i++) {
         struct kvm_userspace_memory_region r = {
@@ -95,9 +108,6 @@ int vm_build(struct vm *vm, struct vmm_err *e)
             return vmm_err_set(e, VMM_EXIT_RESOURCES, "KVM_SET_USER_MEMORY_REGION failed: %s",
                                strerror(errno));
     }
-    uint64_t entry, end;
-    if (elf_load(p->image->data, p->image->len, &vm->mem, &entry, &end, e))
-        return -1;
     /* Opt-in: only interrupt workloads get the in-kernel APICs, before any vCPU exists
      * (KVM attaches a local APIC to vCPUs created after it). Every other VM is built as
      * it always was, so no exit figure moves. */
@@ -125,7 +135,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
             v->run = NULL;
             return vmm_err_set(e, VMM_EXIT_RESOURCES, "mmap of vCPU %u failed", i);
         }
-        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, entry, vm->tables.cr3, vm->irqchip) < 0)
+        if (x86_setup_vcpu(vm->kvm_fd, v->fd, i, vm->entry, vm->tables.cr3, vm->irqchip) < 0)
             return vmm_err_set(e, VMM_EXIT_NO_KVM, "setting up vCPU %u failed: %s", i,
                                strerror(errno));
         /* With the in-kernel irqchip KVM starts every vCPU but the first waiting for
@@ -145,7 +155,7 @@ int vm_build(struct vm *vm, struct vmm_err *e)
     *tsc_khz = (uint64_t)khz;
     if ((p->workload->flags & VMMB_WL_IRQFD) && vm->irqchip && irq_inject_create(vm, e))
         return -1;
-    if (vm_fill_boot_info(vm, end, *tsc_khz))
+    if (vm_fill_boot_info(vm, vm->image_end, *tsc_khz))
         return vmm_err_set(e, VMM_EXIT_RESOURCES, "guest memory is too small for the boot-info "
                            "page at 0x%llx; give the VM more memory",
                            (unsigned long long)X86_BOOT_INFO_GPA);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "devices/virtio/virtio_vm.h"
+#include "qemu/qemu.h"
 #include "vstate/vm.h"
 #include "vmm/native.h"
 #include "vmm/vmm.h"
@@ -62,7 +63,7 @@ static int start_vcpu_thread(struct vm *vm, struct vcpu *v)
 /* vmm_pin is for the supervisor alone: every other thread gets the CPUs the process
  * had less vmm_pin's (all it had, if that leaves none). Computed before anything is
  * pinned, so no thread inherits the supervisor's CPUs. */
-static void plan_thread_masks(struct vm *vm, cpu_set_t *saved)
+void vm_plan_thread_masks(struct vm *vm, const cpu_set_t *saved)
 {
     const struct vmm_placement *p = &vm->plan->placement;
     if (!p->nvmm_pin)
@@ -77,7 +78,7 @@ static void plan_thread_masks(struct vm *vm, cpu_set_t *saved)
 
 /* The supervisor is the VMM's own thread: vmm_pin places it, once every other thread
  * exists; returns whether it did. */
-static bool pin_supervisor(const struct vmm_placement *p)
+bool vm_pin_supervisor(const struct vmm_placement *p)
 {
     if (!p->nvmm_pin)
         return false;
@@ -121,7 +122,7 @@ void vm_observe_after_touch(struct vm *vm)
     pthread_mutex_unlock(&vm->lock);
 }
 
-static void observe_start(struct vm *vm)
+void vm_observe_start(struct vm *vm)
 {
     struct vmm_placement_obs *o = &vm->res->placement;
     const struct vmm_plan *p = vm->plan;
@@ -134,7 +135,7 @@ static void observe_start(struct vm *vm)
         o->vcpu[i].requested_cpu = p->resolved.vcpu_cpu[i];
 }
 
-static void observe_end(struct vm *vm)
+void vm_observe_end(struct vm *vm)
 {
     struct vmm_placement_obs *o = &vm->res->placement;
     for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -151,6 +152,10 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         native_run(plan, res);
         return;
     }
+    if (plan->hypervisor != VMM_HV_VMM_MIN) {
+        qemu_run(plan, res);
+        return;
+    }
     double t0 = vm_now();
     struct vm *vm = vm_create(plan, res);
     if (!vm)
@@ -159,7 +164,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
     cpu_set_t saved;
     bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
     if (have_saved)
-        plan_thread_masks(vm, &saved);
+        vm_plan_thread_masks(vm, &saved);
     bool pinned = false;
 
     struct vmm_err e = { 0 };
@@ -168,7 +173,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
                                                    : VMM_STATUS_HOST_ERROR, "%s", e.msg);
         goto out;
     }
-    observe_start(vm);
+    vm_observe_start(vm);
     if (plan->default_device[0])
         vm_console_note(vm, "%s: the workload's default device (the run named none of its "
                         "type)", plan->default_device);
@@ -186,7 +191,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         }
         v->started = true;
     }
-    pinned = have_saved && pin_supervisor(&plan->placement);
+    pinned = have_saved && vm_pin_supervisor(&plan->placement);
     vm_supervise(vm, deadline);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         if (vm->vcpu[i].started)
@@ -196,7 +201,7 @@ void vmm_run(const struct vmm_plan *plan, struct vmm_result *res)
         vm_observe_after_touch(vm);
     vm_explain_stop(vm);
     virtio_vm_stop(vm);
-    observe_end(vm);
+    vm_observe_end(vm);
     collect_counters(vm);
     for (unsigned i = 0; i < vm->nvcpus; i++)
         res->exits += vm->vcpu[i].exits;

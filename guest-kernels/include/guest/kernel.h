@@ -14,5 +14,8 @@ void smp_online(unsigned index);
 int smp_serve_once(unsigned index, uint64_t *seen);
 void smp_reset(void);
 extern volatile int smp_abort;
+/* The boot info's mailbox (guest_abi.h, ABI 4), set by kmain before anything can report;
+ * measure.c and the exception stubs store there before their port writes. */
+extern struct vmmb_mailbox *vmmb_mbox;
 
 #endif

@@ -16,13 +16,18 @@
  * Exit: the guest writes the guest-physical address of its struct vmmb_result_header as
  * two 32-bit outs: the high half to VMMB_PORT_DONE_HI (0 when never written), then the
  * low half to VMMB_PORT_DONE, which ends the run. The VMM reads the results through its
- * checked translation; nothing the guest wrote is trusted. */
+ * checked translation; nothing the guest wrote is trusted.
+ *
+ * Mailbox (ABI 4): before each of those port writes the guest also stores what it writes
+ * in the boot info's mailbox (struct vmmb_mailbox), because a VMM that drops writes to
+ * ports it does not serve (QEMU) would lose them. vmm-min ignores the mailbox: the ports
+ * stay its contract. */
 #ifndef VMM_GUEST_ABI_H
 #define VMM_GUEST_ABI_H
 
 #include <stdint.h>
 
-#define VMMB_ABI_VERSION 3
+#define VMMB_ABI_VERSION 4
 
 /* ---- I/O ports and MMIO the VMM provides ---- */
 #define VMMB_PORT_SERIAL     0x3f8u  /* COM1 data: console output, one byte per out */
@@ -93,6 +98,15 @@ struct vmmb_boot_devices {
     struct vmmb_device dev[VMMB_MAX_DEVICES];
 };
 
+/* Written by the guest, read by a VMM that cannot see the control ports (QEMU). Plain
+ * stores, outside every timed region, each made before the matching port write. */
+#define VMMB_MBOX_FAULTED 0x100u  /* fault = VMMB_MBOX_FAULTED | vector once one was taken */
+struct vmmb_mailbox {
+    volatile uint64_t done_gpa;  /* the result header's GPA, before VMMB_PORT_DONE; 0 before */
+    volatile uint32_t phase;     /* enum vmmb_phase, before VMMB_PORT_PHASE */
+    volatile uint32_t fault;     /* VMMB_MBOX_FAULTED | vector, before VMMB_PORT_FAULT; 0 before */
+};
+
 struct vmmb_boot_info {
     uint64_t magic;
     uint32_t abi_version;
@@ -120,6 +134,12 @@ struct vmmb_boot_info {
      * size their arrays from it (STREAM's 4x rule). */
     uint64_t llc_bytes;
     uint64_t workload_flags;     /* the requested workload's VMMB_WL_* flags */
+    /* ABI 4. For a VMM that enters the guest through firmware (QEMU with vmm-min's reset
+     * stub as -bios, vmm-min/lib/qemu/): the ELF entry and the page tables (CR3) the stub
+     * loads. vmm-min enters directly and writes them too. */
+    uint64_t entry;
+    uint64_t cr3;
+    struct vmmb_mailbox mbox;    /* guest-written; see "Mailbox" above */
 };
 
 /* ---- Workload catalogue: the guest image describes itself ----

@@ -31,6 +31,8 @@ struct guest_mem {
     uint8_t *map_base;
     uint64_t page_size;        /* host page size backing it */
     bool thp;                  /* huge pages asked of THP, which may not grant them */
+    bool shared;               /* a memfd another process (QEMU) maps too: fd below */
+    int fd;                    /* the memfd when shared (close-on-exec) */
 };
 
 struct vmm_placement;
@@ -43,6 +45,13 @@ int guest_mem_create(struct guest_mem *gm, uint64_t bytes, struct vmm_err *e);
  * shmem), host NUMA policy per guest node (libnuma's mbind), and optional pre-faulting
  * by parallel threads. Errors: VMM_EXIT_RESOURCES naming what the host refused. */
 int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
+                            const struct vmm_resolved *r, struct vmm_err *e);
+/* The same placement over a memfd mapped shared (MFD_HUGETLB for the hugetlb backings),
+ * so a second process mapping gm->fd sees the very same pages: the QEMU backend. The
+ * NUMA policy set here is the memfd's own (shmem keeps a shared policy), pre-faulted pages
+ * are its page cache. Errors: as guest_mem_create_placed; anonymous_thp is private memory
+ * and cannot be shared (VMM_EXIT_USAGE). */
+int guest_mem_create_shared(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
                             const struct vmm_resolved *r, struct vmm_err *e);
 void guest_mem_destroy(struct guest_mem *gm);
 /* Host address of the byte at RAM offset off (slots laid end to end). */

@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "vmm/placement.h"
 
@@ -31,6 +32,8 @@ void guest_mem_destroy(struct guest_mem *gm)
 {
     if (gm->map_base)
         munmap(gm->map_base, gm->map_len);
+    if (gm->shared)
+        close(gm->fd);
     memset(gm, 0, sizeof *gm);
 }
 

@@ -76,6 +76,39 @@ static void *map_backing(enum vmm_backing b, uint64_t bytes, uint64_t *map_len, 
     return p;
 }
 
+/* Shared guest RAM: a memfd of the backing's page size, mapped MAP_SHARED. */
+static void *map_shared(enum vmm_backing b, uint64_t bytes, int *fd, struct vmm_err *e)
+{
+    unsigned flags = MFD_CLOEXEC;
+    if (b == VMM_BACKING_HUGETLB_2MB)
+        flags |= MFD_HUGETLB | (21u << MAP_HUGE_SHIFT); /* MFD_HUGE_2MB: memfd's shift is mmap's */
+    else if (b == VMM_BACKING_HUGETLB_1GB)
+        flags |= MFD_HUGETLB | (30u << MAP_HUGE_SHIFT);
+    else if (b == VMM_BACKING_ANONYMOUS_THP) {
+        vmm_err_set(e, VMM_EXIT_USAGE, "backing anonymous_thp is private anonymous memory, "
+                    "which a second VMM process cannot map; use shmem or a hugetlb backing");
+        return NULL;
+    }
+    void *p = MAP_FAILED;
+    *fd = memfd_create("vmmbench-guest-ram", flags);
+    if (*fd >= 0 && ftruncate(*fd, (off_t)bytes) == 0)
+        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, *fd, 0);
+    if (p == MAP_FAILED) {
+        vmm_err_set(e, VMM_EXIT_RESOURCES, "cannot map %llu MiB of shared %s guest memory: %s; "
+                    "%s", (unsigned long long)(bytes >> 20), vmm_backing_name(b), strerror(errno),
+                    flags & MFD_HUGETLB
+                        ? "raise the hugetlb pool (/sys/kernel/mm/hugepages/*/nr_hugepages)"
+                        : "ask for less");
+        if (*fd >= 0)
+            close(*fd);
+        return NULL;
+    }
+    /* 4 KiB means 4 KiB, as for the private mapping (shmem THP in "always" mode). */
+    if (b == VMM_BACKING_ANONYMOUS)
+        madvise(p, bytes, MADV_NOHUGEPAGE);
+    return p;
+}
+
 static int bind_range(void *addr, uint64_t len, int mode, uint64_t nodes, struct vmm_err *e)
 {
     unsigned long mask = (unsigned long)nodes;
@@ -149,8 +182,8 @@ static void prefault(struct guest_mem *gm)
             pthread_join(th[i], NULL);
 }
 
-int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
-                            const struct vmm_resolved *r, struct vmm_err *e)
+static int create(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
+                  const struct vmm_resolved *r, bool shared, struct vmm_err *e)
 {
     memset(gm, 0, sizeof *gm);
     if (bytes < (16ull << 20))
@@ -168,14 +201,20 @@ int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct v
                            "host's %llu MiB of RAM; ask for less",
                            (unsigned long long)(bytes >> 20),
                            ((unsigned long long)si.totalram * si.mem_unit) >> 20);
-    uint64_t map_len;
+    uint64_t map_len = bytes;
     uint8_t *base;
-    uint8_t *mem = map_backing(p->backing, bytes, &map_len, &base, e);
+    int fd = -1;
+    uint8_t *mem = shared ? map_shared(p->backing, bytes, &fd, e)
+                          : map_backing(p->backing, bytes, &map_len, &base, e);
     if (!mem)
         return -1;
+    if (shared)
+        base = mem;
     guest_mem_layout(gm, mem, bytes);
     gm->map_base = base;
     gm->map_len = map_len;
+    gm->shared = shared;
+    gm->fd = fd;
     gm->page_size = page;
     gm->thp = p->backing == VMM_BACKING_ANONYMOUS_THP;
     if (apply_numa(gm, p, r, e)) {
@@ -185,4 +224,16 @@ int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct v
     if (p->prefault)
         prefault(gm);
     return 0;
+}
+
+int guest_mem_create_placed(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
+                            const struct vmm_resolved *r, struct vmm_err *e)
+{
+    return create(gm, bytes, p, r, false, e);
+}
+
+int guest_mem_create_shared(struct guest_mem *gm, uint64_t bytes, const struct vmm_placement *p,
+                            const struct vmm_resolved *r, struct vmm_err *e)
+{
+    return create(gm, bytes, p, r, true, e);
 }

@@ -72,6 +72,7 @@ struct vm {
     atomic_uint_fast64_t console_total; /* serial bytes the guest wrote, kept or not */
     struct virtio_vm *virtio;    /* the run's virtio devices (virtio_vm.c); NULL without */
     struct x86_tables tables;
+    uint64_t entry, image_end;   /* the guest ELF's entry and end (vm_build_guest) */
     bool irqchip;                /* KVM's in-kernel interrupt controller (VMMB_WL_IRQ) */
     bool build_unsupported;      /* vm_build's failure is the host lacking a feature */
     struct irq_inject *inject;   /* irq-inject's irqfd and host thread (VMMB_WL_IRQFD) */
@@ -97,6 +98,10 @@ void vm_regdump(struct vcpu *v, char *buf, size_t len);
 /* The stages of vmm_run, exposed for the benchmarks' bare-loop reference, which builds
  * the same VM and replaces only the exit loop. */
 struct vm *vm_create(const struct vmm_plan *plan, struct vmm_result *res);
+/* The guest-visible machine every backend shares: guest memory with its placement
+ * (shared: a memfd QEMU maps too), GDT, page tables and the ELF image; vm->entry and
+ * vm->image_end set. The boot-info page follows with vm_fill_boot_info. */
+int vm_build_guest(struct vm *vm, bool shared, struct vmm_err *e);
 /* Everything up to the first KVM_RUN; fills res->tsc_khz. Failures are the host's. */
 int vm_build(struct vm *vm, struct vmm_err *e);
 void vm_destroy(struct vm *vm);   /* does not free vm */
@@ -124,6 +129,14 @@ void vcpu_counters_stop(struct vcpu *v);
 /* Samples guest memory placement once, when vCPU 0 starts measuring: by then the guest
  * has touched what it uses. Called on the supervisor, never on a vCPU thread. */
 void vm_observe_after_touch(struct vm *vm);
+/* vmm_run.c's stages the QEMU backend shares: vm->others from the CPUs the process had
+ * (saved) less vmm_pin's; the supervisor onto vmm_pin (returns whether it moved); the
+ * placement record before the guest runs and after (from vcpu[].ran_on/affinity and the
+ * memory itself). */
+void vm_plan_thread_masks(struct vm *vm, const cpu_set_t *saved);
+bool vm_pin_supervisor(const struct vmm_placement *p);
+void vm_observe_start(struct vm *vm);
+void vm_observe_end(struct vm *vm);
 /* Applies vm->others to a thread about to be created (no-op without vmm_pin). */
 void vm_attr_others(struct vm *vm, pthread_attr_t *attr);
 

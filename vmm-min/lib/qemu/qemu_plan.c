@@ -1,0 +1,46 @@
+/* What QEMU cannot run, refused at plan time naming the key, before any run starts. */
+#include <stdio.h>
+
+#include "qemu/qemu.h"
+#include "vmm/guest_mem.h"
+
+int qemu_plan_check(const struct vmm_plan *p, struct vmm_err *e)
+{
+    const char *hv = vmm_hypervisor_name(p->hypervisor);
+    char version[256];
+    if (vmm_hypervisor_version(p->hypervisor, version, sizeof version, e))
+        return -1;
+    if (p->placement.native)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "native = yes runs on host threads, with no "
+                           "hypervisor; drop native or use hypervisor = vmm-min");
+    if (p->placement.backing == VMM_BACKING_ANONYMOUS_THP)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "backing = anonymous_thp is private memory QEMU "
+                           "cannot map; use backing = shmem or a hugetlb backing with "
+                           "hypervisor %s", hv);
+    if (p->placement.nvnodes > 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma is not expressed for QEMU yet; drop vnuma "
+                           "for hypervisor %s", hv);
+    if (p->hypervisor == VMM_HV_QEMU_MICROVM && p->mem_bytes > VMM_LOW_RAM_MAX)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "memory = %llu MiB: hypervisor %s takes at most "
+                           "%llu MiB (QEMU's microvm splits RAM above 4 GiB elsewhere than "
+                           "vmm-min's page tables expect); give less memory",
+                           (unsigned long long)(p->mem_bytes >> 20), hv,
+                           (unsigned long long)(VMM_LOW_RAM_MAX >> 20));
+    if (p->counters.n > 0 || p->counters.dropped[0])
+        return vmm_err_set(e, VMM_EXIT_USAGE, "counters are opened on vmm-min's own vCPU "
+                           "threads; drop counters for hypervisor %s", hv);
+    if (p->workload->flags & VMMB_WL_IRQFD)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "workload %s needs vmm-min's irq-inject host "
+                           "thread, which QEMU does not have; run it with hypervisor = vmm-min",
+                           p->workload->name);
+    /* Devices asked for are refused here; a device workload's default device only makes
+     * its run end unsupported (qemu_run.c), so a suite under QEMU still runs the rest. */
+    if (p->virtio.ndev > (p->default_device[0] ? 1u : 0u))
+        return vmm_err_set(e, VMM_EXIT_USAGE, "blk/net devices are vmm-min's virtio-mmio "
+                           "models, which QEMU's microvm does not serve to this guest yet; "
+                           "drop the devices for hypervisor %s", hv);
+    if (p->virtio.notify != VMM_NOTIFY_EXIT)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "notify = %s is vmm-min's device path; drop "
+                           "notify for hypervisor %s", vmm_notify_name(p->virtio.notify), hv);
+    return 0;
+}
