@@ -30,6 +30,9 @@ VMMB_QEMU=$TMP/no-such-qemu expect_exit "a missing QEMU is refused before any ru
 expect_out "the error names the config, the binary and the fix" "config qemu-microvm .*$TMP/no-such-qemu --version' did not run; install qemu-system-x86 or set VMMB_QEMU"
 [ ! -e "$TMP/x.db" ] && pass "nothing was stored for the refused plans" || fail "nothing was stored for the refused plans" "$(q "$TMP/x.db" "SELECT count(*) FROM runs") runs"
 
+expect_exit "list" 0 "$VB" list
+expect_out "list says which VMM each installed QEMU config runs under" "qemu-microvm +1 vCPU\(s\), 64 MiB, under qemu-microvm"
+
 # ---- both VMMs, interleaved, on /dev/kvm ----
 need_kvm
 if [ -z "$T_GATED" ] && ! command -v qemu-system-x86_64 >/dev/null; then
