@@ -152,7 +152,12 @@ static void config_section(FILE *f, const struct dataset *ds)
         h(f, c->name);
         fprintf(f, "</td><td class=n>%u</td><td class=n>%llu MiB</td><td>", c->vcpus,
                 (unsigned long long)(c->mem_bytes >> 20));
-        h(f, c->hypervisor_version);
+        h(f, c->hypervisor);
+        if (strcmp(c->hypervisor, c->hypervisor_version) != 0) {
+            fputs(" (", f);
+            h(f, c->hypervisor_version);
+            fputs(")", f);
+        }
         fputs("</td><td><pre>", f);
         h(f, *c->text ? c->text : "(built-in default)");
         fputs("</pre></td></tr>\n", f);
