@@ -14,6 +14,8 @@
 #  H1. `vmmbench history` over 10,000 run sets under 5 s: tests/bench/history-bench.sh.
 #  I1. the ipi workload's own overhead (a bare loop with its stamps, no IPI), reported:
 #     tests/bench/irq-bench.sh.
+#  Q1-Q3. the quick exits under qemu-microvm vs vmm-min: wall time <= 1.5x, cpuid within
+#     5%, pio/mmio-user ring 0/3 ratios reported: tests/bench/hypervisor-bench.sh.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -91,4 +93,6 @@ BUILD=$BUILD bash tests/bench/macro-bench.sh || status=1
 BUILD=$BUILD bash tests/bench/history-bench.sh || status=1
 # I1. the ipi workload's own overhead (issue 13; its own script, same job)
 BUILD=$BUILD bash tests/bench/irq-bench.sh || status=1
+# Q1-Q3. the same guest under qemu-microvm vs vmm-min (issue 15; its own script, same job)
+BUILD=$BUILD bash tests/bench/hypervisor-bench.sh || status=1
 exit $status

@@ -5,6 +5,7 @@
  *
  * Every workload declares a `ring` parameter pinned to the one ring it is meant for, so
  * the kernel runs it there (the kernel calls ring=0 workloads before dropping to CPL3). */
+#include "guest/kernel.h"
 #include "guest/lib.h"
 #include "guest/workload.h"
 #include "guest/x86.h"
@@ -79,11 +80,21 @@ static void console_flood(struct wl_ctx *ctx)
     }
 }
 
+/* Reports `gpa` as its result area the way the guest ABI does (the mailbox, then the
+ * ports), so a VMM reading either gets the same planted value. */
+static void report_raw(uint64_t gpa)
+{
+    vmmb_mbox->done_gpa = gpa;
+    if (gpa >> 32)
+        outl(VMMB_PORT_DONE_HI, (uint32_t)(gpa >> 32));
+    outl(VMMB_PORT_DONE, (uint32_t)gpa);
+}
+
 /* Reports a result area far outside guest RAM. */
 static void bad_result_ptr(struct wl_ctx *ctx)
 {
     (void)ctx;
-    outl(VMMB_PORT_DONE, 0xfffff000u);
+    report_raw(0xfffff000u);
     spin_forever();
 }
 
@@ -93,7 +104,7 @@ static void corrupt_result(struct wl_ctx *ctx)
     ctx->res->magic = 0x0123456789abcdefull;
     ctx->res->status = VMMB_RESULT_OK;
     ctx->res->nr_records = 0;
-    outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx->res);
+    report_raw((uintptr_t)ctx->res);
     spin_forever();
 }
 
@@ -102,7 +113,7 @@ static void huge_count(struct wl_ctx *ctx)
 {
     ctx->res->status = VMMB_RESULT_OK;
     ctx->res->nr_records = 0xffffffffu;
-    outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx->res);
+    report_raw((uintptr_t)ctx->res);
     spin_forever();
 }
 
@@ -197,8 +208,7 @@ static void done_high(struct wl_ctx *ctx)
     wl_record(ctx, VMMB_REC_CALIBRATION, 0, 0, 10, 50);
     wl_record(ctx, VMMB_REC_MEASURE, 0, 0, 10, 500);
     ctx->res->status = VMMB_RESULT_OK;
-    outl(VMMB_PORT_DONE_HI, 1);
-    outl(VMMB_PORT_DONE, (uint32_t)(uintptr_t)ctx->res);
+    report_raw(1ull << 32 | (uintptr_t)ctx->res);
     spin_forever();
 }
 

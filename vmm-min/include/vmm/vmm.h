@@ -11,7 +11,11 @@
 int vmm_kvm_check(struct vmm_err *e);
 
 /* Builds the VM, runs the guest to completion, failure or timeout, and fills *res
- * (initialised here). Never exits or aborts the process because of the guest. */
+ * (initialised here). Never exits or aborts the process because of the guest.
+ * plan->hypervisor picks the VMM: vmm-min's own exit loop, or QEMU on the same guest
+ * memory (vmm-min/lib/qemu/). Under QEMU, res->exits is unknown and stays 0 (QEMU
+ * counts no KVM_RUN returns for us), and the vmm_cpu_* samples of vmm-min's own
+ * threads are not taken. */
 void vmm_run(const struct vmm_plan *plan, struct vmm_result *res);
 
 #endif

@@ -59,6 +59,7 @@ int qmp_connect(struct qmp *q, const char *path, double deadline, pid_t qemu, ch
                 size_t whylen);
 /* The reply line, NUL-terminated, in *reply (points into q->buf, valid until the next
  * call). */
+#define QMP_CLOSED "QEMU closed QMP" /* qmp_command's reason when QEMU hung up */
 int qmp_command(struct qmp *q, const char *cmd, double deadline, const char **reply,
                 size_t *reply_len, char *why, size_t whylen);
 void qmp_close(struct qmp *q);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ struct qrun {
     char err_tail[ERR_TAIL];   /* the last bytes QEMU wrote to stderr */
     size_t err_len;
     pid_t tid[VMMB_MAX_VCPUS];
+    unsigned long long ran_at_pin[VMMB_MAX_VCPUS]; /* each vCPU thread's CPU time at its pin */
     char dir[64], sock[96];
 };
 
@@ -206,14 +208,21 @@ static int launch(struct qrun *q, struct vmm_err *e)
     return 0;
 }
 
-/* The CPU a thread last ran on: field 39 of /proc/PID/task/TID/stat; -1 when gone. */
-static int last_cpu(pid_t pid, pid_t tid)
+/* The CPU a thread last ran on (field 39 of /proc/PID/task/TID/stat) and its time on a
+ * CPU so far in ns (schedstat's first field); -1 when it is gone. */
+static int last_cpu(pid_t pid, pid_t tid, unsigned long long *ran_ns)
 {
     char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    int ok = fscanf(f, "%llu", ran_ns) == 1;
+    fclose(f);
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
+    if (!ok || fd < 0)
+        return fd >= 0 ? (close(fd), -1) : -1;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
@@ -230,11 +239,15 @@ static int last_cpu(pid_t pid, pid_t tid)
     return cpu >= 0 && cpu < VMM_CPUSET_WORDS * 64 ? cpu : -1;
 }
 
+/* Where each vCPU thread ran: a CPU counts once the thread has run since it was pinned
+ * (a thread paused before cont still shows its CPU from before the pin). Sampled at every
+ * look: once QEMU exits its threads are gone from /proc. */
 static void sample_cpus(struct qrun *q)
 {
     for (unsigned i = 0; i < q->vm->nvcpus; i++) {
-        int c = last_cpu(q->pid, q->tid[i]);
-        if (c >= 0)
+        unsigned long long ran = 0;
+        int c = last_cpu(q->pid, q->tid[i], &ran);
+        if (c >= 0 && ran > q->ran_at_pin[i])
             q->vm->vcpu[i].ran_on[c / 64] |= 1ull << (c % 64);
     }
 }
@@ -311,8 +324,12 @@ static int start(struct qrun *q, struct vmm_err *e)
     }
     if (pin_threads(q, e))
         goto out;
-    sample_cpus(q);
-    if (qmp_command(&m, "{\"execute\":\"cont\"}\n", dl, &reply, &rlen, why, sizeof why))
+    for (unsigned i = 0; i < q->vm->nvcpus; i++)
+        last_cpu(q->pid, q->tid[i], &q->ran_at_pin[i]);
+    /* A short guest can reach its DONE write, and QEMU exit, before cont's reply comes:
+     * QMP closing then is the run ending, which supervise() sees. */
+    if (qmp_command(&m, "{\"execute\":\"cont\"}\n", dl, &reply, &rlen, why, sizeof why) &&
+        strcmp(why, QMP_CLOSED) != 0)
         goto fail;
     rc = 0;
     goto out;
@@ -327,6 +344,22 @@ fail:
 out:
     qmp_close(&m);
     return rc;
+}
+
+/* The placement record reads vmm-min's own mapping (smaps, move_pages), where only the
+ * pages vmm-min itself touched are mapped; the guest touched its pages through QEMU's.
+ * So first map in every page the memfd holds (mincore sees its page cache through any
+ * mapping): read-only touches of pages that exist, none allocated. */
+static void map_resident(const struct guest_mem *gm)
+{
+    const uint64_t pg = 4096; /* mincore's unit, whatever backs the mapping */
+    size_t n = (size_t)(gm->total / pg);
+    unsigned char *vec = malloc(n ? n : 1);
+    if (vec && mincore(gm->mapping, gm->total, vec) == 0)
+        for (size_t i = 0; i < n; i++)
+            if (vec[i] & 1)
+                (void)*(volatile const uint8_t *)(gm->mapping + i * pg);
+    free(vec);
 }
 
 static void stop_qemu(struct qrun *q)
@@ -359,6 +392,7 @@ static void supervise(struct qrun *q, double deadline)
             probe_deadline = ph == VMMB_PHASE_PROBE ? now + p->probe_timeout_s : 0;
             if (ph == VMMB_PHASE_MEASURE) {
                 double o0 = vm_thread_cpu();
+                map_resident(&vm->mem);
                 vm_observe_after_touch(vm);
                 vm->observe_cpu_s += vm_thread_cpu() - o0;
             }
@@ -500,6 +534,7 @@ void qemu_run(const struct vmm_plan *plan, struct vmm_result *res)
     pinned = have_saved && vm_pin_supervisor(&plan->placement);
     supervise(&q, vm_now() + plan->timeout_s);
     conclude(&q, reap(&q));
+    map_resident(&vm->mem);
     vm_observe_end(vm);
 out:
     cleanup(&q);

@@ -187,7 +187,7 @@ static long read_line(struct qmp *q, double deadline, char *why, size_t whylen)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            snprintf(why, whylen, "QEMU closed QMP");
+            snprintf(why, whylen, "%s", QMP_CLOSED);
             return -1;
         }
         q->len += (size_t)n;
