@@ -215,13 +215,13 @@ static void hypervisors_of(const struct dataset *ds, char *out, size_t cap)
         for (size_t g = 0; g < ds->ngroups && !used; g++)
             used = ds->groups[g].config == i;
         for (size_t j = 0; j < i && !dup; j++)
-            dup = strcmp(ds->configs[j].hypervisor, c->hypervisor) == 0 &&
-                  strcmp(ds->configs[j].hypervisor_version, c->hypervisor_version) == 0;
+            dup = strcmp(ds_hv(&ds->configs[j]), ds_hv(c)) == 0 &&
+                  strcmp(ds_hv_version(&ds->configs[j]), ds_hv_version(c)) == 0;
         if (!used || dup || len >= cap)
             continue;
-        bool same = strcmp(c->hypervisor, c->hypervisor_version) == 0;
+        bool same = strcmp(ds_hv(c), ds_hv_version(c)) == 0;
         len += (size_t)snprintf(out + len, cap - len, "%s%s%s%s%s", len ? " | " : "",
-                                c->hypervisor, same ? "" : " (", same ? "" : c->hypervisor_version,
+                                ds_hv(c), same ? "" : " (", same ? "" : ds_hv_version(c),
                                 same ? "" : ")");
     }
 }

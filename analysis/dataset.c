@@ -586,7 +586,7 @@ size_t dataset_hypervisor_count(const struct dataset *ds)
     for (size_t i = 0; i < ds->nconfigs; i++) {
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++)
-            dup = strcmp(ds->configs[i].hypervisor, ds->configs[j].hypervisor) == 0;
+            dup = strcmp(ds_hv(&ds->configs[i]), ds_hv(&ds->configs[j])) == 0;
         n += !dup;
     }
     return n;

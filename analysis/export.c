@@ -70,9 +70,9 @@ void export_summary(const struct dataset *ds, bool json, FILE *out)
         fputc(',', out);
         export_csv_field(out, stats_flag_text(d->flags));
         fputc(',', out);
-        export_csv_field(out, ds->configs[g->config].hypervisor);
+        export_csv_field(out, ds_hv(&ds->configs[g->config]));
         fputc(',', out);
-        export_csv_field(out, ds->configs[g->config].hypervisor_version);
+        export_csv_field(out, ds_hv_version(&ds->configs[g->config]));
         fputc('\n', out);
     }
 }
@@ -109,7 +109,7 @@ int export_samples(const struct dataset *ds, const char *db_path, bool json, FIL
                 fprintf(out, "%s{\"run_id\":%" PRId64 ",\"config\":", first ? "" : ",", r->id);
                 json_write_string(out, ds->configs[r->config].name);
                 fputs(",\"hypervisor\":", out);
-                json_write_string(out, ds->configs[r->config].hypervisor);
+                json_write_string(out, ds_hv(&ds->configs[r->config]));
                 fputs(",\"workload\":", out);
                 json_write_string(out, r->workload);
                 fputs(",\"params\":", out);
@@ -145,7 +145,7 @@ int export_samples(const struct dataset *ds, const char *db_path, bool json, FIL
                 fprintf(out, ",%lld,%d,", batch, warm);
                 json_write_number(out, v);
                 fputc(',', out);
-                export_csv_field(out, ds->configs[r->config].hypervisor);
+                export_csv_field(out, ds_hv(&ds->configs[r->config]));
                 fputc('\n', out);
             }
             first = false;

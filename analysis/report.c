@@ -152,10 +152,10 @@ static void config_section(FILE *f, const struct dataset *ds)
         h(f, c->name);
         fprintf(f, "</td><td class=n>%u</td><td class=n>%llu MiB</td><td>", c->vcpus,
                 (unsigned long long)(c->mem_bytes >> 20));
-        h(f, c->hypervisor);
-        if (strcmp(c->hypervisor, c->hypervisor_version) != 0) {
+        h(f, ds_hv(c));
+        if (strcmp(ds_hv(c), ds_hv_version(c)) != 0) {
             fputs(" (", f);
-            h(f, c->hypervisor_version);
+            h(f, ds_hv_version(c));
             fputs(")", f);
         }
         fputs("</td><td><pre>", f);

@@ -10,14 +10,14 @@
 
 static bool is_vmm_min(const struct ds_config *c)
 {
-    return strcmp(c->hypervisor, "vmm-min") == 0;
+    return strcmp(ds_hv(c), "vmm-min") == 0;
 }
 
 bool report_hv_present(const struct dataset *ds)
 {
     const char *first = NULL;
     for (size_t i = 0; i < ds->nruns; i++) {
-        const char *hv = ds->configs[ds->runs[i].config].hypervisor;
+        const char *hv = ds_hv(&ds->configs[ds->runs[i].config]);
         if (!first)
             first = hv;
         else if (strcmp(first, hv) != 0)
@@ -96,7 +96,7 @@ static int view_of(const struct dataset *ds, size_t ci, struct dataset *v)
 {
     memset(v, 0, sizeof *v);
     snprintf(v->label, sizeof v->label, "config:%s (%s)", ds->configs[ci].name,
-             ds->configs[ci].hypervisor);
+             ds_hv(&ds->configs[ci]));
     snprintf(v->db_path, sizeof v->db_path, "%s", ds->db_path);
     v->hosts = ds->hosts;
     v->nhosts = ds->nhosts;
@@ -226,9 +226,9 @@ static void versions_table(FILE *f, const struct dataset *ds, void (*esc)(FILE *
         fputs("<tr><td>", f);
         esc(f, c->name);
         fputs("</td><td>", f);
-        esc(f, c->hypervisor);
+        esc(f, ds_hv(c));
         fputs("</td><td>", f);
-        esc(f, c->hypervisor_version);
+        esc(f, ds_hv_version(c));
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -292,7 +292,7 @@ void report_hv_section(FILE *f, const struct dataset *ds, const struct hv_sectio
         const struct hv_pair *p = &s->pairs[i];
         const struct ds_config *q = &ds->configs[p->other];
         fputs("<h3>", f);
-        esc(f, q->hypervisor);
+        esc(f, ds_hv(q));
         fputs(" (config ", f);
         esc(f, q->name);
         fputs(")", f);
@@ -310,7 +310,7 @@ void report_hv_section(FILE *f, const struct dataset *ds, const struct hv_sectio
         else
             fputs("Not paired.", f);
         fputs(" Version: ", f);
-        esc(f, q->hypervisor_version);
+        esc(f, ds_hv_version(q));
         fputs("</p>\n", f);
         if (p->compared)
             pair_table(f, &p->cmp, esc);

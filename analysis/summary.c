@@ -63,7 +63,7 @@ static void row_cells(const struct dataset *ds, const struct ds_group *g, char c
     /* several VMMs in one database: every config says which ran it */
     if (dataset_hypervisor_count(ds) > 1)
         snprintf(cell[1], 96, "%s [%s]", ds->configs[g->config].name,
-                 ds->configs[g->config].hypervisor);
+                 ds_hv(&ds->configs[g->config]));
     else
         snprintf(cell[1], 96, "%s", ds->configs[g->config].name);
     snprintf(cell[2], 96, "%s", g->workload);
@@ -292,9 +292,9 @@ void summary_json_group(const struct dataset *ds, const struct ds_group *g, FILE
     fputs(",\"config\":", out);
     json_write_string(out, ds->configs[g->config].name);
     fputs(",\"hypervisor\":", out);
-    json_write_string(out, ds->configs[g->config].hypervisor);
+    json_write_string(out, ds_hv(&ds->configs[g->config]));
     fputs(",\"hypervisor_version\":", out);
-    json_write_string(out, ds->configs[g->config].hypervisor_version);
+    json_write_string(out, ds_hv_version(&ds->configs[g->config]));
     fputs(",\"workload\":", out);
     json_write_string(out, g->workload);
     fputs(",\"params\":", out);
