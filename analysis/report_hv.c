@@ -241,6 +241,9 @@ static void pair_table(FILE *f, const struct cmp_result *r, void (*esc)(FILE *, 
           "<th>95% CI</th><th>runs</th><th>verdict</th></tr>\n", f);
     for (size_t i = 0; i < r->nrows; i++) {
         const struct cmp_row *x = &r->rows[i];
+        /* as in show: *_cycles and vmm_cpu_* repeat or explain the headline metrics */
+        if (summary_is_diagnostic(x->metric))
+            continue;
         const char *verdict = x->verdict == VERDICT_NA ? "n/a" : stats_verdict_name(x->verdict);
         fputs("<tr data-workload=\"", f);
         esc(f, x->workload);
