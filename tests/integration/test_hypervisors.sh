@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 240 (estimate: about 25 s here, the lab's emulation about 10x)
+# vmmb-lab-seconds: 740 (what it took in the lab; about 25 s here)
 # The same guest under QEMU (hypervisor = qemu-microvm) and under vmm-min (issue 15), on
 # this host's /dev/kvm through the vmm-min CLI, each check against the other VMM as the
 # independent reference:
 #  - the quick exits workloads run ok under both with the same sample counts;
-#  - cpuid (handled inside KVM) agrees within 10% (medians of interleaved runs);
-#  - pio-user through QEMU's userspace is not faster than through vmm-min's (floors);
+#  - cpuid (handled inside KVM) agrees within 10%, and pio-user through QEMU's userspace
+#    is not faster than through vmm-min's (10% noise band): each as the median over 5
+#    rounds of one run under each VMM back to back (alternating order) of the ratio of
+#    their medians (cpuid) or floors (pio-user: the 10th percentile of the batches, where
+#    the noise of this shared host adds least);
 #  - the vCPU thread ran only on the CPU it was pinned to (the run's placement record);
 #  - a 2-vCPU workload runs (the reset stub's INIT-SIPI-SIPI brings up vCPU 1);
 #  - guest RAM across microvm's 3 GiB split is the same RAM for both;
 #  - hostile guests: a planted result address is refused with vmm-min's own words, an
 #    exception names its vector, a guest that never reports ends `timeout` in time;
+#  - virtio workloads: unsupported with the reason (default device), refused (asked for);
 #  - QEMU missing: the clear error and the usage exit code, before any run.
 # QEMU missing on a host with KVM fails this test: it never silently skips.
 set -u
@@ -42,10 +46,13 @@ run() { # run HV OUT ARGS...: one vmm-min run as JSON, its exit code kept in $RC
 }
 
 # ---- the quick exits workloads under both, interleaved ----
-# cpuid and pio-user three times each (medians of medians); null and mmio-user once.
-for rep in 1 2 3; do
+# cpuid and pio-user in 5 rounds, the two VMMs back to back in alternating order (the
+# ratio of each pair shares the host's state); null and mmio-user once.
+ROUNDS=5
+for rep in $(seq $ROUNDS); do
+  order="vmm-min $Q"; [ $((rep % 2)) = 0 ] && order="$Q vmm-min"
   for w in cpuid pio-user; do
-    for hv in vmm-min $Q; do run "$hv" "$TMP/$w.$hv.$rep.json" --workload "$w" --pin 0; done
+    for hv in $order; do run "$hv" "$TMP/$w.$hv.$rep.json" --workload "$w" --pin 0 --param batches=60; done
   done
 done
 for w in null mmio-user; do
@@ -67,22 +74,38 @@ else
   for w in null cpuid pio-user mmio-user; do gated "$w-both-ok"; done
 fi
 
-# median of the three runs' medians, per VMM
-mom() { for r in 1 2 3; do median latency "$TMP/$1.$2.$r.json"; done | sort -g | sed -n 2p; }
+# STAT FILE: the run's median (median) or 10th percentile (floor) of its latency batches
+p10() { jq "[.samples[] | select(.metric == \"latency\" and (.warmup | not)) | .value] | sort | .[length/10|floor]" "$1"; }
+# paired WORKLOAD STAT: the median over the rounds of qemu/vmm-min of STAT
+paired() {
+  for r in $(seq $ROUNDS); do
+    local a b
+    if [ "$2" = floor ]; then a=$(p10 "$TMP/$1.vmm-min.$r.json"); b=$(p10 "$TMP/$1.$Q.$r.json")
+    else a=$(median latency "$TMP/$1.vmm-min.$r.json"); b=$(median latency "$TMP/$1.$Q.$r.json"); fi
+    awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.4f\n", b/a}'
+  done | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'
+}
+# judged NAME OK MESSAGE: pass/fail here; in the lab (VMMB_LAB=1, every cycle emulated:
+# the design notes' "correctness, not speed") the figure is reported, not judged.
+judged() {
+  if [ "${VMMB_LAB:-}" = 1 ]; then skip "$1" "lab: emulated timing, reported not judged: $3"
+  elif [ "$2" = 1 ]; then pass "$1: $3"; else fail "$1: $3"; fi
+}
 if [ -z "$T_GATED" ]; then
-  ca=$(mom cpuid vmm-min); cb=$(mom cpuid $Q)
-  r=$(awk -v a="$ca" -v b="$cb" 'BEGIN{printf "%.3f", b/a}')
-  awk -v r="$r" 'BEGIN{exit !(r >= 0.9 && r <= 1.1)}' &&
-    pass "cpuid-agrees: qemu/vmm-min = $r ($cb / $ca ns, within 10%)" ||
-    fail "cpuid-agrees: qemu/vmm-min = $r ($cb / $ca ns), not within 10%"
-  # The floor (lowest batch of all runs): QEMU's userspace exit cannot beat vmm-min's
-  # bare one; 5% for the timer's own noise.
-  fa=$(for r in 1 2 3; do floor_of latency "$TMP/pio-user.vmm-min.$r.json"; done | sort -g | head -1)
-  fb=$(for r in 1 2 3; do floor_of latency "$TMP/pio-user.$Q.$r.json"; done | sort -g | head -1)
-  r=$(awk -v a="$fa" -v b="$fb" 'BEGIN{printf "%.3f", b/a}')
-  awk -v r="$r" 'BEGIN{exit !(r >= 0.95)}' &&
-    pass "pio-user-not-faster: qemu/vmm-min floor = $r ($fb / $fa ns)" ||
-    fail "pio-user-not-faster: qemu's pio-user floor $fb ns is below vmm-min's $fa ns (ratio $r)"
+  echo "# side by side, median latency ns (cpuid, pio-user: round 1 of $ROUNDS; q/v: median of the rounds' ratios)"
+  for w in null cpuid pio-user mmio-user; do
+    a=$(median latency "$TMP/$w.vmm-min.1.json"); b=$(median latency "$TMP/$w.$Q.1.json")
+    case $w in cpuid|pio-user) qv=$(paired "$w" median) ;; null) qv=- ;;
+      *) qv=$(awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.3f", b/a; else print "-"}') ;; esac
+    printf '#   %-10s vmm-min %12.1f  qemu-microvm %12.1f  q/v %s\n' "$w" "$a" "$b" "$qv"
+  done
+  r=$(paired cpuid median)
+  ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9 && r <= 1.1) ? 1 : 0}')
+  judged cpuid-agrees "$ok" "qemu/vmm-min cpuid median = $r (median of $ROUNDS paired runs; within 10% wanted)"
+  # QEMU's userspace exit cannot beat vmm-min's bare one: 10% for this shared host's noise.
+  r=$(paired pio-user floor)
+  ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9) ? 1 : 0}')
+  judged pio-user-not-faster "$ok" "qemu/vmm-min pio-user floor = $r (median of $ROUNDS paired runs; >= 0.9 wanted)"
   # Placement: pinned to CPU 0, the QEMU vCPU thread ran on CPU 0 alone.
   ran=$("$VM" --hypervisor $Q --workload cpuid --pin 0 2>&1 | sed -n 's/^  vcpu 0: pinned cpu 0, affinity \([^,]*\), ran on \(.*\)$/\1 \2/p')
   [ "$ran" = "0 0" ] && pass "pinned-vcpu-thread: QEMU's vCPU thread had affinity 0 and ran on 0" ||
@@ -141,6 +164,13 @@ run $Q "$TMP/probe.json" --kernel "$HOSTILE" --workload probe-hang --probe-timeo
 [ -n "$T_GATED" ] && gated "hostile-probe-unsupported" || {
   [ "$(status "$TMP/probe.json")" = unsupported ] && pass "hostile-probe-unsupported: a probe that never returns is unsupported" ||
     fail "hostile-probe-unsupported" "$(jq -r '.status + ": " + .reason' "$TMP/probe.json")"; }
+
+# ---- virtio: a device workload's default device is vmm-min's; under QEMU it ends
+# unsupported, saying so (a suite goes on), and a device asked for is refused ----
+expect_exit "virtio-default-unsupported" 1 "$VM" --hypervisor $Q --workload virtio-blk
+expect_out "virtio-default-unsupported-says-why" "unsupported: .*virtio device"
+expect_exit "virtio-asked-refused" 2 "$VM" --hypervisor $Q --workload virtio-blk --blk null
+expect_out "virtio-asked-refused-names-key" "blk/net devices"
 
 # ---- QEMU missing: refused at plan time, usage exit code, naming the binary and the fix ----
 expect_exit "qemu-missing-exit-code" 2 env VMMB_QEMU=/nonexistent/qemu "$VM" --hypervisor $Q --workload cpuid

@@ -163,13 +163,19 @@ static int launch(struct qrun *q, struct vmm_err *e)
     struct qemu_argv a;
     if (qemu_cmdline_build(vm->plan, &l, &a, e))
         return -1;
-    int outp[2], errp[2], execp[2];
-    if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(execp, O_CLOEXEC))
-        return vmm_err_set(e, VMM_EXIT_INTERNAL, "pipe: %s", strerror(errno));
     pid_t parent = getpid();
-    q->pid = fork();
-    if (q->pid < 0)
-        return vmm_err_set(e, VMM_EXIT_INTERNAL, "fork: %s", strerror(errno));
+    int fds[6] = { -1, -1, -1, -1, -1, -1 };
+    int *outp = fds, *errp = fds + 2, *execp = fds + 4;
+    if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(execp, O_CLOEXEC) ||
+        (q->pid = fork()) < 0) {
+        int err = errno;
+        for (int i = 0; i < 6; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        q->pid = -1;
+        return vmm_err_set(e, VMM_EXIT_INTERNAL, "starting QEMU (pipe, fork): %s",
+                           strerror(err));
+    }
     if (q->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
@@ -269,6 +275,13 @@ static int pin_threads(struct qrun *q, struct vmm_err *e)
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         int cpu = p->resolved.vcpu_cpu[i];
         cpu_set_t set;
+        /* A thread id from QMP is QEMU's word: pin only a thread of QEMU's own process. */
+        char task[64];
+        snprintf(task, sizeof task, "/proc/%d/task/%d", (int)q->pid, (int)q->tid[i]);
+        if (access(task, F_OK))
+            return vmm_err_set(e, VMM_EXIT_INTERNAL, "QMP named thread %d for vCPU %u, which "
+                               "is not a thread of QEMU (pid %d)", (int)q->tid[i], i,
+                               (int)q->pid);
         if (cpu >= 0)
             set_of(&cpu, 1, &set);
         if ((cpu >= 0 || vm->others_set) &&

@@ -8,8 +8,8 @@
  *
  * Every instruction here runs at CPL0, emulated at about 500 ns each on PVM hosts: the
  * bootstrap vCPU of a 1-vCPU VM runs 30 of them (13 in real mode with the reset vector's
- * jump, 17 in long mode); with more vCPUs it runs 4 more (the IPIs), each AP 4 more than
- * that path less the 4 (its CPUID instead of the IPIs) and the reset jump.
+ * jump, 17 in long mode; counted in a QEMU TCG -singlestep -d exec trace up to the first
+ * guest instruction), 34 with more vCPUs (the IPIs); each AP runs 31.
  *
  * Image layout (64 KiB, mapped at 4 GiB - 64 KiB and aliased at 0xf0000):
  *   offset 0       application processors, after the BSP's SIPI (vector 0xf0: CS base
@@ -89,7 +89,10 @@ long_ptr:
     .long HIGH_BASE + long64
     .word 0x08
 
-    /* The reset vector: the last 16 bytes of the image. */
+    /* The reset vector: the last 16 bytes of the image. A near jump spelled out: gas
+     * leaves a plain `jmp` here to the linker as a 32-bit relocation, which the CPU
+     * (16-bit code) would read as a 16-bit displacement and land 2 bytes short. */
     .org 0xfff0
-    jmp common16
+    .byte 0xe9
+    .word common16 - (. + 2)
     .org QEMU_STUB_SIZE
