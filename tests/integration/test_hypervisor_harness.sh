@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 60 (an estimate: without QEMU in the lab its guest checks skip)
+# vmmb-lab-seconds: 120 (an estimate: 12 s here, the lab's emulation about 10x)
 # The hypervisor key end to end (issue 15). Refused before any run, nothing stored: a
 # native config naming QEMU, an unknown hypervisor, a QEMU that is not there. Then on
 # /dev/kvm with QEMU installed: `vmmbench run --config default --config qemu-microvm`
 # alternates the two run by run, every run ends ok, one QEMU process per QEMU run (a
 # wrapper as VMMB_QEMU counts them), each config stored with its hypervisor and
 # QEMU's own version line; show labels the configs, compare names both hypervisors, the
-# report has its hypervisors section with the pair; and the physics: a port exit to the
-# VMM process is not cheaper through QEMU than through vmm-min, and CPUID (inside KVM)
-# costs the same under both within 10%.
+# report has its hypervisors section with the pair. (The QEMU backend's own checks,
+# physics included: test_hypervisors.sh.)
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -35,13 +34,15 @@ expect_out "list says which VMM each installed QEMU config runs under" "qemu-mic
 
 # ---- both VMMs, interleaved, on /dev/kvm ----
 need_kvm
-if [ -z "$T_GATED" ] && ! command -v qemu-system-x86_64 >/dev/null; then
-  T_GATED="qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-  echo "# no QEMU: every check from here on is skipped"
+# Wherever KVM is, QEMU must be too (the lab carries it): a missing one fails, never skips.
+REAL_QEMU=${VMMB_QEMU:-qemu-system-x86_64}
+if [ -z "$T_GATED" ] && ! "$REAL_QEMU" --version >/dev/null 2>&1; then
+  fail "qemu-present" "$REAL_QEMU does not run: install qemu-system-x86 (this test needs it wherever KVM is)"
+  t_summary; exit
 fi
 DB=$TMP/hv.db
 # The wrapper logs each start and runs the real QEMU: one line per QEMU process.
-printf '#!/bin/sh\necho "$*" >>"%s/calls.log"\nexec qemu-system-x86_64 "$@"\n' "$TMP" >"$TMP/qemu"
+printf '#!/bin/sh\necho "$*" >>"%s/calls.log"\nexec "%s" "$@"\n' "$TMP" "$REAL_QEMU" >"$TMP/qemu"
 chmod +x "$TMP/qemu"
 W="cpuid:ring=3,batches=30 pio-user:ring=3,batches=30"
 VMMB_QEMU=$TMP/qemu expect_exit "run under vmm-min and qemu-microvm" 0 "$VB" run $W --config default --config "$MICRO" --reps 3 --tag hv --db "$DB"
@@ -52,7 +53,7 @@ notok=$(q "$DB" "SELECT count(*) || ' not ok: ' || coalesce(group_concat(status 
 [ "${notok%% *}" = 0 ] && pass "every run ended ok under both" || fail "every run ended ok under both" "$notok"
 launches=$(grep -vc -- '--version' "$TMP/calls.log" 2>/dev/null)
 [ "$launches" = 6 ] && grep -q -- '-M microvm' "$TMP/calls.log" && pass "one QEMU -M microvm per QEMU run, none for vmm-min's ($launches)" || fail "one QEMU per QEMU run" "$launches: $(cut -c1-200 "$TMP/calls.log" 2>/dev/null)"
-version=$(qemu-system-x86_64 --version 2>/dev/null | head -1)
+version=$("$REAL_QEMU" --version 2>/dev/null | head -1)
 stored=$(q "$DB" "SELECT group_concat(name || '=' || hypervisor || '/' || hypervisor_version, ';') FROM (SELECT * FROM configs ORDER BY name)")
 [ "$stored" = "default=vmm-min/vmm-min;qemu-microvm=qemu-microvm/$version" ] && pass "each config stored with its hypervisor and version" || fail "each config stored with its hypervisor and version" "$stored"
 
@@ -68,27 +69,8 @@ grep -q '<h2 id=hypervisors>' "$H" 2>/dev/null && grep -q 'Paired: the two confi
 grep -q '<tr data-workload="pio-user" data-metric="latency" data-ratio="[0-9.]*" data-verdict=' "$H" 2>/dev/null \
   && pass "report: the pio-user row has QEMU/vmm-min and a verdict" || fail "report: pio-user row" "$(grep -o '<tr data-workload=[^>]*>' "$H" 2>/dev/null)"
 
-# The physics, from compare's JSON (QEMU as B over vmm-min as A): pio-user's exit goes to
-# the VMM process under both, QEMU's userspace path is no shortcut (no "faster" verdict, the
-# median ratio at least 0.9: this host's run-to-run noise is about 10%); CPUID never
-# leaves KVM, so the VMM does not matter (within 10%).
-ratio_of() { # WORKLOAD FIELD
-  jq -r --arg w "$1" --arg f "$2" '.rows[] | select(.workload == $w and .metric == "latency") | .[$f]' <<<"$OUT" | head -1
-}
-check_physics() {
-  "$VB" run $W --config default --config "$MICRO" --reps 3 --tag "p$RANDOM" --db "$TMP/p.db" >/dev/null 2>&1
-  OUT=$("$VB" compare config:default config:qemu-microvm --json --db "$TMP/p.db" 2>&1)
-  local pio cpu pio_v
-  pio=$(ratio_of pio-user ratio); pio_v=$(ratio_of pio-user verdict); cpu=$(ratio_of cpuid ratio)
-  rm -f "$TMP/p.db"*
-  WHY="pio-user QEMU/vmm-min $pio ($pio_v), cpuid $cpu"
-  [ -n "$pio" ] && [ -n "$cpu" ] && [ "$pio_v" != faster ] &&
-    awk -v p="$pio" -v c="$cpu" 'BEGIN { exit !(p >= 0.9 && c >= 0.9 && c <= 1.1) }'
-}
-if [ -n "$T_GATED" ]; then
-  gated "physics: pio-user not faster through QEMU, cpuid within 10%"
-else
-  physics "physics: pio-user not faster through QEMU, cpuid within 10%" 4 check_physics
-fi
+# The physics (pio-user not cheaper through QEMU, cpuid alike under both) is checked by
+# tests/integration/test_hypervisors.sh over back-to-back paired rounds, which this shared
+# host's noise needs; this test is the harness's.
 
 t_summary
