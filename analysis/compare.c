@@ -204,6 +204,28 @@ static void host_diff(const struct dataset *a, const struct dataset *b, char *ou
     }
 }
 
+/* The hypervisors of the configs that have results, each once, QEMU's with its version. */
+static void hypervisors_of(const struct dataset *ds, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < ds->nconfigs; i++) {
+        const struct ds_config *c = &ds->configs[i];
+        bool used = false, dup = false;
+        for (size_t g = 0; g < ds->ngroups && !used; g++)
+            used = ds->groups[g].config == i;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(ds_hv(&ds->configs[j]), ds_hv(c)) == 0 &&
+                  strcmp(ds_hv_version(&ds->configs[j]), ds_hv_version(c)) == 0;
+        if (!used || dup || len >= cap)
+            continue;
+        bool same = strcmp(ds_hv(c), ds_hv_version(c)) == 0;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s%s%s%s", len ? " | " : "",
+                                ds_hv(c), same ? "" : " (", same ? "" : ds_hv_version(c),
+                                same ? "" : ")");
+    }
+}
+
 static char *key_text(const struct mgroup *g)
 {
     size_t n = strlen(g->config) + strlen(g->workload) + strlen(g->params) +
@@ -429,6 +451,8 @@ int compare_datasets(const struct dataset *a, const struct dataset *b, const str
     r->alpha = o->alpha;
     r->with_config = distinct_configs(a) > 1 || distinct_configs(b) > 1;
     host_diff(a, b, r->host_diff, sizeof r->host_diff);
+    hypervisors_of(a, r->hv_a, sizeof r->hv_a);
+    hypervisors_of(b, r->hv_b, sizeof r->hv_b);
     struct mgroup *ma = NULL, *mb = NULL;
     size_t na = 0, nb = 0;
     if (merge_groups(a, o, r->with_config, &ma, &na, e) ||
@@ -594,6 +618,9 @@ void compare_print_table(const struct cmp_result *r, FILE *out)
     if (r->host_diff[0])
         fprintf(out, "warning: A and B come from different hosts or builds: %s\n",
                 r->host_diff);
+    if (strcmp(r->hv_a, r->hv_b) != 0)
+        fprintf(out, "hypervisors: A runs under %s; B under %s (B/A is one VMM over the "
+                "other)\n", r->hv_a, r->hv_b);
     bool batch = false, unknown = false;
     for (size_t i = 0; i < r->nrows; i++) {
         batch |= !r->rows[i].by_run;
@@ -666,6 +693,10 @@ void compare_print_json(const struct cmp_result *r, FILE *out)
     jnum(out, "alpha", r->alpha);
     fputs(",\"host_differences\":", out);
     json_write_string(out, r->host_diff);
+    fputs(",\"hypervisor_a\":", out);
+    json_write_string(out, r->hv_a);
+    fputs(",\"hypervisor_b\":", out);
+    json_write_string(out, r->hv_b);
     fputs(",\"rows\":[", out);
     for (size_t i = 0; i < r->nrows; i++) {
         const struct cmp_row *x = &r->rows[i];
@@ -751,6 +782,13 @@ void compare_print_markdown(const struct cmp_result *r, const char *title, FILE 
         fputs("> **Warning:** A and B differ: ", out);
         compare_md_cell(out, r->host_diff);
         fputs("\n\n", out);
+    }
+    if (strcmp(r->hv_a, r->hv_b) != 0) {
+        fputs("Hypervisors: A runs under ", out);
+        compare_md_cell(out, r->hv_a);
+        fputs(", B under ", out);
+        compare_md_cell(out, r->hv_b);
+        fputs(".\n\n", out);
     }
     fputs("| workload | params | metric | median A | median B | unit | B/A | 95% CI | p | "
           "verdict |\n|---|---|---|---:|---:|---|---:|---|---:|---|\n", out);

@@ -4,7 +4,9 @@
  * needs p < alpha (0.01) and a CI wholly outside the noise band (default +-2%). A
  * geometric-mean row per workload combines its non-diagnostic rows (the CI from the
  * per-replicate geometric means). Differences between the hosts of A and B (kernel, KVM
- * flavour, suite revision, ...) are reported so the output can warn about them. */
+ * flavour, suite revision, ...) are reported so the output can warn about them, and so
+ * are the hypervisors of each side (vmm-min, QEMU and its version) when they differ: B/A
+ * is then one VMM over the other. */
 #ifndef ANALYSIS_COMPARE_H
 #define ANALYSIS_COMPARE_H
 
@@ -75,6 +77,8 @@ struct cmp_result {
     char **only_a, **only_b;              /* "workload params metric" keys on one side only */
     size_t nonly_a, nonly_b;
     char host_diff[2048];                 /* "kernel (A: x; B: y), ..." or "" */
+    char hv_a[600], hv_b[600];            /* each side's hypervisors with their versions:
+                                             "vmm-min", "qemu-microvm (QEMU emulator ...)" */
     double band, alpha;
 };
 

@@ -415,6 +415,8 @@ void dataset_free(struct dataset *ds)
     for (size_t i = 0; i < ds->nconfigs; i++) {
         free(ds->configs[i].name);
         free(ds->configs[i].text);
+        free(ds->configs[i].hypervisor);
+        free(ds->configs[i].hypervisor_version);
     }
     free(ds->configs);
     for (size_t i = 0; i < ds->nruns; i++) {
@@ -517,10 +519,14 @@ static int where_clause(sqlite3 *db, const struct selector *sel, char **out, cha
 static int load_configs_hosts(sqlite3 *db, const char *where, struct dataset *ds,
                               struct vmm_err *e)
 {
+    /* Files older than version 5 are read as they are: every config there ran vmm-min. */
+    bool has_hv = sqlite3_table_column_metadata(db, "main", "configs", "hypervisor_version",
+                                                NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
     char *sql = sqlite3_mprintf(
-        "SELECT id, name, coalesce(text,''), vcpus, mem_bytes FROM configs WHERE id IN "
+        "SELECT id, name, coalesce(text,''), vcpus, mem_bytes, %s FROM configs WHERE id IN "
         "(SELECT r.config_id FROM runs r JOIN configs c ON c.id = r.config_id WHERE %s) "
-        "ORDER BY name, id", where);
+        "ORDER BY name, id", has_hv ? "hypervisor, hypervisor_version" : "'vmm-min', 'vmm-min'",
+        where);
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     sqlite3_free(sql);
@@ -537,6 +543,8 @@ static int load_configs_hosts(sqlite3 *db, const char *where, struct dataset *ds
         c->text = xstrdup(col(st, 2));
         c->vcpus = (unsigned)sqlite3_column_int64(st, 3);
         c->mem_bytes = (uint64_t)sqlite3_column_int64(st, 4);
+        c->hypervisor = xstrdup(col(st, 5));
+        c->hypervisor_version = xstrdup(col(st, 6));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -570,6 +578,18 @@ static int load_configs_hosts(sqlite3 *db, const char *where, struct dataset *ds
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : dberr(db, e, "reading hosts");
+}
+
+size_t dataset_hypervisor_count(const struct dataset *ds)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ds->nconfigs; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(ds_hv(&ds->configs[i]), ds_hv(&ds->configs[j])) == 0;
+        n += !dup;
+    }
+    return n;
 }
 
 static size_t config_index(const struct dataset *ds, int64_t id)

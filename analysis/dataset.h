@@ -57,6 +57,7 @@ struct ds_host {
 struct ds_config {
     int64_t id;
     char *name, *text;
+    char *hypervisor, *hypervisor_version; /* "vmm-min" in files older than version 5 */
     unsigned vcpus;
     uint64_t mem_bytes;
 };
@@ -113,6 +114,18 @@ void dataset_free(struct dataset *ds);
  * Keeps the run-clustered copy in rv. -1 when out of memory. */
 int ds_describe_group(struct ds_group *g, uint64_t seed);
 
+/* A config's hypervisor and version; a dataset built by hand (tests, tools) may leave them
+ * NULL, which means vmm-min's, as in files older than version 5. */
+static inline const char *ds_hv(const struct ds_config *c)
+{
+    return c->hypervisor ? c->hypervisor : "vmm-min";
+}
+static inline const char *ds_hv_version(const struct ds_config *c)
+{
+    return c->hypervisor_version ? c->hypervisor_version : ds_hv(c);
+}
+/* How many distinct hypervisors the dataset's configs name (1 for files before version 5). */
+size_t dataset_hypervisor_count(const struct dataset *ds);
 const struct ds_host *dataset_host(const struct dataset *ds, int64_t id);
 /* The value of a host field ("kernel", ...), "" when unknown. */
 const char *ds_host_field(const struct ds_host *h, const char *field);

@@ -44,6 +44,13 @@ static bool src_has_placement(sqlite3 *db)
                                          NULL, NULL) == SQLITE_OK;
 }
 
+/* A version 5 source says which hypervisor ran each config; older ones ran vmm-min. */
+static bool src_has_hypervisor(sqlite3 *db)
+{
+    return sqlite3_table_column_metadata(db, "src", "configs", "hypervisor_version", NULL, NULL,
+                                         NULL, NULL, NULL) == SQLITE_OK;
+}
+
 static int exec(sqlite3 *db, const char *sql, struct vmm_err *e)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(db, e, sql);
@@ -102,6 +109,12 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
         ret = -1;
         goto rollback;
     }
+    /* A config is the same one when its key (db_schema.c's UNIQUE) matches, hypervisor
+     * and its version included: a source without them has vmm-min's. */
+    const char *hv_match = src_has_hypervisor(dst)
+        ? " AND m.hypervisor = c.hypervisor AND m.hypervisor_version = c.hypervisor_version"
+        : " AND m.hypervisor = 'vmm-min' AND m.hypervisor_version = 'vmm-min'";
+    const char *hv_group = src_has_hypervisor(dst) ? ", hypervisor, hypervisor_version" : "";
     sql = sqlite3_mprintf(
         "INSERT OR IGNORE INTO main.hosts(%s) SELECT %s FROM src.hosts WHERE id IN "
         "(SELECT host_id FROM src.runs WHERE id IN (SELECT id FROM copy_ids));"
@@ -110,8 +123,9 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
         "INSERT INTO main.configs(%s) SELECT %s FROM src.configs c WHERE id IN "
         "(SELECT config_id FROM src.runs WHERE id IN (SELECT id FROM copy_ids)) AND NOT EXISTS "
         "(SELECT 1 FROM main.configs m WHERE m.name = c.name AND m.vcpus = c.vcpus AND "
-        "m.mem_bytes = c.mem_bytes AND m.text IS c.text) GROUP BY name, vcpus, mem_bytes, text;",
-        hcols, hcols, ccols, ccols);
+        "m.mem_bytes = c.mem_bytes AND m.text IS c.text%s) GROUP BY name, vcpus, mem_bytes, "
+        "text%s;",
+        hcols, hcols, ccols, ccols, hv_match, hv_group);
     if (exec(dst, sql, e)) {
         ret = -1;
         goto rollback;
@@ -119,13 +133,13 @@ int dbcopy_runs(sqlite3 *dst, const char *src_path, const int64_t *ids, size_t n
     sqlite3_free(sql);
     /* Each source run with the ids its host and config have in the destination. */
     sql = sqlite3_mprintf(
-        "SELECT r.id, mh.id, (SELECT min(mc.id) FROM main.configs mc WHERE mc.name = c.name "
-        "AND mc.vcpus = c.vcpus AND mc.mem_bytes = c.mem_bytes AND mc.text IS c.text), "
+        "SELECT r.id, mh.id, (SELECT min(m.id) FROM main.configs m WHERE m.name = c.name "
+        "AND m.vcpus = c.vcpus AND m.mem_bytes = c.mem_bytes AND m.text IS c.text%s), "
         "r.workload, r.params, r.rep, coalesce(?1, r.tag), r.started "
         "FROM src.runs r JOIN src.hosts h ON h.id = r.host_id "
         "JOIN src.configs c ON c.id = r.config_id "
         "JOIN main.hosts mh ON mh.fingerprint = h.fingerprint "
-        "WHERE r.id IN (SELECT id FROM copy_ids) ORDER BY r.id");
+        "WHERE r.id IN (SELECT id FROM copy_ids) ORDER BY r.id", hv_match);
     if (sqlite3_prepare_v2(dst, sql, -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(dst, "SELECT 1 FROM main.runs WHERE host_id = ?1 AND config_id = ?2 "
                            "AND workload = ?3 AND params = ?4 AND rep = ?5 AND tag IS ?6 AND "

@@ -45,7 +45,7 @@ void export_summary(const struct dataset *ds, bool json, FILE *out)
         return;
     }
     fputs("host,config,workload,params,metric,unit,n,runs,median,ci_lo,ci_hi,p5,p95,p99,mean,"
-          "sd,min,max,rel_ci,flag\n", out);
+          "sd,min,max,rel_ci,flag,hypervisor,hypervisor_version\n", out);
     for (size_t i = 0; i < ds->ngroups; i++) {
         const struct ds_group *g = &ds->groups[i];
         const struct stats_desc *d = &g->d;
@@ -69,6 +69,10 @@ void export_summary(const struct dataset *ds, bool json, FILE *out)
         }
         fputc(',', out);
         export_csv_field(out, stats_flag_text(d->flags));
+        fputc(',', out);
+        export_csv_field(out, ds_hv(&ds->configs[g->config]));
+        fputc(',', out);
+        export_csv_field(out, ds_hv_version(&ds->configs[g->config]));
         fputc('\n', out);
     }
 }
@@ -89,8 +93,8 @@ int export_samples(const struct dataset *ds, const char *db_path, bool json, FIL
     if (json)
         fputs("{\"samples\":[", out);
     else
-        fputs("run_id,config,workload,params,tag,rep,status,metric,unit,batch,warmup,value\n",
-              out);
+        fputs("run_id,config,workload,params,tag,rep,status,metric,unit,batch,warmup,value,"
+              "hypervisor\n", out);
     bool first = true;
     for (size_t i = 0; i < ds->nruns; i++) {
         const struct ds_run *r = &ds->runs[i];
@@ -104,6 +108,8 @@ int export_samples(const struct dataset *ds, const char *db_path, bool json, FIL
             if (json) {
                 fprintf(out, "%s{\"run_id\":%" PRId64 ",\"config\":", first ? "" : ",", r->id);
                 json_write_string(out, ds->configs[r->config].name);
+                fputs(",\"hypervisor\":", out);
+                json_write_string(out, ds_hv(&ds->configs[r->config]));
                 fputs(",\"workload\":", out);
                 json_write_string(out, r->workload);
                 fputs(",\"params\":", out);
@@ -138,6 +144,8 @@ int export_samples(const struct dataset *ds, const char *db_path, bool json, FIL
                 export_csv_field(out, unit ? unit : "");
                 fprintf(out, ",%lld,%d,", batch, warm);
                 json_write_number(out, v);
+                fputc(',', out);
+                export_csv_field(out, ds_hv(&ds->configs[r->config]));
                 fputc('\n', out);
             }
             first = false;

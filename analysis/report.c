@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "overhead.h"
 #include "plot.h"
+#include "report_hv.h"
 #include "report_irq.h"
 #include "summary.h"
 #include "vmm/text_escape.h"
@@ -144,13 +145,20 @@ static void host_section(FILE *f, const struct dataset *ds)
 static void config_section(FILE *f, const struct dataset *ds)
 {
     fputs("<h2 id=configs>Configs</h2>\n<table class=configs><tr><th>name</th><th>vCPUs</th>"
-          "<th>memory</th><th>file</th></tr>\n", f);
+          "<th>memory</th><th>hypervisor</th><th>file</th></tr>\n", f);
     for (size_t i = 0; i < ds->nconfigs; i++) {
         const struct ds_config *c = &ds->configs[i];
         fputs("<tr><td>", f);
         h(f, c->name);
-        fprintf(f, "</td><td class=n>%u</td><td class=n>%llu MiB</td><td><pre>", c->vcpus,
+        fprintf(f, "</td><td class=n>%u</td><td class=n>%llu MiB</td><td>", c->vcpus,
                 (unsigned long long)(c->mem_bytes >> 20));
+        h(f, ds_hv(c));
+        if (strcmp(ds_hv(c), ds_hv_version(c)) != 0) {
+            fputs(" (", f);
+            h(f, ds_hv_version(c));
+            fputs(")", f);
+        }
+        fputs("</td><td><pre>", f);
         h(f, *c->text ? c->text : "(built-in default)");
         fputs("</pre></td></tr>\n", f);
     }
@@ -800,14 +808,29 @@ int report_write(const struct dataset *ds, const struct cmp_result *cmp, const c
     if (cmp)
         verdict_section(f, cmp);
     bool irq = report_irq_present(ds);
-    fprintf(f, "<nav>%s%s<a href=#workloads>workloads</a> · %s%s<a href=#flagged>flagged</a> · "
+    /* runs under several VMMs: QEMU/vmm-min per workload, its own section */
+    struct hv_section hvs = { 0 };
+    bool hv = report_hv_present(ds);
+    if (hv && report_hv_build(ds, &hvs, e)) {
+        fclose(f);
+        if (has_hist > 0)
+            history_free(&hist);
+        free(ps);
+        return -1;
+    }
+    fprintf(f, "<nav>%s%s%s<a href=#workloads>workloads</a> · %s%s<a href=#flagged>flagged</a> · "
             "<a href=#host>hosts</a> · <a href=#configs>configs</a></nav>\n",
             has_macro ? "<a href=#macro>macro overhead</a> · " : "",
             cmp ? "<a href=#compare>comparison</a> · " : "",
+            hv ? "<a href=#hypervisors>hypervisors</a> · " : "",
             irq ? "<a href=#interrupts>interrupts</a> · " : "",
             has_hist > 0 ? "<a href=#history>history</a> · " : "");
     if (cmp)
         compare_section(f, cmp, ps);
+    if (hv) {
+        report_hv_section(f, ds, &hvs, h);
+        report_hv_free(&hvs);
+    }
     workload_sections(f, ds, ps, cmp);
     if (irq)
         report_irq_section(f, ds, h);

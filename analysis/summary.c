@@ -60,7 +60,12 @@ static void row_cells(const struct dataset *ds, const struct ds_group *g, char c
 {
     const struct stats_desc *d = &g->d;
     summary_host_label(ds, g->host_id, cell[0], 96);
-    snprintf(cell[1], 96, "%s", ds->configs[g->config].name);
+    /* several VMMs in one database: every config says which ran it */
+    if (dataset_hypervisor_count(ds) > 1)
+        snprintf(cell[1], 96, "%s [%s]", ds->configs[g->config].name,
+                 ds_hv(&ds->configs[g->config]));
+    else
+        snprintf(cell[1], 96, "%s", ds->configs[g->config].name);
     snprintf(cell[2], 96, "%s", g->workload);
     snprintf(cell[3], 96, "%s", or_dash(g->params));
     snprintf(cell[4], 96, "%s", g->metric);
@@ -286,6 +291,10 @@ void summary_json_group(const struct dataset *ds, const struct ds_group *g, FILE
     json_write_string(out, host);
     fputs(",\"config\":", out);
     json_write_string(out, ds->configs[g->config].name);
+    fputs(",\"hypervisor\":", out);
+    json_write_string(out, ds_hv(&ds->configs[g->config]));
+    fputs(",\"hypervisor_version\":", out);
+    json_write_string(out, ds_hv_version(&ds->configs[g->config]));
     fputs(",\"workload\":", out);
     json_write_string(out, g->workload);
     fputs(",\"params\":", out);

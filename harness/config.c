@@ -43,6 +43,8 @@ void config_default(struct bench_config *c)
     copy_str(c->source, sizeof c->source, "(built-in)");
     c->text = NULL;
     c->io_cpu = -1;
+    c->hypervisor = VMM_HV_VMM_MIN;
+    copy_str(c->hypervisor_version, sizeof c->hypervisor_version, "vmm-min");
 }
 
 void config_virtio_request(const struct bench_config *c, const char *devs[2],
@@ -65,14 +67,27 @@ void config_free(struct bench_config *c)
     c->text = NULL;
 }
 
+int config_resolve_hypervisor(struct bench_config *c, struct vmm_err *e)
+{
+    struct vmm_err sub = { 0 };
+    if (vmm_hypervisor_version(c->hypervisor, c->hypervisor_version,
+                               sizeof c->hypervisor_version, &sub) != 0)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "config %s (%s): %s", c->name, c->source,
+                           sub.msg);
+    return 0;
+}
+
 /* The keys beyond name/vcpus/memory: placement (parsed by vmm-min, which owns their
  * meaning) and devices. */
 static const char *const extra_keys[] = { "pin", "vmm_pin", "backing", "prefault",
                                           "guest_pages", "numa", "vnuma", "vmm_pin_shared",
                                           "native", "blk", "net",
-                                          "notify", "poll_us", "io_cpu", "counters" };
+                                          "notify", "poll_us", "io_cpu", "counters",
+                                          "hypervisor" };
 #define EXTRA_KEYS (sizeof extra_keys / sizeof extra_keys[0])
 #define FIRST_DEVICE_KEY 9
+#define HYPERVISOR_KEY (EXTRA_KEYS - 1)
+#define NATIVE_KEY 8
 
 /* Parser state shared by the line reader and the handler. */
 struct parse_state {
@@ -207,6 +222,12 @@ static int handle_extra_key(struct parse_state *ps, const char *key, const char 
             return handler_error(ps, "duplicate key '%s' (first set on line %d); keep one", key,
                                  ps->seen_extra[i]);
         ps->seen_extra[i] = ps->line;
+        if (i == HYPERVISOR_KEY) {
+            struct vmm_err sub = { 0 };
+            if (vmm_parse_hypervisor(value, &ps->c->hypervisor, &sub) != 0)
+                return handler_error(ps, "%s", sub.msg);
+            return 1;
+        }
         if (i >= FIRST_DEVICE_KEY)
             return handle_device_key(ps, key, value);
         struct vmm_err sub = { 0 };
@@ -217,7 +238,7 @@ static int handle_extra_key(struct parse_state *ps, const char *key, const char 
     return handler_error(ps, "unknown key '%s' in [vm]; known keys are name, vcpus, memory, "
                          "pin, vmm_pin, vmm_pin_shared, backing, prefault, guest_pages, numa, vnuma, "
                          "native, blk, net, "
-                         "notify, poll_us, io_cpu, counters", key);
+                         "notify, poll_us, io_cpu, counters, hypervisor", key);
 }
 
 static int handle_key(void *user, const char *section, const char *key, const char *value)
@@ -348,6 +369,17 @@ int config_load(const char *path, struct bench_config *c, struct vmm_err *e)
         config_default(c);
         return vmm_err_set(e, VMM_EXIT_CONFIG, "%s: missing required key 'name'; add "
                            "'name = ...' under [vm]", path);
+    }
+    /* A native run has no VMM at all: a hypervisor other than the default would be
+     * silently ignored, so the pair is refused. */
+    if (c->placement.native && c->hypervisor != VMM_HV_VMM_MIN) {
+        vmm_err_set(e, VMM_EXIT_CONFIG, "%s:%d: native = yes (line %d) runs on the host "
+                    "without a VMM, so hypervisor = %s cannot apply; drop one of the two keys",
+                    path, ps.seen_extra[HYPERVISOR_KEY], ps.seen_extra[NATIVE_KEY],
+                    vmm_hypervisor_name(c->hypervisor));
+        free(text);
+        config_default(c);
+        return -1;
     }
     copy_str(c->source, sizeof c->source, path);
     c->text = text;

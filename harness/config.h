@@ -4,6 +4,8 @@
  *   name   = default      ; required, [A-Za-z0-9_.-]{1,63}
  *   vcpus  = 1            ; 1..64
  *   memory = 64M          ; vmm_parse_size() syntax
+ *   hypervisor = vmm-min  ; vmm-min (default) | qemu-microvm | qemu-pc: which VMM runs
+ *                         ; the guest (vmm/hypervisor.h); not with native = yes
  *
  * Unknown sections or keys, duplicate keys and bad values are errors that name the
  * file and line. More keys (placement) arrive with later work. */
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "vmm/error.h"
+#include "vmm/hypervisor.h"
 #include "vmm/placement.h"
 
 #define CONFIG_NAME_MAX 64
@@ -36,6 +39,8 @@ struct bench_config {
     unsigned poll_us;
     int io_cpu;                 /* -1: the I/O thread is not pinned */
     char counters[256];         /* counters = dtlb,walk,llc or libpfm4 events (vmm/pmu.h) */
+    enum vmm_hypervisor hypervisor;
+    char hypervisor_version[256]; /* set by config_resolve_hypervisor(); stored per config */
 };
 
 /* The virtio part of a run request for this config; points into c and devs. */
@@ -49,5 +54,10 @@ void config_default(struct bench_config *c);
  * line-specific, e.g. unreadable or missing a required key). */
 int config_load(const char *path, struct bench_config *c, struct vmm_err *e);
 void config_free(struct bench_config *c);
+
+/* Asks the config's hypervisor for its version (QEMU: `qemu-system-x86_64 --version`)
+ * into c->hypervisor_version, before any run. Errors: VMM_EXIT_USAGE naming the config,
+ * the binary and the fix (install qemu-system-x86 or set VMMB_QEMU). */
+int config_resolve_hypervisor(struct bench_config *c, struct vmm_err *e);
 
 #endif

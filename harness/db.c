@@ -163,7 +163,8 @@ static int check_version(struct db *db, struct vmm_err *e)
         if (query_int(db, "SELECT version FROM schema_version", &v) != SQLITE_ROW ||
             (v == 1 && exec(db, db_migrate_v1_to_v2, e)) ||
             (v <= 2 && exec(db, db_migrate_v2_to_v3, e)) ||
-            (v <= 3 && exec(db, db_migrate_v3_to_v4, e))) {
+            (v <= 3 && exec(db, db_migrate_v3_to_v4, e)) ||
+            (v <= 4 && exec(db, db_migrate_v4_to_v5, e))) {
             sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
@@ -330,22 +331,26 @@ static int store_config(struct db *db, const struct bench_config *c, int64_t *id
 {
     /* The built-in default has no file text; '' keeps UNIQUE working (NULLs never match). */
     const char *text = c->text ? c->text : "";
+    const char *hv = vmm_hypervisor_name(c->hypervisor);
+    /* A config never resolved (config_resolve_hypervisor) is vmm-min's by default. */
+    const char *hv_version = c->hypervisor_version[0] ? c->hypervisor_version : hv;
     sqlite3_stmt *ins = NULL, *sel = NULL;
     int rc = -1;
-    if (prepare(db, "INSERT OR IGNORE INTO configs(name, vcpus, mem_bytes, source, text) "
-                "VALUES(?,?,?,?,?)", &ins, e) ||
+    if (prepare(db, "INSERT OR IGNORE INTO configs(name, vcpus, mem_bytes, text, hypervisor, "
+                "hypervisor_version, source) VALUES(?,?,?,?,?,?,?)", &ins, e) ||
         prepare(db, "SELECT id FROM configs WHERE name = ? AND vcpus = ? AND mem_bytes = ? "
-                "AND text = ?", &sel, e))
+                "AND text = ? AND hypervisor = ? AND hypervisor_version = ?", &sel, e))
         goto out;
     for (int i = 0; i < 2; i++) {
         sqlite3_stmt *st = i ? sel : ins;
         BIND_FIELD(st, 1, c->name);
         sqlite3_bind_int64(st, 2, c->vcpus);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)c->mem_bytes);
+        sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, hv, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, hv_version, -1, SQLITE_TRANSIENT);
     }
-    BIND_FIELD(ins, 4, c->source);
-    sqlite3_bind_text(ins, 5, text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(sel, 4, text, -1, SQLITE_STATIC);
+    BIND_FIELD(ins, 7, c->source);
     rc = upsert_id(db, ins, sel, id, "storing the config", e);
 out:
     sqlite3_finalize(ins);

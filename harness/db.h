@@ -15,7 +15,7 @@
 #include "vmm/error.h"
 #include "vmm/result.h"
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 
 struct db;
 

@@ -1,4 +1,4 @@
-/* Schema version 2 of the results database. Raw samples are the truth; every summary is
+/* The schema of the results database (version DB_SCHEMA_VERSION in db.h). Raw samples are the truth; every summary is
  * derived from them. A change here means a new DB_SCHEMA_VERSION in db.h and a migration
  * step below: db_open() upgrades older files it knows in one transaction and refuses
  * newer or unknown ones rather than guess at them.
@@ -16,6 +16,19 @@
     "  requested TEXT, observed TEXT, ok INTEGER NOT NULL);\n"                            \
     "CREATE INDEX placement_run ON placement(run_id);\n"
 
+/* Version 5: which VMM ran the config and its version ("vmm-min", or QEMU's first
+ * --version line). Both are in the UNIQUE key: the same file run under two QEMU builds
+ * is two configs, so their runs never mix. NOT NULL with vmm-min's defaults, because
+ * UNIQUE never matches NULLs and rows from older files were all vmm-min's. */
+#define CONFIGS_TABLE(NAME)                                                               \
+    "CREATE TABLE " NAME "(\n"                                                            \
+    "  id INTEGER PRIMARY KEY,\n"                                                         \
+    "  name TEXT NOT NULL, vcpus INTEGER NOT NULL, mem_bytes INTEGER NOT NULL,\n"         \
+    "  source TEXT, text TEXT,\n"                                                         \
+    "  hypervisor TEXT NOT NULL DEFAULT 'vmm-min',\n"                                     \
+    "  hypervisor_version TEXT NOT NULL DEFAULT 'vmm-min',\n"                             \
+    "  UNIQUE(name, vcpus, mem_bytes, text, hypervisor, hypervisor_version));\n"
+
 const char db_schema_sql[] =
     "CREATE TABLE schema_version(version INTEGER NOT NULL);\n"
     /* One row per distinct host state: the fingerprint covers every field, so a changed
@@ -31,11 +44,7 @@ const char db_schema_sql[] =
     "  topology_summary TEXT, numa_distances TEXT, topology_xml TEXT,\n"
     "  emulated TEXT,\n"
     "  halt_poll_ns INTEGER, apicv TEXT, apic_mode TEXT);\n"
-    "CREATE TABLE configs(\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL, vcpus INTEGER NOT NULL, mem_bytes INTEGER NOT NULL,\n"
-    "  source TEXT, text TEXT,\n"
-    "  UNIQUE(name, vcpus, mem_bytes, text));\n"
+    CONFIGS_TABLE("configs")
     "CREATE TABLE runs(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  host_id INTEGER NOT NULL REFERENCES hosts(id),\n"
@@ -74,3 +83,15 @@ const char db_migrate_v3_to_v4[] =
     "ALTER TABLE hosts ADD COLUMN apicv TEXT;\n"
     "ALTER TABLE hosts ADD COLUMN apic_mode TEXT;\n"
     "UPDATE schema_version SET version = 4;\n";
+
+/* Version 5: a UNIQUE constraint cannot be altered in SQLite, so the configs table is
+ * rebuilt (SQLite's documented 12-step way: new table, copy, drop, rename), keeping every
+ * id so runs.config_id still points at its row; foreign keys are off during the upgrade
+ * (db_open turns them on after it). Every old config ran under vmm-min. */
+const char db_migrate_v4_to_v5[] =
+    CONFIGS_TABLE("configs_v5")
+    "INSERT INTO configs_v5(id, name, vcpus, mem_bytes, source, text) "
+    "SELECT id, name, vcpus, mem_bytes, source, text FROM configs;\n"
+    "DROP TABLE configs;\n"
+    "ALTER TABLE configs_v5 RENAME TO configs;\n"
+    "UPDATE schema_version SET version = 5;\n";

@@ -7,5 +7,6 @@ extern const char db_schema_sql[];
 extern const char db_migrate_v1_to_v2[];
 extern const char db_migrate_v2_to_v3[];
 extern const char db_migrate_v3_to_v4[];
+extern const char db_migrate_v4_to_v5[];
 
 #endif

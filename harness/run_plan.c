@@ -66,6 +66,7 @@ int run_plan_build(const struct run_plan_request *rq, struct run_plan *plan, str
                 .image = rq->image, .workload = name, .params = params, .nparams = np,
                 .mem_bytes = cfg->mem_bytes, .vcpus = cfg->vcpus, .timeout_s = rq->timeout_s,
                 .placement = cfg->placement, .topology = rq->topology,
+                .hypervisor = cfg->hypervisor,
             };
             const char *devs[2];
             config_virtio_request(cfg, devs, &vr.virtio);

@@ -32,6 +32,12 @@ check_report_in_browser() {
     [ -n "$vbot" ] && [ "$vbot" -le 900 ] && pass "browser: verdict summary within the first screen (ends at ${vbot}px)" || fail "browser: verdict summary within the first screen" "body: $body"
     [ "$over" = 0 ] && pass "browser: no element overflows 1400px horizontally" || fail "browser: no element overflows horizontally" "$(grep -o '<[a-z]*[^>]*data-overflow="1"' "$TMP/dom.html" | head -5)"
     grep -q '<li class=slower><b>slower</b>' "$R/index.html" && pass "verdict summary lists the regression first" || fail "verdict summary lists the regression first"
+    # Runs under two hypervisors: their section is rendered with its rows (each QEMU/vmm-min
+    # row a <tr data-workload=...> of table.hypervisors).
+    if grep -q '<h2 id=hypervisors>' "$R/index.html"; then
+      hvrows=$(sed -n '/<table class="hypervisors">/,/<\/table>/p' "$TMP/dom.html" | grep -c '<tr data-workload=')
+      [ "$hvrows" -ge 1 ] && grep -q '<h2 id="hypervisors">' "$TMP/dom.html" && pass "browser: hypervisors section rendered ($hvrows rows)" || fail "browser: hypervisors section rendered" "$(grep -o '<table class="hypervisors[^>]*>' "$TMP/dom.html")"
+    fi
     big "$TMP/report.png" 20000 && pass "browser: screenshot taken" || fail "browser: screenshot taken"
     [ -n "${VMMB_KEEP_SCREENSHOT:-}" ] && cp "$TMP/report.png" "$VMMB_KEEP_SCREENSHOT"
     # The same checks catch a wide element and a broken image: a copy of the report with

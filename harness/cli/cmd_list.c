@@ -65,8 +65,11 @@ static void list_configs(void)
             struct bench_config c;
             struct vmm_err e = { 0 };
             if (config_load(path, &c, &e) == 0) {
-                printf("  %-12s %u vCPU(s), %llu MiB  (%s)\n", c.name, c.vcpus,
-                       (unsigned long long)(c.mem_bytes >> 20), path);
+                printf("  %-12s %u vCPU(s), %llu MiB%s%s  (%s)\n", c.name, c.vcpus,
+                       (unsigned long long)(c.mem_bytes >> 20),
+                       c.hypervisor == VMM_HV_VMM_MIN ? "" : ", under ",
+                       c.hypervisor == VMM_HV_VMM_MIN ? "" : vmm_hypervisor_name(c.hypervisor),
+                       path);
                 config_free(&c);
             } else {
                 printf("  %-12s invalid: %s\n", name, e.msg);

@@ -264,6 +264,8 @@ static int add_native_twins(struct bench_config *configs, unsigned *n, struct vm
         struct bench_config *t = &tmp[out++];
         *t = configs[i];
         t->placement.native = true;
+        /* the twin runs on the host: no VMM, whichever the guest config names */
+        t->hypervisor = VMM_HV_VMM_MIN;
         char name[CONFIG_NAME_MAX];
         snprintf(name, sizeof name, "%.*s-native", CONFIG_NAME_MAX - 8, configs[i].name);
         memcpy(t->name, name, sizeof name);
@@ -315,6 +317,10 @@ int cmd_run(int argc, char **argv)
             goto fail;
     if (a.native && add_native_twins(configs, &nconfigs, &e))
         goto fail;
+    /* Every hypervisor's version now, so a missing QEMU stops the plan before any run. */
+    for (unsigned i = 0; i < nconfigs; i++)
+        if (config_resolve_hypervisor(&configs[i], &e))
+            goto fail;
     char kernel[4096];
     if (a.kernel)
         snprintf(kernel, sizeof kernel, "%s", a.kernel);

@@ -5,7 +5,8 @@
 # identical rerun must pass, exit codes 0/1/2/3), baseline/export/merge, run --configs
 # --interleave, gnuplot output (PNG/SVG files with their titles; families without data
 # skipped; synthetic TLB/NUMA/loaded-latency/virtio data inserted with sqlite3), and the
-# HTML report rendered in headless Chromium (every image loaded, tables present).
+# HTML report rendered in headless Chromium (every image loaded, tables present, the
+# hypervisors section on a planted second hypervisor).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -157,14 +158,32 @@ VMMB_GNUPLOT=$TMP/no-gnuplot expect_exit "plot without gnuplot" 2 "$VB" plot --d
 expect_out "missing gnuplot gives the install line" "apt-get install gnuplot-nox"
 
 # ---- the HTML report in a real browser ----
+# Its database holds a second hypervisor too, so the browser sees the hypervisors section:
+# every run of config a again as a qemu-microvm config's (tag hv, each sample 3x: clear of
+# this host's run-to-run noise). The
+# real QEMU runs are tests/integration/test_hypervisors.sh's.
+RDB=$TMP/report.db
+cp "$DB" "$RDB"
+sqlite3 "$RDB" "INSERT INTO configs(name, vcpus, mem_bytes, source, text, hypervisor, hypervisor_version)
+  SELECT 'a-qemu', vcpus, mem_bytes, source, replace(text, 'name = a', 'name = a-qemu') || 'hypervisor = qemu-microvm' || char(10),
+         'qemu-microvm', 'QEMU emulator version 0.0 (planted)' FROM configs WHERE name = 'a';
+  CREATE TEMP TABLE m AS SELECT r.id AS old, (SELECT max(id) FROM runs) + row_number() OVER (ORDER BY r.id) AS new
+    FROM runs r JOIN configs c ON c.id = r.config_id WHERE c.name = 'a';
+  INSERT INTO runs(id, host_id, config_id, workload, params, rep, tag, status, started, ended, wall_seconds, tsc_khz, exits)
+    SELECT m.new, host_id, (SELECT id FROM configs WHERE name = 'a-qemu'), workload, params, rep, 'hv', status, started, ended,
+           wall_seconds, tsc_khz, exits FROM runs JOIN m ON m.old = runs.id;
+  INSERT INTO samples SELECT m.new, metric, unit, batch, warmup, value * 3 FROM samples JOIN m ON m.old = samples.run_id;" \
+  && pass "a planted second hypervisor added to the report's database" || fail "a planted second hypervisor added to the report's database"
 R=$TMP/report
-expect_exit "report with a comparison" 0 "$VB" report --db "$DB" --out "$R" --compare base,slow --ignore-param spin
+expect_exit "report with a comparison" 0 "$VB" report --db "$RDB" --out "$R" --compare base,slow --ignore-param spin
 for f in index.html summary.csv summary.json compare.json compare.csv plots/exits.png plots/compare.svg; do
   [ -s "$R/$f" ] && pass "report file $f" || fail "report file $f"
 done
 grep -q 'src="http\|href="http\|src="//' "$R/index.html" && fail "report fetches nothing from the network" || pass "report fetches nothing from the network"
 grep -q '<td class="slower">' "$R/index.html" && pass "report shows the regression verdict" || fail "report shows the regression verdict"
 grep -q 'Hosts and topology' "$R/index.html" && grep -q 'class=configs' "$R/index.html" && pass "report has host and config sections" || fail "report has host and config sections"
+grep -q '<tr data-workload="null" data-metric="latency" data-ratio="3[0-9.]*" data-verdict="slower">' "$R/index.html" \
+  && pass "report: hypervisors section gives the planted 3x as slower" || fail "report: hypervisors section gives the planted 3x as slower" "$(grep -o '<tr data-workload=[^>]*>' "$R/index.html")"
 # Inside the emulated lab (VMMB_BROWSER_DEFER, set by tests/lab/guests-run.sh) the report
 # is kept for the host, which runs the same browser checks on it after the lab ends.
 if [ -n "${VMMB_BROWSER_DEFER:-}" ]; then

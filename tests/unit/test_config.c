@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "vmm/virtio_plan.h"
@@ -238,6 +239,86 @@ static void test_placement_and_device_keys(void **state)
     refused("[vm]\nname = a\nvnuma = 0:1G\n", 3, "vnuma '0:1G' does not parse");
 }
 
+/* hypervisor = vmm-min | qemu-microvm | qemu-pc; the default is vmm-min. */
+static void test_hypervisor_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        enum vmm_hypervisor want;
+    } good[] = { { "vmm-min", VMM_HV_VMM_MIN }, { "qemu-microvm", VMM_HV_QEMU_MICROVM },
+                 { "qemu-pc", VMM_HV_QEMU_PC } };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "[vm]\nname = a\nhypervisor = %s\n", good[i].value);
+        struct bench_config c;
+        struct vmm_err e = { 0 };
+        assert_int_equal(config_load(write_cfg(text), &c, &e), 0);
+        assert_int_equal(c.hypervisor, good[i].want);
+        config_free(&c);
+    }
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(write_cfg("[vm]\nname = a\n"), &c, &e), 0);
+    assert_int_equal(c.hypervisor, VMM_HV_VMM_MIN);
+    assert_string_equal(c.hypervisor_version, "vmm-min");
+    config_free(&c);
+    /* native = no says nothing against a VMM */
+    assert_int_equal(config_load(write_cfg("[vm]\nname = a\nnative = no\nhypervisor = qemu-pc\n"),
+                                 &c, &e), 0);
+    assert_int_equal(c.hypervisor, VMM_HV_QEMU_PC);
+    config_free(&c);
+
+    refused("[vm]\nname = a\nhypervisor = kvmtool\n", 3,
+            "hypervisor 'kvmtool' is not known; use vmm-min, qemu-microvm or qemu-pc");
+    refused("[vm]\nname = a\nhypervisor = QEMU-microvm\n", 3, "not known");
+    refused("[vm]\nname = a\nhypervisor =\n", 3, "not known");
+    refused("[vm]\nname = a\nhypervisor = qemu-pc\nvcpus = 1\nhypervisor = qemu-pc\n", 5,
+            "duplicate key 'hypervisor' (first set on line 3)");
+    /* a native run has no VMM: the message names both keys and where they are */
+    refused("[vm]\nname = a\nnative = yes\nhypervisor = qemu-microvm\n", 4,
+            "native = yes (line 3)");
+    refused("[vm]\nname = a\nhypervisor = qemu-pc\nnative = yes\n", 3,
+            "hypervisor = qemu-pc cannot apply");
+}
+
+/* The version is asked of the very binary $VMMB_QEMU names, before any run; a missing one
+ * is refused with the binary's name and the fix. */
+static void test_hypervisor_version(void **state)
+{
+    (void)state;
+    char fake[PATH_MAX + 16];
+    snprintf(fake, sizeof fake, "%s/fake-qemu", dir);
+    static const char script[] = "#!/bin/sh\n[ \"$1\" = --version ] || exit 3\n"
+                                 "echo 'QEMU emulator version 9.8.7 (test)'\necho 'Copyright'\n";
+    tu_write_file(fake, script, strlen(script));
+    assert_int_equal(chmod(fake, 0755), 0);
+
+    struct bench_config c;
+    struct vmm_err e = { 0 };
+    assert_int_equal(config_load(write_cfg("[vm]\nname = q\nhypervisor = qemu-microvm\n"), &c,
+                                 &e), 0);
+    setenv("VMMB_QEMU", fake, 1);
+    assert_int_equal(config_resolve_hypervisor(&c, &e), 0);
+    assert_string_equal(c.hypervisor_version, "QEMU emulator version 9.8.7 (test)");
+
+    char missing[PATH_MAX + 16];
+    snprintf(missing, sizeof missing, "%s/no-such-qemu", dir);
+    setenv("VMMB_QEMU", missing, 1);
+    assert_int_equal(config_resolve_hypervisor(&c, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_USAGE);
+    if (!strstr(e.msg, missing) || !strstr(e.msg, "install qemu-system-x86") ||
+        !strstr(e.msg, "VMMB_QEMU") || !strstr(e.msg, "config q"))
+        fail_msg("message '%s' lacks the binary, the config or the fix", e.msg);
+    config_free(&c);
+
+    /* vmm-min needs no binary at all */
+    config_default(&c);
+    assert_int_equal(config_resolve_hypervisor(&c, &e), 0);
+    assert_string_equal(c.hypervisor_version, "vmm-min");
+    unsetenv("VMMB_QEMU");
+}
+
 static void test_unreadable(void **state)
 {
     (void)state;
@@ -305,6 +386,8 @@ int main(void)
         cmocka_unit_test(test_missing_name),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_placement_and_device_keys),
+        cmocka_unit_test(test_hypervisor_key),
+        cmocka_unit_test(test_hypervisor_version),
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_nul_and_oversize),
     };

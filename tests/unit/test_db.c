@@ -313,6 +313,90 @@ static void test_version1_file_upgraded(void **state)
     db_close(db);
 }
 
+/* A version 4 file (as released: configs keyed by name, vCPUs, memory and text) becomes
+ * version 5 in place: its configs keep their ids and runs, and say vmm-min. Afterwards the
+ * same config text under two QEMU versions is two configs, under one version one. */
+static void test_version4_file_upgraded(void **state)
+{
+    (void)state;
+    static const char v4[] =
+        "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+        "CREATE TABLE hosts(id INTEGER PRIMARY KEY, fingerprint TEXT UNIQUE NOT NULL, hostname "
+        "TEXT, cpu_vendor TEXT, cpu_model TEXT, microcode TEXT, kernel TEXT, cpus_online INTEGER, "
+        "kvm_present INTEGER, kvm_api INTEGER, kvm_flavour TEXT, kvm_modules TEXT, mmu_mode TEXT, "
+        "pmu_available INTEGER, pmu_reason TEXT, thp TEXT, hugepages TEXT, governor TEXT, smt "
+        "TEXT, numa_nodes INTEGER, suite_rev TEXT, first_seen REAL, topology_summary TEXT, "
+        "numa_distances TEXT, topology_xml TEXT, emulated TEXT, halt_poll_ns INTEGER, apicv TEXT, "
+        "apic_mode TEXT);"
+        "CREATE TABLE configs(id INTEGER PRIMARY KEY, name TEXT NOT NULL, vcpus INTEGER NOT NULL, "
+        "mem_bytes INTEGER NOT NULL, source TEXT, text TEXT, UNIQUE(name, vcpus, mem_bytes, text));"
+        "CREATE TABLE runs(id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES hosts(id), "
+        "config_id INTEGER NOT NULL REFERENCES configs(id), workload TEXT NOT NULL, params TEXT "
+        "NOT NULL, rep INTEGER NOT NULL, tag TEXT, status TEXT NOT NULL, reason TEXT, started "
+        "REAL, ended REAL, wall_seconds REAL, tsc_khz INTEGER, exits INTEGER, console BLOB, "
+        "console_truncated INTEGER, placement_requested TEXT, placement_mismatch TEXT);"
+        "CREATE TABLE placement(run_id INTEGER NOT NULL REFERENCES runs(id), kind TEXT NOT NULL, "
+        "subject INTEGER NOT NULL, moment TEXT NOT NULL, requested TEXT, observed TEXT, ok "
+        "INTEGER NOT NULL);"
+        "CREATE TABLE samples(run_id INTEGER NOT NULL REFERENCES runs(id), metric TEXT NOT NULL, "
+        "unit TEXT NOT NULL, batch INTEGER NOT NULL, warmup INTEGER NOT NULL, value REAL NOT NULL);"
+        "CREATE INDEX samples_run_metric ON samples(run_id, metric);"
+        "INSERT INTO schema_version VALUES(4);"
+        "INSERT INTO hosts(id, fingerprint) VALUES(1, 'old');"
+        "INSERT INTO configs(id, name, vcpus, mem_bytes, text) VALUES(3, 'old', 1, 67108864, '');"
+        "INSERT INTO configs(id, name, vcpus, mem_bytes, text) VALUES(7, 'big', 2, 134217728, "
+        "'[vm]\nname = big\n');"
+        "INSERT INTO runs(id, host_id, config_id, workload, params, rep, status) "
+        "VALUES(1, 1, 3, 'cpuid', '', 0, 'ok'), (2, 1, 7, 'cpuid', '', 0, 'ok');"
+        "INSERT INTO samples VALUES(1, 'latency', 'ns', 0, 0, 42.0), (2, 'latency', 'ns', 0, 0, 43.0);";
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(dbpath, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, v4, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+
+    struct db *db = open_ok();
+    sqlite3 *d = db_handle(db);
+    assert_int_equal(count(d, "SELECT version FROM schema_version"), 5);
+    assert_int_equal(count(d, "SELECT count(*) FROM configs WHERE hypervisor = 'vmm-min' AND "
+                              "hypervisor_version = 'vmm-min'"), 2);
+    /* ids kept: each run still finds its config and samples */
+    assert_int_equal(count(d, "SELECT sum(s.value) FROM runs r JOIN configs c ON c.id = "
+                              "r.config_id JOIN samples s ON s.run_id = r.id WHERE "
+                              "(c.name = 'old' AND r.id = 1) OR (c.name = 'big' AND r.id = 2)"), 85);
+    assert_int_equal(count(d, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(count(d, "SELECT count(*) FROM sqlite_master WHERE name = 'configs_v5'"), 0);
+
+    struct host_info hi;
+    fake_host(&hi);
+    struct bench_config c;
+    config_default(&c);   /* the built-in default: the 'old' row's key, under vmm-min */
+    snprintf(c.name, sizeof c.name, "old");
+    struct vmm_result r;
+    fake_result(&r, 10);
+    struct vmm_err e = { 0 };
+    int64_t id;
+    assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e), 0);
+    assert_int_equal(count(d, "SELECT count(*) FROM configs"), 2);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT config_id FROM runs WHERE id = %lld", (long long)id);
+    assert_int_equal(count(d, sql), 3);
+
+    /* the same text under QEMU: a new config per QEMU version, reused within one */
+    c.hypervisor = VMM_HV_QEMU_MICROVM;
+    const char *versions[] = { "QEMU emulator version 7.2.22", "QEMU emulator version 8.2.2",
+                               "QEMU emulator version 7.2.22" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(c.hypervisor_version, sizeof c.hypervisor_version, "%s", versions[i]);
+        assert_int_equal(db_store_run(db, &hi, &c, &spec, &r, &id, &e), 0);
+    }
+    assert_int_equal(count(d, "SELECT count(*) FROM configs"), 4);
+    assert_int_equal(count(d, "SELECT count(*) FROM configs WHERE hypervisor = 'qemu-microvm'"), 2);
+    assert_int_equal(count(d, "SELECT count(*) FROM runs r JOIN configs c ON c.id = r.config_id "
+                              "WHERE c.hypervisor_version = 'QEMU emulator version 7.2.22'"), 2);
+    vmm_result_free(&r);
+    db_close(db);
+}
+
 static void test_foreign_sqlite_refused(void **state)
 {
     (void)state;
@@ -687,6 +771,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_mid_store_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_schema_version_refused_untouched, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_version4_file_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version1_file_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),

@@ -1,6 +1,7 @@
 /* merge and baseline save copy runs between real database files: every run once (also
  * on a second merge of the same input when a config's text is NULL, which UNIQUE lets
- * repeat), and the placement facts of each run travel with it. */
+ * repeat), the placement facts of each run travel with it, and so do each config's
+ * hypervisor and its version. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +121,72 @@ static void test_baseline_save_keeps_placement(void **state)
                                "p.run_id"), 6);
 }
 
+/* Two runs each of one config text under two QEMU versions. */
+static void make_src_qemu(const char *path)
+{
+    struct db *db;
+    struct vmm_err e = { 0 };
+    if (db_open(path, &db, &e) != 0)
+        fail_msg("db_open: %s", e.msg);
+    struct host_info h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.hostname, sizeof h.hostname, "testhost");
+    struct bench_config c;
+    config_default(&c);
+    snprintf(c.name, sizeof c.name, "q");
+    c.text = strdup("[vm]\nname = q\nhypervisor = qemu-microvm\n");
+    c.hypervisor = VMM_HV_QEMU_MICROVM;
+    for (unsigned r = 0; r < 4; r++) {
+        snprintf(c.hypervisor_version, sizeof c.hypervisor_version, "QEMU emulator version %s",
+                 r < 2 ? "7.2.22" : "8.2.2");
+        struct vmm_result res;
+        vmm_result_init(&res);
+        vmm_result_add(&res, "latency", "ns", 0, false, 100 + r);
+        struct run_spec spec = { .workload = "cpuid", .params = "", .rep = r, .tag = "q",
+                                 .started = 2000 + r };
+        int64_t id;
+        if (db_store_run(db, &h, &c, &spec, &res, &id, &e) != 0)
+            fail_msg("db_store_run: %s", e.msg);
+        vmm_result_free(&res);
+    }
+    config_free(&c);
+    db_close(db);
+}
+
+/* merge keeps a config's hypervisor and version: one text under two QEMU versions stays
+ * two configs, each with its own runs, and a version 4 file's configs arrive as
+ * vmm-min's. Merging twice adds nothing. */
+static void test_merge_keeps_hypervisor(void **state)
+{
+    (void)state;
+    char src[PATH_MAX + 16], old[PATH_MAX + 16], out[PATH_MAX + 16];
+    snprintf(src, sizeof src, "%s/q.db", dir);
+    snprintf(old, sizeof old, "%s/v4.db", dir);
+    snprintf(out, sizeof out, "%s/hv-merged.db", dir);
+    make_src_qemu(src);
+    make_src(old);
+    /* back to version 4's configs table: no hypervisor columns */
+    assert_int_equal(sh("sqlite3 '%s' \"CREATE TABLE c4 AS SELECT id, name, vcpus, mem_bytes, "
+                        "source, text FROM configs; DROP TABLE configs; ALTER TABLE c4 RENAME "
+                        "TO configs; UPDATE schema_version SET version = 4;\"", old), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sh("'%s' merge '%s' '%s'", vb, out, src), 0);
+        assert_int_equal(sh("'%s' merge '%s' '%s'", vb, out, old), 0);
+    }
+    assert_int_equal(count(out, "SELECT count(*) FROM configs"), 3);
+    assert_int_equal(count(out, "SELECT count(*) FROM runs"), 7);
+    assert_int_equal(count(out, "SELECT count(*) FROM runs r JOIN configs c ON c.id = "
+                                "r.config_id WHERE c.hypervisor = 'qemu-microvm' AND "
+                                "c.hypervisor_version = 'QEMU emulator version 8.2.2' AND "
+                                "r.started >= 2002"), 2);
+    assert_int_equal(count(out, "SELECT count(*) FROM runs r JOIN configs c ON c.id = "
+                                "r.config_id WHERE c.hypervisor_version = 'QEMU emulator version "
+                                "7.2.22' AND r.started < 2002"), 2);
+    assert_int_equal(count(out, "SELECT count(*) FROM runs r JOIN configs c ON c.id = "
+                                "r.config_id WHERE c.name = 'cfg' AND c.hypervisor = 'vmm-min' "
+                                "AND c.hypervisor_version = 'vmm-min'"), 3);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -148,6 +215,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_twice_null_text_and_placement),
         cmocka_unit_test(test_baseline_save_keeps_placement),
+        cmocka_unit_test(test_merge_keeps_hypervisor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
