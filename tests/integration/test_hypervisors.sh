@@ -50,7 +50,10 @@ run() { # run HV OUT ARGS...: one vmm-min run as JSON, its exit code kept in $RC
 # ---- the quick exits workloads under both, interleaved ----
 # cpuid and pio-user in 5 rounds, the two VMMs back to back in alternating order (the
 # ratio of each pair shares the host's state); null and mmio-user once.
+# In the lab every cycle is emulated and these figures are reported, not judged: one round
+# shows them, and the lab's time goes to the checks that can fail there.
 ROUNDS=5
+[ "${VMMB_LAB:-}" = 1 ] && ROUNDS=1
 for rep in $(seq $ROUNDS); do
   order="vmm-min $Q"; [ $((rep % 2)) = 0 ] && order="$Q vmm-min"
   for w in cpuid pio-user; do
