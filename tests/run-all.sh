@@ -205,12 +205,17 @@ run_alone
 # rest, which judge latencies, bandwidths, ratios and ceilings, run alone afterwards.
 parallel() { grep -q '^# vmmb-test: parallel' "$1" 2>/dev/null || grep -q 'vmmb-test: parallel' "$1.c" 2>/dev/null; }
 how() { parallel "$1" && echo parallel || echo alone; }
+# A C program whose subject runs in another process (QEMU and its firmware) and whose own
+# code a sanitized unit test already covers says "vmmb-test: plain only": it is not run a
+# second time from the ASan tree, here or in the lab (tests/lab/guest-tests.sh).
+plain_only() { grep -q 'vmmb-test: plain only' "$1.c" 2>/dev/null; }
 guest_jobs() { # parallel or alone
   local t
   for t in $(programs "$BUILD"/tests/integration/test_*); do
     [ "$(how "tests/integration/${t##*/}")" = "$1" ] && add_job cmocka integration "integration/${t##*/}" "$t"
   done
   for t in $(programs "$BUILD"/asan/tests/integration/test_*); do
+    plain_only "tests/integration/${t##*/}" && continue
     [ "$(how "tests/integration/${t##*/}")" = "$1" ] && add_job cmocka asan "asan/integration/${t##*/}" "$t"
   done
   for t in tests/integration/test_*.sh; do

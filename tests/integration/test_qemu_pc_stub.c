@@ -12,7 +12,9 @@
  * Each case boots SeaBIOS: about 7 s on a PVM host (where vmm_plan_make refuses qemu-pc
  * for that reason; this checks the stub, not the policy), a few seconds in the lab.
  * Without a usable /dev/kvm every case is skipped, naming why; without QEMU it fails.
- * vmmb-test: parallel (it checks what runs, not figures: tests/run-all.sh runs it beside another such test) */
+ * vmmb-test: parallel (it checks what runs, not figures: tests/run-all.sh runs it beside another such test)
+ * vmmb-test: plain only (what it checks runs inside QEMU; its own code, the layout and the
+ * hand-off sum, runs under ASan+UBSan in tests/unit/test_qemu_pc.c) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
