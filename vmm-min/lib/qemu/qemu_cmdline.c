@@ -19,10 +19,12 @@
  * vNUMA puts no -numa on the line. The guest learns its layout from the boot-info page
  * vmm-min writes (never from ACPI; microvm has no SRAT anyway), and QEMU 7.2's
  * memory-backend-file has no offset, so one memfd cannot be cut into per-node memdevs.
- * The binding is vmm-min's: its per-node mbind of the memfd (guest_mem_backing.c), the
- * file's shared policy on shmem, set again once QEMU has mapped it (qemu_run.c: QEMU's
- * own mbind resets it), and hugetlb refused without prefault (qemu_plan.c). Each vCPU
- * thread is pinned as planned (qemu_run.c). The placement record checks both.
+ * The binding is vmm-min's: its per-node mbind of the memfd (guest_mem_backing.c) is the
+ * file's shared policy on shmem, which QEMU's faults obey (QEMU 7.2.22 makes no mbind
+ * of its own without host-nodes: strace; numa_maps shows QEMU's mapping bound), and no
+ * host-nodes go on the line, whose one policy would cover the whole file. hugetlb has no
+ * shared policy: refused without prefault (qemu_plan.c). Each vCPU thread is pinned as
+ * planned (qemu_run.c). The placement record checks both (test_hypervisors.sh).
  * hypervisor = qemu-pc (qemu_pc.h) differs in two places, the rest being the same:
  *   -M q35,memory-backend=ram      QEMU's stock PC: its chipset, PCI, SeaBIOS
  *   -kernel                        the qemu-pc boot stub, a Multiboot kernel SeaBIOS boots
