@@ -165,6 +165,32 @@ static void test_pin_and_backing_leave_line_alone(void **state)
         assert_string_equal(a.argv[i], b.argv[i]);
 }
 
+/* vNUMA: the guest reads its layout from the boot info and vmm-min binds each node's
+ * range of the memfd itself, so the line is the plain one: no -numa, and no host-nodes or
+ * policy (QEMU would set one policy over the whole file, undoing the per-node ranges). */
+static void test_vnuma_leaves_line_plain(void **state)
+{
+    (void)state;
+    for (int pc = 0; pc < 2; pc++) {
+        struct vmm_plan p = plan(2, 64ull << 20), q = p;
+        p.hypervisor = q.hypervisor = pc ? VMM_HV_QEMU_PC : VMM_HV_QEMU_MICROVM;
+        q.resolved.nvnodes = 2;
+        q.resolved.vnode_size[0] = q.resolved.vnode_size[1] = 32ull << 20;
+        q.resolved.vnode_host[0] = 0;
+        q.resolved.vnode_host[1] = 1;
+        q.resolved.vcpu_vnode[1] = 1;
+        struct qemu_argv a, b;
+        build(&p, &a);
+        build(&q, &b);
+        assert_int_equal(a.argc, b.argc);
+        for (unsigned i = 0; i < b.argc; i++) {
+            assert_string_equal(a.argv[i], b.argv[i]);
+            lacks(b.argv[i], "-numa");
+            lacks(b.argv[i], "host-nodes");
+        }
+    }
+}
+
 static void test_refuses_what_it_cannot_say(void **state)
 {
     (void)state;
@@ -172,9 +198,6 @@ static void test_refuses_what_it_cannot_say(void **state)
     struct vmm_plan p = plan(1, 64ull << 20);
     struct qemu_argv a;
     struct vmm_err e = { 0 };
-    p.resolved.nvnodes = 2;
-    assert_int_equal(qemu_cmdline_build(&p, &LAUNCH, &a, &e), -1);
-    contains(e.msg, "vnuma");
     /* a path too long for the argument buffer is an error, never a cut-off argv */
     char longpath[5000];
     memset(longpath, 'x', sizeof longpath - 1);
@@ -226,6 +249,46 @@ static void test_plan_refusals_name_the_key(void **state)
     plan_refused("cpuid", "native", "yes", "native");
     plan_refused("irq-inject", NULL, NULL, "irq-inject");
     plan_refused("cpuid", "counters", "cycles", "counters");
+}
+
+/* plan_make of cpuid under qemu-microvm with placement keys set as key=value pairs. */
+static int plan_with(const char *const *kv, unsigned n, struct vmm_err *e)
+{
+    struct vmm_image *img = NULL;
+    if (vmm_image_open(guest_elf(), &img, e))
+        fail_msg("cannot open %s: %s (run after `make`)", guest_elf(), e->msg);
+    struct vmm_request rq = { .image = img, .workload = "cpuid", .mem_bytes = 64ull << 20,
+                              .vcpus = 2, .hypervisor = VMM_HV_QEMU_MICROVM };
+    for (unsigned i = 0; i + 1 < n; i += 2)
+        if (vmm_placement_set(&rq.placement, kv[i], kv[i + 1], e))
+            fail_msg("%s=%s: %s", kv[i], kv[i + 1], e->msg);
+    struct vmm_plan p;
+    *e = (struct vmm_err){ 0 };
+    int rc = vmm_plan_make(&rq, &p, e);
+    vmm_image_close(img);
+    return rc;
+}
+
+/* vNUMA runs under QEMU on shmem (the memfd's shared policy); on hugetlb, whose policy is
+ * vmm-min's mapping's alone, only with prefault, the refusal naming both keys. */
+static void test_plan_vnuma(void **state)
+{
+    (void)state;
+    struct vmm_err e = { 0 };
+    const char *shmem[] = { "vnuma", "0:32M@host0,1:32M@host0" };
+    if (plan_with(shmem, 2, &e))
+        fail_msg("vnuma under qemu-microvm refused: %s", e.msg);
+    const char *huge[] = { "vnuma", "0:32M@host0,1:32M@host0", "backing", "anonymous_hugetlb_2mb" };
+    assert_int_equal(plan_with(huge, 4, &e), -1);
+    assert_int_equal(e.code, VMM_EXIT_USAGE);
+    contains(e.msg, "vnuma");
+    contains(e.msg, "prefault = yes");
+    contains(e.msg, "anonymous_hugetlb_2mb");
+    /* with prefault the refusal is gone (a missing hugetlb pool may still refuse it) */
+    const char *huge_pf[] = { "vnuma", "0:32M@host0,1:32M@host0", "backing",
+                              "anonymous_hugetlb_2mb", "prefault", "yes" };
+    if (plan_with(huge_pf, 6, &e))
+        lacks(e.msg, "prefault = yes");
 }
 
 static void test_plan_refuses_missing_qemu(void **state)
@@ -325,8 +388,10 @@ int main(void)
         cmocka_unit_test(test_smp_and_memory),
         cmocka_unit_test(test_prefault_and_numa),
         cmocka_unit_test(test_pin_and_backing_leave_line_alone),
+        cmocka_unit_test(test_vnuma_leaves_line_plain),
         cmocka_unit_test(test_refuses_what_it_cannot_say),
         cmocka_unit_test(test_plan_refusals_name_the_key),
+        cmocka_unit_test(test_plan_vnuma),
         cmocka_unit_test(test_plan_refuses_missing_qemu),
         cmocka_unit_test(test_scan_real_reply),
         cmocka_unit_test(test_scan_hostile),

@@ -10,11 +10,21 @@
  *   -object memory-backend-file    vmm-min's memfd (/proc/self/fd/N), share=on, with the
  *                                  placement vmm-min already applied written out:
  *                                  prealloc=on, host-nodes/policy
+ *                                  (a vNUMA layout of several nodes: none; see below)
  *   -bios                          the reset stub
  *   -device isa-debug-exit,iobase=0x7f0,iosize=4   QEMU ends at the guest's DONE write
  *   -serial stdio                  a pipe vmm-min reads into the console log
  *   -qmp unix:PATH -S              paused until vmm-min has pinned the vCPU threads
  *   -no-reboot                     a triple fault ends QEMU instead of re-running the stub
+ * vNUMA puts no -numa on the line. The guest learns its layout from the boot-info page
+ * vmm-min writes (never from ACPI; microvm has no SRAT anyway), and QEMU 7.2's
+ * memory-backend-file has no offset, so one memfd cannot be cut into per-node memdevs.
+ * The binding is vmm-min's: its per-node mbind of the memfd (guest_mem_backing.c) is the
+ * file's shared policy on shmem, which QEMU's faults obey (QEMU 7.2.22 makes no mbind
+ * of its own without host-nodes: strace; numa_maps shows QEMU's mapping bound), and no
+ * host-nodes go on the line, whose one policy would cover the whole file. hugetlb has no
+ * shared policy: refused without prefault (qemu_plan.c). Each vCPU thread is pinned as
+ * planned (qemu_run.c). The placement record checks both (test_hypervisors.sh).
  * hypervisor = qemu-pc (qemu_pc.h) differs in two places, the rest being the same:
  *   -M q35,memory-backend=ram      QEMU's stock PC: its chipset, PCI, SeaBIOS
  *   -kernel                        the qemu-pc boot stub, a Multiboot kernel SeaBIOS boots
@@ -76,10 +86,6 @@ int qemu_cmdline_build(const struct vmm_plan *p, const struct qemu_launch *l,
         return vmm_err_set(e, VMM_EXIT_USAGE, "hypervisor %s has no QEMU command line here; "
                            "use qemu-microvm", vmm_hypervisor_name(p->hypervisor));
     bool pc = p->hypervisor == VMM_HV_QEMU_PC;
-    if (p->resolved.nvnodes > 1)
-        return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma is not expressed on QEMU's command line "
-                           "yet; drop vnuma for hypervisor %s",
-                           vmm_hypervisor_name(p->hypervisor));
     char policy[256];
     memory_policy(p, policy, sizeof policy);
     unsigned long long kib = (unsigned long long)(p->mem_bytes >> 10);

@@ -1,4 +1,5 @@
 /* What QEMU cannot run, refused at plan time naming the key, before any run starts. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "qemu/qemu.h"
@@ -17,9 +18,18 @@ int qemu_plan_check(const struct vmm_plan *p, struct vmm_err *e)
         return vmm_err_set(e, VMM_EXIT_USAGE, "backing = anonymous_thp is private memory QEMU "
                            "cannot map; use backing = shmem or a hugetlb backing with "
                            "hypervisor %s", hv);
-    if (p->placement.nvnodes > 0)
-        return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma is not expressed for QEMU yet; drop vnuma "
-                           "for hypervisor %s", hv);
+    /* vNUMA binds each guest node's range of the memfd with vmm-min's mbind. On shmem that
+     * is the file's shared policy, which QEMU's page faults obey too; hugetlbfs keeps no
+     * shared policy (the policy is vmm-min's mapping's alone), so there only pages vmm-min
+     * faults in itself are placed: every page, with prefault. */
+    bool huge = p->placement.backing == VMM_BACKING_HUGETLB_2MB ||
+                p->placement.backing == VMM_BACKING_HUGETLB_1GB;
+    if (p->resolved.nvnodes > 1 && huge && !p->placement.prefault)
+        return vmm_err_set(e, VMM_EXIT_USAGE, "vnuma with backing = %s needs prefault = yes "
+                           "under hypervisor %s (hugetlb memory has no shared NUMA policy, so "
+                           "QEMU's own page faults would ignore the per-node binding); set "
+                           "prefault = yes or use backing = shmem",
+                           vmm_backing_name(p->placement.backing), hv);
     /* qemu-pc: PVM hosts (SeaBIOS too slow) and q35's RAM split (qemu_pc_plan.c). */
     if (p->hypervisor == VMM_HV_QEMU_PC && qemu_pc_plan_check(p, qemu_pc_kvm_flavour(), e))
         return -1;
