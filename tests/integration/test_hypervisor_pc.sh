@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 420 (what it took in the lab; a few seconds here, where qemu-pc is refused)
+# vmmb-lab-seconds: 190 (the last lab run: 186 s with one timing round; a few seconds here, where qemu-pc is refused)
 # hypervisor = qemu-pc (issue 15): the same guest under QEMU's stock q35 machine with
 # SeaBIOS (vmm-min/lib/qemu/qemu_pc_*), through the vmm-min CLI, against vmm-min itself.
 # Its own file beside test_hypervisors.sh (qemu-microvm), which already fills the lab's

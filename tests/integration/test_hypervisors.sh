@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmmb-lab-seconds: 757 (740 before the vNUMA checks, which took 17 s there; about 25 s here)
+# vmmb-lab-seconds: 150 (the last lab run: 130 s with one timing round, plus 17 s of vNUMA checks; about 25 s here)
 # The same guest under QEMU (hypervisor = qemu-microvm) and under vmm-min (issue 15), on
 # this host's /dev/kvm through the vmm-min CLI, each check against the other VMM as the
 # independent reference:
