@@ -15,6 +15,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/lib_hv.sh
 BUILD=${BUILD:-build}
 VM=$BUILD/bin/vmm-min
 TMP=$(mktemp -d)
@@ -33,11 +34,6 @@ if [ -d "${VMMB_SYSFS_ROOT:-/sys}/module/kvm_pvm" ]; then
   t_summary; exit
 fi
 
-# json FILE: the run's status; samples METRIC FILE / median METRIC FILE / p10 FILE
-status() { jq -r .status "$1"; }
-samples() { jq "[.samples[] | select(.metric == \"$1\" and (.warmup | not))] | length" "$2"; }
-median() { jq "[.samples[] | select(.metric == \"$1\" and (.warmup | not)) | .value] | sort | .[length/2|floor]" "$2"; }
-p10() { jq "[.samples[] | select(.metric == \"latency\" and (.warmup | not)) | .value] | sort | .[length/10|floor]" "$1"; }
 # run HV OUT ARGS...: one vmm-min run as JSON. The run's timeout includes SeaBIOS's boot,
 # which a loaded lab (emulated, shared with other labs) stretched to 30 s: 90 s here.
 # In the lab SeaBIOS's POST now and then never ends (about 1 boot in 8, stuck in its
@@ -55,13 +51,6 @@ run() {
     "$VM" --hypervisor "$hv" --json --timeout 90 "$@" >"$out" 2>"$out.err"
   fi
 }
-# judged NAME OK MESSAGE: pass/fail, but in the lab (VMMB_LAB=1, every cycle emulated)
-# the figure is reported, not judged (as test_hypervisors.sh does)
-judged() {
-  if [ "${VMMB_LAB:-}" = 1 ]; then skip "$1" "lab: emulated timing, reported not judged: $3"
-  elif [ "$2" = 1 ]; then pass "$1: $3"; else fail "$1: $3"; fi
-}
-
 # ---- the quick exits: cpuid and pio-user in paired rounds (the two VMMs back to back,
 # alternating which goes first), null and mmio-user once each ----
 # In the lab, where these figures are reported and not judged, one round shows them.
@@ -88,27 +77,18 @@ if [ -z "$T_GATED" ]; then
       fail "qemu-pc-$w-ok" "vmm-min: $(status "$a") $(jq -r .reason "$a"); qemu-pc: $(status "$b") $(jq -r .reason "$b") $(cat "$b.err")"
     fi
   done
-  # paired WORKLOAD STAT: the median over the rounds of qemu-pc/vmm-min of STAT
-  paired() {
-    for r in $(seq $ROUNDS); do
-      local a b
-      if [ "$2" = floor ]; then a=$(p10 "$TMP/$1.vmm-min.$r.json"); b=$(p10 "$TMP/$1.$P.$r.json")
-      else a=$(median latency "$TMP/$1.vmm-min.$r.json"); b=$(median latency "$TMP/$1.$P.$r.json"); fi
-      awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.4f\n", b/a}'
-    done | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'
-  }
   echo "# side by side, median latency ns (round 1; pc/v: median of the $ROUNDS rounds' ratios)"
   for w in null cpuid pio-user mmio-user; do
     a=$(median latency "$TMP/$w.vmm-min.1.json"); b=$(median latency "$TMP/$w.$P.1.json")
-    case $w in cpuid|pio-user) qv=$(paired "$w" median) ;; null) qv=- ;;
+    case $w in cpuid|pio-user) qv=$(paired "$w" median $P) ;; null) qv=- ;;
       *) qv=$(awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.3f", b/a; else print "-"}') ;; esac
     printf '#   %-10s vmm-min %12s  qemu-pc %12s  pc/v %s\n' "$w" "$a" "$b" "$qv"
   done
-  r=$(paired cpuid median)
+  r=$(paired cpuid median $P)
   ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9 && r <= 1.1) ? 1 : 0}')
   judged qemu-pc-cpuid-agrees "$ok" "qemu-pc/vmm-min cpuid median = $r (median of $ROUNDS paired runs; within 10% wanted)"
   # QEMU's userspace exit cannot beat vmm-min's bare one: 10% for a shared host's noise.
-  r=$(paired pio-user floor)
+  r=$(paired pio-user floor $P)
   ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9) ? 1 : 0}')
   judged qemu-pc-pio-user-not-faster "$ok" "qemu-pc/vmm-min pio-user floor = $r (median of $ROUNDS paired runs; >= 0.9 wanted)"
   # Placement: pinned to CPU 0, QEMU's vCPU thread ran on CPU 0 alone.

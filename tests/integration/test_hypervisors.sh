@@ -24,6 +24,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/lib_hv.sh
 BUILD=${BUILD:-build}
 VM=$BUILD/bin/vmm-min
 HOSTILE=$BUILD/tests/guest/hostile-guest.elf
@@ -37,12 +38,6 @@ if [ -z "$T_GATED" ] && ! "${VMMB_QEMU:-qemu-system-x86_64}" --version >/dev/nul
   t_summary; exit
 fi
 
-# json FILE: the run's status; samples N METRIC FILE / median METRIC FILE / floor METRIC FILE
-status() { jq -r .status "$1"; }
-samples() { jq "[.samples[] | select(.metric == \"$1\" and (.warmup | not))] | length" "$2"; }
-median() { jq "[.samples[] | select(.metric == \"$1\" and (.warmup | not)) | .value] | sort | .[length/2|floor]" "$2"; }
-# the lowest batch: the floor of an exit path, where noise only ever adds
-floor_of() { jq "[.samples[] | select(.metric == \"$1\" and (.warmup | not)) | .value] | min" "$2"; }
 run() { # run HV OUT ARGS...: one vmm-min run as JSON, its exit code kept in $RC
   local hv=$1 out=$2; shift 2
   [ -n "$T_GATED" ] && { RC=0; return; }
@@ -81,36 +76,19 @@ else
   for w in null cpuid pio-user mmio-user; do gated "$w-both-ok"; done
 fi
 
-# STAT FILE: the run's median (median) or 10th percentile (floor) of its latency batches
-p10() { jq "[.samples[] | select(.metric == \"latency\" and (.warmup | not)) | .value] | sort | .[length/10|floor]" "$1"; }
-# paired WORKLOAD STAT: the median over the rounds of qemu/vmm-min of STAT
-paired() {
-  for r in $(seq $ROUNDS); do
-    local a b
-    if [ "$2" = floor ]; then a=$(p10 "$TMP/$1.vmm-min.$r.json"); b=$(p10 "$TMP/$1.$Q.$r.json")
-    else a=$(median latency "$TMP/$1.vmm-min.$r.json"); b=$(median latency "$TMP/$1.$Q.$r.json"); fi
-    awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.4f\n", b/a}'
-  done | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'
-}
-# judged NAME OK MESSAGE: pass/fail here; in the lab (VMMB_LAB=1, every cycle emulated:
-# the design notes' "correctness, not speed") the figure is reported, not judged.
-judged() {
-  if [ "${VMMB_LAB:-}" = 1 ]; then skip "$1" "lab: emulated timing, reported not judged: $3"
-  elif [ "$2" = 1 ]; then pass "$1: $3"; else fail "$1: $3"; fi
-}
 if [ -z "$T_GATED" ]; then
   echo "# side by side, median latency ns (cpuid, pio-user: round 1 of $ROUNDS; q/v: median of the rounds' ratios)"
   for w in null cpuid pio-user mmio-user; do
     a=$(median latency "$TMP/$w.vmm-min.1.json"); b=$(median latency "$TMP/$w.$Q.1.json")
-    case $w in cpuid|pio-user) qv=$(paired "$w" median) ;; null) qv=- ;;
+    case $w in cpuid|pio-user) qv=$(paired "$w" median $Q) ;; null) qv=- ;;
       *) qv=$(awk -v a="$a" -v b="$b" 'BEGIN{if (a > 0) printf "%.3f", b/a; else print "-"}') ;; esac
     printf '#   %-10s vmm-min %12.1f  qemu-microvm %12.1f  q/v %s\n' "$w" "$a" "$b" "$qv"
   done
-  r=$(paired cpuid median)
+  r=$(paired cpuid median $Q)
   ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9 && r <= 1.1) ? 1 : 0}')
   judged cpuid-agrees "$ok" "qemu/vmm-min cpuid median = $r (median of $ROUNDS paired runs; within 10% wanted)"
   # QEMU's userspace exit cannot beat vmm-min's bare one: 10% for this shared host's noise.
-  r=$(paired pio-user floor)
+  r=$(paired pio-user floor $Q)
   ok=$(awk -v r="$r" 'BEGIN{print (r >= 0.9) ? 1 : 0}')
   judged pio-user-not-faster "$ok" "qemu/vmm-min pio-user floor = $r (median of $ROUNDS paired runs; >= 0.9 wanted)"
   # Placement: pinned to CPU 0, the QEMU vCPU thread ran on CPU 0 alone.
